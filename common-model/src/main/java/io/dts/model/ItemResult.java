@@ -1,0 +1,28 @@
+package io.dts.model;
+
+/**
+ * Outcome of running the command for one input item, as stored in Redis and returned by the API.
+ *
+ * @param item     the input item as passed to bash ({@code null} for a task without inputList)
+ * @param exitCode the process exit code; 124 when the item timed out (as coreutils timeout does)
+ */
+public record ItemResult(
+        long index,
+        String item,
+        int exitCode,
+        boolean timedOut,
+        String stdout,
+        boolean stdoutTruncated,
+        String stderr,
+        boolean stderrTruncated,
+        long durationMs,
+        int attempts,
+        String workerId,
+        long finishedAt) {
+
+    public static final int TIMEOUT_EXIT_CODE = 124;
+
+    public boolean succeeded() {
+        return exitCode == 0 && !timedOut;
+    }
+}

@@ -1,0 +1,26 @@
+package io.dts.model;
+
+import java.util.List;
+
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Positive;
+import jakarta.validation.constraints.PositiveOrZero;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * What a client submits: a bash template, the values of its {{placeholders}}, and the items to run it
+ * for. See DESIGN.md for the wire format.
+ *
+ * @param variableJson   a JSON object, or a string holding one; {@code null} means no variables
+ * @param inputList      any JSON values; strings are passed as-is, others as compact JSON
+ * @param timeoutSeconds per-item limit; {@code null} takes the worker's default
+ * @param maxRetries     extra attempts per failed item; {@code null} means none
+ */
+public record MasterTask(
+        @NotBlank(message = "must be a non-blank bash command") String templateFunction,
+        JsonNode variableJson,
+        List<JsonNode> inputList,
+        @Positive Long timeoutSeconds,
+        @PositiveOrZero @Max(100) Integer maxRetries) {
+}

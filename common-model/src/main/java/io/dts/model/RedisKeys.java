@@ -1,0 +1,63 @@
+package io.dts.model;
+
+/**
+ * Every Redis key of the system, built in one place. All keys of one task share the hash tag
+ * {@code {taskId}}, so they live in one Redis Cluster slot and MULTI/EXEC stays valid there.
+ */
+public final class RedisKeys {
+
+    /** Sorted set of task ids scored by creation time, for listing recent tasks. */
+    public static final String RECENT_TASKS = "tasks:recent";
+    /** Sorted set of accepted task ids not yet sharded, scored by creation time; swept by schedulers. */
+    public static final String PENDING_TASKS = "tasks:pending";
+    /** Sorted set of worker ids scored by their last heartbeat (epoch ms). */
+    public static final String WORKERS = "workers";
+
+    private RedisKeys() {
+    }
+
+    /** Hash: the task's fields (status, command, counts, timestamps). */
+    public static String task(String taskId) {
+        return "task:{" + taskId + "}";
+    }
+
+    /** List: the input items, in order; index i is item i. */
+    public static String items(String taskId) {
+        return task(taskId) + ":items";
+    }
+
+    /** Hash: item index to {@link ItemResult} JSON. Its size is the number of finished items. */
+    public static String results(String taskId) {
+        return task(taskId) + ":results";
+    }
+
+    /** Bitmap: bit i set once item i has a recorded result, read by a redelivered shard to skip it. */
+    public static String recorded(String taskId) {
+        return task(taskId) + ":recorded";
+    }
+
+    /** Set: indices of items whose recorded result is a failure. */
+    public static String failed(String taskId) {
+        return task(taskId) + ":failed";
+    }
+
+    /** Set: indices of shards whose every item is recorded. */
+    public static String shardsDone(String taskId) {
+        return task(taskId) + ":shards-done";
+    }
+
+    /** String with TTL: the latest {@link WorkerHeartbeat} JSON of one worker; gone when it dies. */
+    public static String worker(String workerId) {
+        return "worker:" + workerId;
+    }
+
+    /** String with TTL: held by the one scheduler that sweeps pending tasks right now. */
+    public static String lock(String name) {
+        return "lock:" + name;
+    }
+
+    /** String: the task id that an Idempotency-Key was first used for. */
+    public static String idempotencyKey(String key) {
+        return "idempotency:" + key;
+    }
+}

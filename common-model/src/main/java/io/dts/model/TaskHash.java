@@ -1,0 +1,26 @@
+package io.dts.model;
+
+/** Field names of the task hash {@link RedisKeys#task}, written by the scheduler and updated by workers. */
+public final class TaskHash {
+
+    public static final String ID = "id";
+    public static final String STATUS = "status";
+    public static final String TEMPLATE = "templateFunction";
+    public static final String COMMAND = "command";
+    public static final String ITEMS_TOTAL = "itemsTotal";
+    public static final String WITHOUT_ITEMS = "withoutItems";
+    public static final String CHUNKS_TO_EXECUTE = "chunksToExecute";
+    public static final String ATTEMPTS = "attempts";
+    public static final String TIMEOUT_SECONDS = "timeoutSeconds";
+    public static final String MAX_RETRIES = "maxRetries";
+    /** Epoch milliseconds. */
+    public static final String CREATED_AT = "createdAt";
+    public static final String UPDATED_AT = "updatedAt";
+    public static final String FINISHED_AT = "finishedAt";
+    /** Why an accepted task is not running yet, such as "no live worker"; removed once sharded. */
+    public static final String WAITING_REASON = "waitingReason";
+    public static final String LAST_ERROR = "lastError";
+
+    private TaskHash() {
+    }
+}

@@ -1,0 +1,26 @@
+package io.dts.model;
+
+/**
+ * One worker's share of a task: the item indices {@code [startIndex, endIndex)}. The items themselves
+ * stay in Redis, so a shard of a million items still fits in one small Kafka record.
+ *
+ * @param command        the rendered bash command ({{item}} still in place, quoted per item by the worker)
+ * @param withoutItems   the task had no inputList: run the command once with no argument
+ * @param timeoutSeconds per-item time limit
+ * @param maxRetries     extra attempts for an item that fails or times out
+ */
+public record TaskShard(
+        String taskId,
+        int shardIndex,
+        int shardCount,
+        long startIndex,
+        long endIndex,
+        String command,
+        boolean withoutItems,
+        long timeoutSeconds,
+        int maxRetries) {
+
+    public long size() {
+        return endIndex - startIndex;
+    }
+}

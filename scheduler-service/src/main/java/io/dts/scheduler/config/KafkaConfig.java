@@ -1,0 +1,37 @@
+package io.dts.scheduler.config;
+
+import org.apache.kafka.clients.admin.NewTopic;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.core.KafkaOperations;
+import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
+import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.util.backoff.FixedBackOff;
+
+/** The three topics (declared here, so the application creates them) and the listener error handling. */
+@Configuration(proxyBeanMethods = false)
+public class KafkaConfig {
+
+    @Bean
+    NewTopic taskTopic(PubsubProperties pubsub) {
+        return TopicBuilder.name(pubsub.topic()).partitions(pubsub.partitions()).replicas(pubsub.replicationFactor()).build();
+    }
+
+    @Bean
+    NewTopic shardTopic(PubsubProperties pubsub) {
+        return TopicBuilder.name(pubsub.taskShard().topic()).partitions(pubsub.shardPartitions())
+                .replicas(pubsub.replicationFactor()).build();
+    }
+
+    @Bean
+    NewTopic resultTopic(PubsubProperties pubsub) {
+        return TopicBuilder.name(pubsub.result().topic()).partitions(pubsub.partitions()).replicas(pubsub.replicationFactor()).build();
+    }
+
+    /** A record that keeps failing (Redis down for long, or unreadable) goes to {@code <topic>-dlt}. */
+    @Bean
+    DefaultErrorHandler kafkaErrorHandler(KafkaOperations<Object, Object> kafka) {
+        return new DefaultErrorHandler(new DeadLetterPublishingRecoverer(kafka), new FixedBackOff(1_000, 5));
+    }
+}

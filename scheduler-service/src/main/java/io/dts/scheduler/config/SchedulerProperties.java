@@ -1,0 +1,34 @@
+package io.dts.scheduler.config;
+
+import java.time.Duration;
+
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Scheduler settings under {@code scheduler.*}.
+ *
+ * @param maxRequestSize  largest accepted request body (413 above)
+ * @param maxItems        most items in one inputList (413 above)
+ * @param maxItemSize     largest single item, in UTF-8 bytes (413 above)
+ * @param workerLiveness  a worker whose last heartbeat is older than this is not counted
+ * @param sweepInterval   how often one scheduler looks for accepted tasks that are not sharded yet
+ * @param sweepGrace      a pending task younger than this is left to the normal Kafka path
+ * @param idempotencyRetention how long an Idempotency-Key keeps pointing at its task
+ * @param maxResultsPage  most results returned by one results request
+ */
+@Validated
+@ConfigurationProperties("scheduler")
+public record SchedulerProperties(
+        @NotNull DataSize maxRequestSize,
+        @Min(1) int maxItems,
+        @NotNull DataSize maxItemSize,
+        @NotNull Duration workerLiveness,
+        @NotNull Duration sweepInterval,
+        @NotNull Duration sweepGrace,
+        @NotNull Duration idempotencyRetention,
+        @Min(1) int maxResultsPage) {
+}

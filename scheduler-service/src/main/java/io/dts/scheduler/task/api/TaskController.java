@@ -1,0 +1,62 @@
+package io.dts.scheduler.task.api;
+
+import java.net.URI;
+import java.util.List;
+
+import io.dts.model.ItemResult;
+import io.dts.model.MasterTask;
+import io.dts.model.TaskStatus;
+import io.dts.scheduler.task.domain.Task;
+import io.dts.scheduler.task.domain.TaskService;
+import jakarta.validation.Valid;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** The task API: submit, read, list, and read per-item results. */
+@RestController
+@RequestMapping("/api/tasks")
+public class TaskController {
+
+    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+    private final TaskService tasks;
+
+    public TaskController(TaskService tasks) {
+        this.tasks = tasks;
+    }
+
+    @PostMapping(consumes = "application/json")
+    public ResponseEntity<TaskView> submit(@Valid @RequestBody MasterTask request,
+                                           @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
+        return accepted(tasks.submit(request, idempotencyKey));
+    }
+
+    static ResponseEntity<TaskView> accepted(Task task) {
+        return ResponseEntity.accepted().location(URI.create("/api/tasks/" + task.id())).body(TaskView.of(task));
+    }
+
+    @GetMapping("/{id}")
+    public TaskView get(@PathVariable String id) {
+        return TaskView.of(tasks.get(id));
+    }
+
+    @GetMapping
+    public List<TaskView> recent(@RequestParam(required = false) TaskStatus status,
+                                 @RequestParam(defaultValue = "20") int limit) {
+        return tasks.recent(status, limit).stream().map(TaskView::of).toList();
+    }
+
+    @GetMapping("/{id}/results")
+    public List<ItemResult> results(@PathVariable String id,
+                                    @RequestParam(defaultValue = "0") long offset,
+                                    @RequestParam(defaultValue = "100") int limit) {
+        return tasks.results(id, offset, limit);
+    }
+}

@@ -1,0 +1,38 @@
+package io.dts.scheduler.task.api;
+
+import java.time.Instant;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.dts.model.TaskStatus;
+import io.dts.scheduler.task.domain.Task;
+
+/** A task as the API shows it. {@code waitingReason} and {@code lastError} appear only when set. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record TaskView(
+        String id,
+        TaskStatus status,
+        String templateFunction,
+        String command,
+        int chunksToExecute,
+        int chunksExecuted,
+        long itemsTotal,
+        long itemsSucceeded,
+        long itemsFailed,
+        long itemsPending,
+        int attempts,
+        Long timeoutSeconds,
+        int maxRetries,
+        Instant createdAt,
+        Instant updatedAt,
+        Instant finishedAt,
+        String waitingReason,
+        String lastError) {
+
+    static TaskView of(Task task) {
+        return new TaskView(task.id(), task.status(), task.templateFunction(), task.command(),
+                task.chunksToExecute(), task.chunksExecuted(), task.itemsTotal(), task.itemsSucceeded(), task.itemsFailed(),
+                task.itemsTotal() - task.itemsSucceeded() - task.itemsFailed(), task.attempts(),
+                task.timeoutSeconds() == 0 ? null : task.timeoutSeconds(), task.maxRetries(),
+                task.createdAt(), task.updatedAt(), task.finishedAt(), task.waitingReason(), task.lastError());
+    }
+}

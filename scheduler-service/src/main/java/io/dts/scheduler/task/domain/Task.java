@@ -1,0 +1,30 @@
+package io.dts.scheduler.task.domain;
+
+import java.time.Instant;
+
+import io.dts.model.TaskStatus;
+
+/**
+ * A task as the scheduler knows it: its definition, status and progress counts. The counts are read
+ * from the task's Redis sets, never kept as counters, so a redelivered update cannot inflate them.
+ */
+public record Task(
+        String id,
+        TaskStatus status,
+        String templateFunction,
+        String command,
+        long itemsTotal,
+        boolean withoutItems,
+        int chunksToExecute,
+        int chunksExecuted,
+        long itemsSucceeded,
+        long itemsFailed,
+        int attempts,
+        long timeoutSeconds,
+        int maxRetries,
+        Instant createdAt,
+        Instant updatedAt,
+        Instant finishedAt,
+        String waitingReason,
+        String lastError) {
+}

@@ -1,0 +1,115 @@
+package io.dts.scheduler.task.domain;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import io.dts.model.ItemResult;
+import io.dts.model.MasterTask;
+import io.dts.model.TaskStatus;
+import io.dts.scheduler.config.SchedulerProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Service;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Accepts tasks (validate, render, save, hand to the submitter) and answers questions about them. */
+@Service
+public class TaskService {
+
+    private static final Logger log = LoggerFactory.getLogger(TaskService.class);
+
+    private final TaskStore store;
+    private final TaskSubmitter submitter;
+    private final SchedulerProperties properties;
+    private final TemplateRenderer renderer;
+    private final JsonMapper json;
+    private final Clock clock;
+
+    public TaskService(TaskStore store, TaskSubmitter submitter, SchedulerProperties properties, JsonMapper json, Clock clock) {
+        this.store = store;
+        this.submitter = submitter;
+        this.properties = properties;
+        this.renderer = new TemplateRenderer(json);
+        this.json = json;
+        this.clock = clock;
+    }
+
+    /**
+     * Saves the task as {@code QUEUED} and starts publishing it. With an idempotency key already used,
+     * returns the task it was used for instead of creating another.
+     */
+    public Task submit(MasterTask request, String idempotencyKey) {
+        NewTask task = accept(request);
+        if (idempotencyKey != null) {
+            Optional<String> existing = store.claimIdempotencyKey(idempotencyKey, task.id(), properties.idempotencyRetention());
+            if (existing.isPresent()) {
+                log.info("Task {} returned again for Idempotency-Key {}", existing.get(), idempotencyKey);
+                return get(existing.get());
+            }
+        }
+        try {
+            store.create(task);
+        } catch (RuntimeException e) {
+            if (idempotencyKey != null) {
+                store.releaseIdempotencyKey(idempotencyKey);
+            }
+            throw e;
+        }
+        log.info("Task {} accepted: {} items", task.id(), task.itemsTotal());
+        submitter.submit(task.id());
+        return get(task.id());
+    }
+
+    public Task get(String taskId) {
+        return store.find(taskId).orElseThrow(() -> new TaskNotFoundException(taskId));
+    }
+
+    public List<Task> recent(TaskStatus status, int limit) {
+        return store.recent(status, Math.max(1, Math.min(limit, properties.maxResultsPage())));
+    }
+
+    public List<ItemResult> results(String taskId, long offset, int limit) {
+        get(taskId);
+        if (offset < 0 || limit < 1) {
+            throw new InvalidTaskException(offset < 0 ? "offset" : "limit", "must be positive");
+        }
+        return store.results(taskId, offset, Math.min(limit, properties.maxResultsPage()));
+    }
+
+    private NewTask accept(MasterTask request) {
+        String command = renderer.render(request.templateFunction(), request.variableJson());
+        List<String> items = items(request.inputList());
+        return new NewTask(UUID.randomUUID().toString(), request.templateFunction(), command, items,
+                request.timeoutSeconds() == null ? 0 : request.timeoutSeconds(),
+                request.maxRetries() == null ? 0 : request.maxRetries(), clock.instant());
+    }
+
+    /** Strings pass as-is, any other JSON value as its compact JSON text. */
+    private List<String> items(List<JsonNode> inputList) {
+        if (inputList == null) {
+            return List.of();
+        }
+        if (inputList.size() > properties.maxItems()) {
+            throw new PayloadTooLargeException("inputList has " + inputList.size() + " items; the limit is "
+                    + properties.maxItems() + " (scheduler.max-items). Split the work into several tasks.");
+        }
+        long maxBytes = properties.maxItemSize().toBytes();
+        List<String> items = new ArrayList<>(inputList.size());
+        for (int i = 0; i < inputList.size(); i++) {
+            JsonNode node = inputList.get(i);
+            String item = node.isString() ? node.stringValue() : json.writeValueAsString(node);
+            int bytes = item.getBytes(StandardCharsets.UTF_8).length;
+            if (bytes > maxBytes) {
+                throw new PayloadTooLargeException("inputList[" + i + "] is " + bytes + " bytes; the limit is " + maxBytes
+                        + " (scheduler.max-item-size). Pass large data by path instead.");
+            }
+            items.add(item);
+        }
+        return items;
+    }
+}

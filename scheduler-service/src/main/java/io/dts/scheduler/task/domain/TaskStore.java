@@ -1,0 +1,49 @@
+package io.dts.scheduler.task.domain;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import io.dts.model.ItemResult;
+import io.dts.model.TaskStatus;
+
+/** Where tasks, their items and their results are kept (Redis). */
+public interface TaskStore {
+
+    /** Saves the task and all its items at once, as {@code QUEUED}: either everything is written or nothing. */
+    void create(NewTask task);
+
+    Optional<Task> find(String taskId);
+
+    /** Newest first; {@code status} may be {@code null} for any status. */
+    List<Task> recent(TaskStatus status, int limit);
+
+    /**
+     * Moves the task to {@code next} if the transition table allows it from its current status.
+     *
+     * @param error recorded as the task's last error when not {@code null}
+     * @return whether the task moved
+     */
+    boolean transition(String taskId, TaskStatus next, int attempts, String error);
+
+    /** Moves an unsharded task to {@code INPROGRESS} with its shard count; false if another scheduler did it first. */
+    boolean startSharding(String taskId, int shardCount);
+
+    /** Says, visibly on the task, why an accepted task is not sharded yet. */
+    void markWaiting(String taskId, String reason);
+
+    /** Accepted tasks not yet sharded and created before the given age, oldest first. */
+    List<String> pendingOlderThan(Duration age, int limit);
+
+    /** Results of the items {@code [offset, offset + limit)} that have finished, in index order. */
+    List<ItemResult> results(String taskId, long offset, int limit);
+
+    /** Claims an idempotency key for a task id; returns the id it already points at, if any. */
+    Optional<String> claimIdempotencyKey(String key, String taskId, Duration retention);
+
+    void releaseIdempotencyKey(String key);
+
+    /** Holds a cluster-wide lock for {@code ttl} if no one else holds it. */
+    boolean tryLock(String name, String owner, Duration ttl);
+
+}

@@ -1,0 +1,43 @@
+package io.dts.scheduler.task.kafka;
+
+import java.util.concurrent.CompletableFuture;
+
+import io.dts.model.TaskShard;
+import io.dts.model.TaskSubmitted;
+import io.dts.scheduler.config.PubsubProperties;
+import io.dts.scheduler.task.domain.TaskPublisher;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.stereotype.Component;
+
+/** {@link TaskPublisher} on Kafka; the task id is the record key of both tasks and shards. */
+@Component
+public class KafkaTaskPublisher implements TaskPublisher {
+
+    private final KafkaTemplate<String, Object> kafka;
+    private final PubsubProperties pubsub;
+
+    public KafkaTaskPublisher(KafkaTemplate<String, Object> kafka, PubsubProperties pubsub) {
+        this.kafka = kafka;
+        this.pubsub = pubsub;
+    }
+
+    @Override
+    public CompletableFuture<Void> publishTask(TaskSubmitted task) {
+        return send(() -> kafka.send(pubsub.topic(), task.taskId(), task));
+    }
+
+    @Override
+    public CompletableFuture<Void> publishShard(TaskShard shard, Integer partition) {
+        String key = shard.taskId() + "/" + shard.shardIndex();
+        return send(() -> kafka.send(pubsub.taskShard().topic(), partition, key, shard));
+    }
+
+    /** A send that fails before it is queued (no metadata while Kafka is down) fails the future too. */
+    private static CompletableFuture<Void> send(java.util.function.Supplier<CompletableFuture<?>> send) {
+        try {
+            return send.get().thenApply(result -> null);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+}

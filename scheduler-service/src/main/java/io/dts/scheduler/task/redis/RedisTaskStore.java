@@ -1,0 +1,230 @@
+package io.dts.scheduler.task.redis;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import io.dts.model.ItemResult;
+import io.dts.model.RedisKeys;
+import io.dts.model.TaskHash;
+import io.dts.model.TaskStatus;
+import io.dts.scheduler.task.domain.NewTask;
+import io.dts.scheduler.task.domain.Task;
+import io.dts.scheduler.task.domain.TaskStore;
+import org.springframework.data.redis.core.RedisOperations;
+import org.springframework.data.redis.core.SessionCallback;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.stereotype.Repository;
+import tools.jackson.databind.json.JsonMapper;
+
+/** {@link TaskStore} on Redis; the key layout is in {@link RedisKeys}. */
+@Repository
+public class RedisTaskStore implements TaskStore {
+
+    /** Items per RPUSH when saving a task, to keep each command a reasonable size. */
+    private static final int PUSH_CHUNK = 10_000;
+
+    private final StringRedisTemplate redis;
+    private final JsonMapper json;
+    private final Clock clock;
+
+    public RedisTaskStore(StringRedisTemplate redis, JsonMapper json, Clock clock) {
+        this.redis = redis;
+        this.json = json;
+        this.clock = clock;
+    }
+
+    @Override
+    public void create(NewTask task) {
+        String now = String.valueOf(task.createdAt().toEpochMilli());
+        Map<String, String> fields = new HashMap<>();
+        fields.put(TaskHash.ID, task.id());
+        fields.put(TaskHash.STATUS, TaskStatus.QUEUED.name());
+        fields.put(TaskHash.TEMPLATE, task.templateFunction());
+        fields.put(TaskHash.COMMAND, task.command());
+        fields.put(TaskHash.ITEMS_TOTAL, String.valueOf(task.itemsTotal()));
+        fields.put(TaskHash.WITHOUT_ITEMS, String.valueOf(task.withoutItems()));
+        fields.put(TaskHash.CHUNKS_TO_EXECUTE, "0");
+        fields.put(TaskHash.ATTEMPTS, "0");
+        fields.put(TaskHash.TIMEOUT_SECONDS, String.valueOf(task.timeoutSeconds()));
+        fields.put(TaskHash.MAX_RETRIES, String.valueOf(task.maxRetries()));
+        fields.put(TaskHash.CREATED_AT, now);
+        fields.put(TaskHash.UPDATED_AT, now);
+        redis.execute(new SessionCallback<List<Object>>() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <K, V> List<Object> execute(RedisOperations<K, V> operations) {
+                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                ops.multi();
+                ops.opsForHash().putAll(RedisKeys.task(task.id()), fields);
+                List<String> items = task.items();
+                for (int from = 0; from < items.size(); from += PUSH_CHUNK) {
+                    ops.opsForList().rightPushAll(RedisKeys.items(task.id()), items.subList(from, Math.min(items.size(), from + PUSH_CHUNK)));
+                }
+                return ops.exec();
+            }
+        });
+        // Global indexes live outside the task's hash slot, so they cannot join its transaction.
+        double score = task.createdAt().toEpochMilli();
+        redis.opsForZSet().add(RedisKeys.RECENT_TASKS, task.id(), score);
+        redis.opsForZSet().add(RedisKeys.PENDING_TASKS, task.id(), score);
+    }
+
+    @Override
+    public Optional<Task> find(String taskId) {
+        List<Object> replies = redis.executePipelined(new SessionCallback<Object>() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <K, V> Object execute(RedisOperations<K, V> operations) {
+                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                ops.opsForHash().entries(RedisKeys.task(taskId));
+                ops.opsForSet().size(RedisKeys.shardsDone(taskId));
+                ops.opsForHash().size(RedisKeys.results(taskId));
+                ops.opsForSet().size(RedisKeys.failed(taskId));
+                return null;
+            }
+        });
+        @SuppressWarnings("unchecked")
+        Map<String, String> hash = (Map<String, String>) replies.get(0);
+        if (hash == null || hash.isEmpty()) {
+            return Optional.empty();
+        }
+        long shardsDone = (Long) replies.get(1);
+        long itemsDone = (Long) replies.get(2);
+        long itemsFailed = (Long) replies.get(3);
+        return Optional.of(new Task(
+                hash.get(TaskHash.ID),
+                TaskStatus.valueOf(hash.get(TaskHash.STATUS)),
+                hash.get(TaskHash.TEMPLATE),
+                hash.get(TaskHash.COMMAND),
+                Long.parseLong(hash.get(TaskHash.ITEMS_TOTAL)),
+                Boolean.parseBoolean(hash.get(TaskHash.WITHOUT_ITEMS)),
+                Integer.parseInt(hash.get(TaskHash.CHUNKS_TO_EXECUTE)),
+                (int) shardsDone,
+                itemsDone - itemsFailed,
+                itemsFailed,
+                Integer.parseInt(hash.get(TaskHash.ATTEMPTS)),
+                Long.parseLong(hash.get(TaskHash.TIMEOUT_SECONDS)),
+                Integer.parseInt(hash.get(TaskHash.MAX_RETRIES)),
+                instant(hash.get(TaskHash.CREATED_AT)),
+                instant(hash.get(TaskHash.UPDATED_AT)),
+                instant(hash.get(TaskHash.FINISHED_AT)),
+                hash.get(TaskHash.WAITING_REASON),
+                hash.get(TaskHash.LAST_ERROR)));
+    }
+
+    private static Instant instant(String epochMillis) {
+        return epochMillis == null ? null : Instant.ofEpochMilli(Long.parseLong(epochMillis));
+    }
+
+    @Override
+    public List<Task> recent(TaskStatus status, int limit) {
+        List<Task> tasks = new ArrayList<>(limit);
+        long offset = 0;
+        int page = Math.max(limit, 100);
+        while (tasks.size() < limit) {
+            Set<String> ids = redis.opsForZSet().reverseRange(RedisKeys.RECENT_TASKS, offset, offset + page - 1);
+            if (ids == null || ids.isEmpty()) {
+                break;
+            }
+            for (String id : ids) {
+                find(id).filter(t -> status == null || t.status() == status)
+                        .filter(t -> tasks.size() < limit)
+                        .ifPresent(tasks::add);
+            }
+            offset += page;
+        }
+        return tasks;
+    }
+
+    @Override
+    public boolean transition(String taskId, TaskStatus next, int attempts, String error) {
+        Map<String, String> fields = new HashMap<>();
+        fields.put(TaskHash.ATTEMPTS, String.valueOf(attempts));
+        if (error != null) {
+            fields.put(TaskHash.LAST_ERROR, error);
+        }
+        return moveTo(taskId, next, fields);
+    }
+
+    @Override
+    public boolean startSharding(String taskId, int shardCount) {
+        return moveTo(taskId, TaskStatus.INPROGRESS, Map.of(TaskHash.CHUNKS_TO_EXECUTE, String.valueOf(shardCount)));
+    }
+
+    /** The one place the scheduler changes a task's status: guarded by the transition table, under WATCH. */
+    private boolean moveTo(String taskId, TaskStatus next, Map<String, String> extraFields) {
+        String key = RedisKeys.task(taskId);
+        boolean moved = RedisTransactions.watchAndUpdate(redis, List.of(key), ops -> {
+            Object current = ops.opsForHash().get(key, TaskHash.STATUS);
+            if (current == null || !TaskStatus.valueOf((String) current).canMoveTo(next)) {
+                return false;
+            }
+            Map<String, String> fields = new HashMap<>(extraFields);
+            fields.put(TaskHash.STATUS, next.name());
+            fields.put(TaskHash.UPDATED_AT, String.valueOf(clock.millis()));
+            if (next.isTerminal()) {
+                fields.put(TaskHash.FINISHED_AT, String.valueOf(clock.millis()));
+            }
+            ops.multi();
+            ops.opsForHash().putAll(key, fields);
+            if (!next.awaitsSharding()) {
+                ops.opsForHash().delete(key, TaskHash.WAITING_REASON);
+            }
+            return true;
+        });
+        if (moved && !next.awaitsSharding()) {
+            redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
+        }
+        return moved;
+    }
+
+    @Override
+    public void markWaiting(String taskId, String reason) {
+        redis.opsForHash().put(RedisKeys.task(taskId), TaskHash.WAITING_REASON, reason);
+    }
+
+    @Override
+    public List<String> pendingOlderThan(Duration age, int limit) {
+        double before = clock.millis() - age.toMillis();
+        Set<String> ids = redis.opsForZSet().rangeByScore(RedisKeys.PENDING_TASKS, 0, before, 0, limit);
+        return ids == null ? List.of() : List.copyOf(ids);
+    }
+
+    @Override
+    public List<ItemResult> results(String taskId, long offset, int limit) {
+        List<Object> fields = new ArrayList<>(limit);
+        for (long i = offset; i < offset + limit; i++) {
+            fields.add(String.valueOf(i));
+        }
+        List<Object> values = redis.opsForHash().multiGet(RedisKeys.results(taskId), fields);
+        return values.stream().filter(v -> v != null)
+                .map(v -> json.readValue((String) v, ItemResult.class))
+                .collect(Collectors.toList());
+    }
+
+    @Override
+    public Optional<String> claimIdempotencyKey(String key, String taskId, Duration retention) {
+        String redisKey = RedisKeys.idempotencyKey(key);
+        Boolean claimed = redis.opsForValue().setIfAbsent(redisKey, taskId, retention);
+        return Boolean.TRUE.equals(claimed) ? Optional.empty() : Optional.ofNullable(redis.opsForValue().get(redisKey));
+    }
+
+    @Override
+    public void releaseIdempotencyKey(String key) {
+        redis.delete(RedisKeys.idempotencyKey(key));
+    }
+
+    @Override
+    public boolean tryLock(String name, String owner, Duration ttl) {
+        return Boolean.TRUE.equals(redis.opsForValue().setIfAbsent(RedisKeys.lock(name), owner, ttl));
+    }
+
+}

@@ -1,0 +1,31 @@
+package io.dts.testsupport;
+
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.utility.DockerImageName;
+
+/** Redis in a container, for machines with a Docker engine. */
+final class ContainerRedisServer implements RedisServer {
+
+    private final GenericContainer<?> container =
+            new GenericContainer<>(DockerImageName.parse("redis:7.4-alpine")).withExposedPorts(6379);
+
+    @Override
+    public void start() {
+        container.start();
+    }
+
+    @Override
+    public void stop() {
+        container.stop();
+    }
+
+    @Override
+    public String host() {
+        return container.getHost();
+    }
+
+    @Override
+    public int port() {
+        return container.getMappedPort(6379);
+    }
+}

@@ -1,0 +1,11 @@
+package io.dts.testsupport;
+
+/** A real Kafka broker for tests. Local brokers can be stopped and started again on the same port. */
+public interface KafkaBroker {
+
+    void start();
+
+    void stop();
+
+    String bootstrapServers();
+}

@@ -1,0 +1,13 @@
+package io.dts.testsupport;
+
+/** A real Redis server for tests. Local servers can be stopped and started again on the same port. */
+public interface RedisServer {
+
+    void start();
+
+    void stop();
+
+    String host();
+
+    int port();
+}

@@ -1,0 +1,53 @@
+package io.dts.testsupport;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.testcontainers.DockerClientFactory;
+
+/**
+ * The real Redis server and Kafka broker the tests run against, started once per test JVM.
+ * Testcontainers is used when a Docker engine answers; otherwise the same servers are started as
+ * local processes (redis-server from the system packages, the Kafka broker from Maven Central jars).
+ * Either way the tests talk to real servers over loopback and never skip.
+ */
+public final class TestInfrastructure {
+
+    private static final Logger log = LoggerFactory.getLogger(TestInfrastructure.class);
+
+    private static RedisServer redis;
+    private static KafkaBroker kafka;
+
+    private TestInfrastructure() {
+    }
+
+    public static synchronized RedisServer redis() {
+        if (redis == null) {
+            redis = dockerAvailable() ? new ContainerRedisServer() : new LocalRedisServer();
+            redis.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(redis::stop, "stop-redis"));
+            log.info("Redis for tests at {}:{}", redis.host(), redis.port());
+        }
+        return redis;
+    }
+
+    public static synchronized KafkaBroker kafka() {
+        if (kafka == null) {
+            kafka = dockerAvailable() ? new ContainerKafkaBroker() : new LocalKafkaBroker();
+            kafka.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(kafka::stop, "stop-kafka"));
+            log.info("Kafka for tests at {}", kafka.bootstrapServers());
+        }
+        return kafka;
+    }
+
+    private static boolean dockerAvailable() {
+        if (Boolean.getBoolean("dts.test.local-servers")) {
+            return false;
+        }
+        try {
+            return DockerClientFactory.instance().isDockerAvailable();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+}
