@@ -1,0 +1,66 @@
+package io.dts.worker.config;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Worker settings under {@code worker.*}.
+ *
+ * @param id                 this worker's id; default {@code <host>-<pid>}
+ * @param threads            items run at once; 0 (default) means one per available core
+ * @param heartbeatInterval  how often the worker tells Redis it is alive
+ * @param heartbeatTtl       after this long without a heartbeat the worker counts as gone
+ * @param defaultTimeout     per-item time limit when the task sets none
+ * @param killGrace          between TERM and KILL when an item is stopped
+ * @param outputLimit        stdout and stderr kept per item; the rest is dropped and flagged truncated
+ * @param maxShardsInFlight  shards taken from Kafka at once (their items share the thread pool)
+ * @param resultBatch        results written to Redis in one transaction
+ * @param resultFlushInterval longest a finished item waits before its result is written
+ * @param consumerGroup      Kafka consumer group of the workers on the shard topic
+ * @param workDir            where per-thread stdin/stdout/stderr files live; default the system temp dir
+ */
+@Validated
+@ConfigurationProperties("worker")
+public record WorkerProperties(
+        String id,
+        @Min(0) int threads,
+        @NotNull Duration heartbeatInterval,
+        @NotNull Duration heartbeatTtl,
+        @NotNull Duration defaultTimeout,
+        @NotNull Duration killGrace,
+        @NotNull DataSize outputLimit,
+        @Min(1) int maxShardsInFlight,
+        @Min(1) int resultBatch,
+        @NotNull Duration resultFlushInterval,
+        @NotBlank String consumerGroup,
+        String workDir) {
+
+    public WorkerProperties {
+        if (id == null || id.isBlank()) {
+            id = hostName() + "-" + ProcessHandle.current().pid();
+        }
+        if (threads == 0) {
+            threads = Runtime.getRuntime().availableProcessors();
+        }
+        if (workDir == null || workDir.isBlank()) {
+            workDir = System.getProperty("java.io.tmpdir");
+        }
+    }
+
+    public static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return ManagementFactory.getRuntimeMXBean().getName();
+        }
+    }
+}

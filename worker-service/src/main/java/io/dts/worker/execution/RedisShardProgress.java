@@ -1,0 +1,151 @@
+package io.dts.worker.execution;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Optional;
+
+import io.dts.model.ItemResult;
+import io.dts.model.RedisKeys;
+import io.dts.model.TaskHash;
+import io.dts.model.TaskStatus;
+import org.springframework.dao.ConcurrencyFailureException;
+import org.springframework.data.redis.core.RedisCallback;
+import org.springframework.data.redis.core.RedisOperations;
+import org.springframework.data.redis.core.SessionCallback;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.stereotype.Repository;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@link ShardProgress} on Redis. Counts are never incremented: an item is a field of the results
+ * hash, a bit of the recorded bitmap and maybe a member of the failed set, and a shard is a member of
+ * the done set, so a redelivered shard rewrites the same members and nothing is counted twice.
+ */
+@Repository
+public class RedisShardProgress implements ShardProgress {
+
+    private static final int MAX_ATTEMPTS = 16;
+
+    private final StringRedisTemplate redis;
+    private final JsonMapper json;
+    private final Clock clock;
+
+    public RedisShardProgress(StringRedisTemplate redis, JsonMapper json, Clock clock) {
+        this.redis = redis;
+        this.json = json;
+        this.clock = clock;
+    }
+
+    @Override
+    public Optional<TaskStatus> status(String taskId) {
+        Object status = redis.opsForHash().get(RedisKeys.task(taskId), TaskHash.STATUS);
+        return Optional.ofNullable(status).map(s -> TaskStatus.valueOf((String) s));
+    }
+
+    @Override
+    public List<String> items(String taskId, long from, long to) {
+        List<String> items = redis.opsForList().range(RedisKeys.items(taskId), from, to - 1);
+        return items == null ? List.of() : items;
+    }
+
+    @Override
+    public BitSet recorded(String taskId, long from, long to) {
+        byte[] key = RedisKeys.recorded(taskId).getBytes(StandardCharsets.UTF_8);
+        long firstByte = from / 8;
+        byte[] bytes = redis.execute((RedisCallback<byte[]>) c -> c.stringCommands().getRange(key, firstByte, (to - 1) / 8));
+        BitSet recorded = new BitSet((int) (to - from));
+        if (bytes == null) {
+            return recorded;
+        }
+        for (long index = from; index < to; index++) {
+            int byteIndex = (int) (index / 8 - firstByte);
+            // Redis bitmaps number bits from the most significant bit of each byte.
+            if (byteIndex < bytes.length && (bytes[byteIndex] & (0x80 >>> (index % 8))) != 0) {
+                recorded.set((int) (index - from));
+            }
+        }
+        return recorded;
+    }
+
+    @Override
+    public void record(String taskId, List<ItemResult> results) {
+        if (results.isEmpty()) {
+            return;
+        }
+        String resultsKey = RedisKeys.results(taskId);
+        String recordedKey = RedisKeys.recorded(taskId);
+        String failedKey = RedisKeys.failed(taskId);
+        redis.execute(new SessionCallback<List<Object>>() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <K, V> List<Object> execute(RedisOperations<K, V> operations) {
+                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                ops.multi();
+                for (ItemResult result : results) {
+                    String index = String.valueOf(result.index());
+                    ops.opsForHash().put(resultsKey, index, json.writeValueAsString(result));
+                    ops.opsForValue().setBit(recordedKey, result.index(), true);
+                    if (result.succeeded()) {
+                        ops.opsForSet().remove(failedKey, index);
+                    } else {
+                        ops.opsForSet().add(failedKey, index);
+                    }
+                }
+                ops.opsForHash().put(RedisKeys.task(taskId), TaskHash.UPDATED_AT, String.valueOf(clock.millis()));
+                return ops.exec();
+            }
+        });
+    }
+
+    @Override
+    public Optional<TaskStatus> completeShard(String taskId, int shardIndex) {
+        String taskKey = RedisKeys.task(taskId);
+        String doneKey = RedisKeys.shardsDone(taskId);
+        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+            Outcome outcome = redis.execute(new SessionCallback<Outcome>() {
+                @Override
+                @SuppressWarnings("unchecked")
+                public <K, V> Outcome execute(RedisOperations<K, V> operations) {
+                    RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                    ops.watch(List.of(taskKey, doneKey));
+                    List<Object> task = ops.opsForHash().multiGet(taskKey, List.of(TaskHash.STATUS, TaskHash.CHUNKS_TO_EXECUTE));
+                    if (task.get(0) == null || Boolean.TRUE.equals(ops.opsForSet().isMember(doneKey, String.valueOf(shardIndex)))) {
+                        ops.unwatch();
+                        return Outcome.NOTHING_TO_DO;
+                    }
+                    TaskStatus status = TaskStatus.valueOf((String) task.get(0));
+                    long shards = Long.parseLong((String) task.get(1));
+                    long done = ops.opsForSet().size(doneKey) + 1;
+                    TaskStatus next = null;
+                    if (done >= shards) {
+                        next = ops.opsForSet().size(RedisKeys.failed(taskId)) > 0 ? TaskStatus.FAILED : TaskStatus.COMPLETED;
+                        if (!status.canMoveTo(next)) {
+                            next = null;
+                        }
+                    }
+                    String now = String.valueOf(clock.millis());
+                    ops.multi();
+                    ops.opsForSet().add(doneKey, String.valueOf(shardIndex));
+                    ops.opsForHash().put(taskKey, TaskHash.UPDATED_AT, now);
+                    if (next != null) {
+                        ops.opsForHash().put(taskKey, TaskHash.STATUS, next.name());
+                        ops.opsForHash().put(taskKey, TaskHash.FINISHED_AT, now);
+                    }
+                    List<Object> committed = ops.exec();
+                    return committed == null || committed.isEmpty() ? Outcome.CONFLICT : new Outcome(next);
+                }
+            });
+            if (outcome != Outcome.CONFLICT) {
+                return Optional.ofNullable(outcome.finished());
+            }
+        }
+        throw new ConcurrencyFailureException("Task " + taskId + ": shard " + shardIndex + " completion kept conflicting");
+    }
+
+    private record Outcome(TaskStatus finished) {
+        static final Outcome NOTHING_TO_DO = new Outcome(null);
+        static final Outcome CONFLICT = new Outcome(null);
+    }
+}

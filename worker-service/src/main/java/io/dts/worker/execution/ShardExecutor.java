@@ -1,0 +1,250 @@
+package io.dts.worker.execution;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import io.dts.model.ItemResult;
+import io.dts.model.TaskEvent;
+import io.dts.model.TaskShard;
+import io.dts.model.TaskStatus;
+import io.dts.worker.config.WorkerProperties;
+import jakarta.annotation.PreDestroy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * Runs a shard on this node's cores: one slice per thread of a fixed pool, each slice taking the
+ * shard's next item until none is left, and a {@link CountDownLatch} that waits for all slices. Items
+ * already recorded (a redelivered shard) are skipped. Only when every item's result is in Redis is
+ * the shard marked done, and only then does the returned future complete, so the Kafka offset is
+ * committed after the work is recorded.
+ */
+@Component
+public class ShardExecutor {
+
+    private static final Logger log = LoggerFactory.getLogger(ShardExecutor.class);
+    /** Items read from Redis per round trip. */
+    private static final int ITEM_CHUNK = 512;
+    private static final Item END = new Item(-1, null);
+
+    private final WorkerProperties properties;
+    private final ShardProgress progress;
+    private final CommandRunner runner;
+    private final TaskEventPublisher events;
+    private final Clock clock;
+    private final ExecutorService slices;
+    private final ExecutorService coordinators;
+    private final AtomicInteger busyThreads = new AtomicInteger();
+
+    public ShardExecutor(WorkerProperties properties, ShardProgress progress, CommandRunner runner,
+                         TaskEventPublisher events, Clock clock) {
+        this.properties = properties;
+        this.progress = progress;
+        this.runner = runner;
+        this.events = events;
+        this.clock = clock;
+        this.slices = Executors.newFixedThreadPool(properties.threads(), named("slice"));
+        this.coordinators = Executors.newFixedThreadPool(properties.maxShardsInFlight(), named("shard"));
+    }
+
+    private record Item(long index, String value) {
+    }
+
+    /** Runs the shard in the background; the future completes once the shard is recorded as done. */
+    public CompletableFuture<Void> execute(TaskShard shard) {
+        return CompletableFuture.runAsync(() -> run(shard), coordinators);
+    }
+
+    public int busyThreads() {
+        return busyThreads.get();
+    }
+
+    private void run(TaskShard shard) {
+        String taskId = shard.taskId();
+        Optional<TaskStatus> status = progress.status(taskId);
+        if (status.isEmpty() || status.get().isTerminal()) {
+            log.info("Task {} shard {} skipped: task is {}", taskId, shard.shardIndex(), status.map(Enum::name).orElse("gone"));
+            return;
+        }
+        long started = clock.millis();
+        int threads = (int) Math.min(properties.threads(), shard.size());
+        BlockingQueue<Item> queue = new ArrayBlockingQueue<>(ITEM_CHUNK * 2);
+        CountDownLatch latch = new CountDownLatch(threads);
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        for (int i = 0; i < threads; i++) {
+            slices.execute(() -> runSlice(shard, queue, latch, failure));
+        }
+        int skipped = feed(shard, queue, failure);
+        for (int i = 0; i < threads; i++) {
+            put(queue, END);
+        }
+        await(latch);
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        Optional<TaskStatus> finished = progress.completeShard(taskId, shard.shardIndex());
+        log.info("Task {} shard {}/{} done: {} items ({} already recorded) in {} ms", taskId, shard.shardIndex() + 1,
+                shard.shardCount(), shard.size(), skipped, clock.millis() - started);
+        events.publish(new TaskEvent(TaskEvent.Type.SHARD_DONE, taskId, shard.shardIndex(), null, properties.id(), clock.millis()));
+        finished.ifPresent(terminal -> {
+            log.info("Task {} finished: {}", taskId, terminal);
+            events.publish(new TaskEvent(TaskEvent.Type.TASK_DONE, taskId, shard.shardIndex(), terminal, properties.id(), clock.millis()));
+        });
+    }
+
+    /** Puts the shard's unrecorded items on the queue, reading them from Redis chunk by chunk. */
+    private int feed(TaskShard shard, BlockingQueue<Item> queue, AtomicReference<RuntimeException> failure) {
+        int skipped = 0;
+        try {
+            for (long from = shard.startIndex(); from < shard.endIndex() && failure.get() == null; from += ITEM_CHUNK) {
+                long to = Math.min(shard.endIndex(), from + ITEM_CHUNK);
+                BitSet recorded = progress.recorded(shard.taskId(), from, to);
+                List<String> items = shard.withoutItems() ? java.util.Collections.singletonList(null) : progress.items(shard.taskId(), from, to);
+                for (int i = 0; i < items.size(); i++) {
+                    if (recorded.get(i)) {
+                        skipped++;
+                    } else {
+                        put(queue, new Item(from + i, items.get(i)));
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            failure.compareAndSet(null, e);
+        }
+        return skipped;
+    }
+
+    private void runSlice(TaskShard shard, BlockingQueue<Item> queue, CountDownLatch latch, AtomicReference<RuntimeException> failure) {
+        List<ItemResult> pending = new ArrayList<>(properties.resultBatch());
+        long lastFlush = System.nanoTime();
+        boolean ended = false;
+        try {
+            for (Item item = take(queue); item != END; item = take(queue)) {
+                if (failure.get() != null) {
+                    continue;
+                }
+                busyThreads.incrementAndGet();
+                try {
+                    pending.add(runItem(shard, item));
+                } finally {
+                    busyThreads.decrementAndGet();
+                }
+                if (pending.size() >= properties.resultBatch()
+                        || System.nanoTime() - lastFlush >= properties.resultFlushInterval().toNanos()) {
+                    progress.record(shard.taskId(), pending);
+                    pending.clear();
+                    lastFlush = System.nanoTime();
+                }
+            }
+            ended = true;
+            progress.record(shard.taskId(), pending);
+        } catch (RuntimeException e) {
+            log.error("Task {} shard {}: a slice failed: {}", shard.taskId(), shard.shardIndex(), e.getMessage());
+            failure.compareAndSet(null, e);
+            if (!ended) {
+                drain(queue);
+            }
+        } finally {
+            latch.countDown();
+        }
+    }
+
+    /** Runs one item, again after a failure or timeout up to {@code maxRetries} times with exponential backoff. */
+    private ItemResult runItem(TaskShard shard, Item item) {
+        Duration timeout = shard.timeoutSeconds() > 0 ? Duration.ofSeconds(shard.timeoutSeconds()) : properties.defaultTimeout();
+        String command = item.value() == null ? shard.command() : shard.command().replace("{{item}}", ShellQuoting.quote(item.value()));
+        Map<String, String> env = Map.of(
+                "DTS_ITEM", item.value() == null ? "" : item.value(),
+                "DTS_TASK_ID", shard.taskId(),
+                "DTS_ITEM_INDEX", String.valueOf(item.index()),
+                "DTS_SHARD_INDEX", String.valueOf(shard.shardIndex()));
+        CommandRunner.Outcome outcome = null;
+        int attempts = 0;
+        while (attempts <= shard.maxRetries()) {
+            if (attempts > 0) {
+                sleep(Duration.ofMillis(Math.min(30_000, 500L << Math.min(attempts - 1, 16))));
+            }
+            attempts++;
+            outcome = runner.run(shard.taskId(), command, item.value(), env, timeout);
+            if (outcome.exitCode() == 0 && !outcome.timedOut()) {
+                break;
+            }
+        }
+        return new ItemResult(item.index(), item.value(), outcome.exitCode(), outcome.timedOut(),
+                outcome.stdout().text(), outcome.stdout().truncated(), outcome.stderr().text(), outcome.stderr().truncated(),
+                outcome.durationMs(), attempts, properties.id(), clock.millis());
+    }
+
+    private static void drain(BlockingQueue<Item> queue) {
+        for (Item item = take(queue); item != END; item = take(queue)) {
+            // discard: the shard failed and will be redelivered; its recorded items are kept
+        }
+    }
+
+    private static Item take(BlockingQueue<Item> queue) {
+        try {
+            return queue.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static void put(BlockingQueue<Item> queue, Item item) {
+        try {
+            queue.put(item);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    @PreDestroy
+    void shutdown() throws InterruptedException {
+        coordinators.shutdown();
+        coordinators.awaitTermination(30, TimeUnit.SECONDS);
+        slices.shutdownNow();
+    }
+}
