@@ -6,9 +6,10 @@ import io.dts.model.RedisKeys;
 import io.dts.model.WorkerHeartbeat;
 import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.execution.ShardExecutor;
-import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
@@ -56,7 +57,8 @@ public class HeartbeatPublisher {
         }
     }
 
-    @PreDestroy
+    /** On context close, before Redis connections are stopped. */
+    @EventListener(ContextClosedEvent.class)
     void leave() {
         try {
             redis.delete(RedisKeys.worker(properties.id()));

@@ -1,0 +1,240 @@
+package io.dts.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+import io.dts.testsupport.KafkaBroker;
+import io.dts.testsupport.RedisServer;
+import io.dts.testsupport.TestInfrastructure;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The whole pipeline for real: a scheduler and two workers as separate JVMs from their jars, real
+ * Redis and Kafka, tasks submitted over HTTP and awaited to the end.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PipelineEndToEndTest {
+
+    private static final Duration TASK_TIMEOUT = Duration.ofSeconds(60);
+
+    private ServiceProcess scheduler;
+    private final List<ServiceProcess> workers = new java.util.ArrayList<>();
+    private SchedulerClient client;
+    private String taskSubmittedBeforeAnyWorker;
+    private JsonNode viewWhileNoWorkerLived;
+
+    @BeforeAll
+    void startCluster() throws IOException {
+        RedisServer redis = TestInfrastructure.redis();
+        KafkaBroker kafka = TestInfrastructure.kafka();
+        List<String> infrastructure = List.of("--pubsub.namespace=" + kafka.bootstrapServers(),
+                "--spring.data.redis.host=" + redis.host(), "--spring.data.redis.port=" + redis.port());
+
+        scheduler = new ServiceProcess("scheduler", "scheduler-service", freePort(),
+                concat(infrastructure, "--scheduler.sweep-interval=500ms", "--scheduler.sweep-grace=1s")).start();
+        client = new SchedulerClient(scheduler.baseUrl());
+
+        taskSubmittedBeforeAnyWorker = client.submit("{\"templateFunction\":\"echo early-$1\",\"inputList\":[\"a\",\"b\",\"c\"]}");
+        await("the early task says it waits for a worker").atMost(Duration.ofSeconds(30))
+                .until(() -> client.task(taskSubmittedBeforeAnyWorker).has("waitingReason"));
+        viewWhileNoWorkerLived = client.task(taskSubmittedBeforeAnyWorker);
+
+        for (int i = 1; i <= 2; i++) {
+            workers.add(new ServiceProcess("worker-" + i, "worker-service", freePort(),
+                    concat(infrastructure, "--worker.id=worker-" + i, "--worker.threads=2", "--worker.heartbeat-interval=1s")).start());
+        }
+        await("both workers live, each with its own shard partitions").atMost(Duration.ofSeconds(60)).until(() -> {
+            JsonNode live = client.get("/api/workers").body();
+            Set<Integer> partitions = new HashSet<>();
+            int owned = 0;
+            for (JsonNode worker : live) {
+                for (JsonNode p : worker.get("partitions")) {
+                    partitions.add(p.asInt());
+                    owned++;
+                }
+            }
+            return live.size() == 2 && partitions.size() == owned && live.valueStream().allMatch(w -> !w.get("partitions").isEmpty());
+        });
+    }
+
+    @AfterAll
+    void stopCluster() throws InterruptedException {
+        for (ServiceProcess worker : workers) {
+            worker.stop();
+        }
+        if (scheduler != null) {
+            scheduler.stop();
+        }
+    }
+
+    @Test
+    void a_task_submitted_before_any_worker_waits_visibly_and_runs_once_workers_appear() {
+        assertThat(viewWhileNoWorkerLived.get("status").asString()).isIn("QUEUED", "SUBMITTED");
+        assertThat(viewWhileNoWorkerLived.get("waitingReason").asString()).contains("no live worker");
+
+        JsonNode done = awaitTerminal(taskSubmittedBeforeAnyWorker);
+
+        assertThat(done.get("status").asString()).isEqualTo("COMPLETED");
+        assertThat(done.get("itemsSucceeded").asLong()).isEqualTo(3);
+        assertThat(done.has("waitingReason")).isFalse();
+    }
+
+    @Test
+    void a_hundred_items_on_two_workers_complete_with_exact_counts_and_every_output() {
+        String items = IntStream.range(0, 100).mapToObj(i -> "\"" + i + "\"").reduce((a, b) -> a + "," + b).orElseThrow();
+        String id = client.submit("""
+                {"templateFunction":"echo {{prefix}}-$1; echo err-$1 >&2","variableJson":"{\\"prefix\\":\\"out\\"}","inputList":[%s]}
+                """.formatted(items));
+
+        JsonNode done = awaitTerminal(id);
+
+        assertThat(done.get("status").asString()).isEqualTo("COMPLETED");
+        assertThat(done.get("chunksToExecute").asInt()).isEqualTo(2);
+        assertThat(done.get("chunksExecuted").asInt()).isEqualTo(2);
+        assertThat(done.get("itemsTotal").asLong()).isEqualTo(100);
+        assertThat(done.get("itemsSucceeded").asLong()).isEqualTo(100);
+        assertThat(done.get("itemsFailed").asLong()).isZero();
+        assertThat(done.get("finishedAt").isNull()).isFalse();
+
+        JsonNode results = client.get("/api/tasks/" + id + "/results?offset=0&limit=100").body();
+        assertThat(results).hasSize(100);
+        Set<String> workerIds = new HashSet<>();
+        for (int i = 0; i < 100; i++) {
+            JsonNode result = results.get(i);
+            assertThat(result.get("index").asInt()).isEqualTo(i);
+            assertThat(result.get("item").asString()).isEqualTo(String.valueOf(i));
+            assertThat(result.get("exitCode").asInt()).isZero();
+            assertThat(result.get("stdout").asString()).isEqualTo("out-" + i + "\n");
+            assertThat(result.get("stderr").asString()).isEqualTo("err-" + i + "\n");
+            assertThat(result.get("attempts").asInt()).isEqualTo(1);
+            workerIds.add(result.get("workerId").asString());
+        }
+        assertThat(workerIds).as("each worker ran its own shard").containsExactlyInAnyOrder("worker-1", "worker-2");
+
+        JsonNode page = client.get("/api/tasks/" + id + "/results?offset=90&limit=5").body();
+        assertThat(page).hasSize(5);
+        assertThat(page.get(0).get("index").asInt()).isEqualTo(90);
+    }
+
+    @Test
+    void a_failing_item_makes_the_task_failed_with_exact_counts() {
+        String id = client.submit("""
+                {"templateFunction":"test $(( $1 % 5 )) -ne 0","inputList":[1,2,3,4,5,6,7,8,9,10]}
+                """);
+
+        JsonNode done = awaitTerminal(id);
+
+        assertThat(done.get("status").asString()).isEqualTo("FAILED");
+        assertThat(done.get("itemsSucceeded").asLong()).isEqualTo(8);
+        assertThat(done.get("itemsFailed").asLong()).isEqualTo(2);
+        JsonNode results = client.get("/api/tasks/" + id + "/results").body();
+        assertThat(results.get(4).get("item").asString()).isEqualTo("5");
+        assertThat(results.get(4).get("exitCode").asInt()).isEqualTo(1);
+        assertThat(results.get(3).get("exitCode").asInt()).isZero();
+    }
+
+    @Test
+    void the_item_reaches_the_command_as_argument_stdin_and_environment_and_is_quoted_safely() {
+        String id = client.submit("""
+                {"templateFunction":"printf '%s|%s|%s|%s|%s' \\"$1\\" \\"$(cat)\\" \\"$DTS_ITEM\\" {{item}} \\"$DTS_ITEM_INDEX\\"",
+                 "inputList":["it's; echo INJECTED", {"a":1}]}
+                """);
+
+        JsonNode done = awaitTerminal(id);
+
+        assertThat(done.get("status").asString()).isEqualTo("COMPLETED");
+        JsonNode results = client.get("/api/tasks/" + id + "/results").body();
+        String tricky = "it's; echo INJECTED";
+        assertThat(results.get(0).get("stdout").asString()).isEqualTo(String.join("|", tricky, tricky, tricky, tricky, "0"));
+        assertThat(results.get(1).get("stdout").asString()).isEqualTo("{\"a\":1}|{\"a\":1}|{\"a\":1}|{\"a\":1}|1");
+    }
+
+    @Test
+    void a_task_without_input_list_runs_its_command_exactly_once_without_argument() {
+        String id = client.submit("{\"templateFunction\":\"echo args=$# task=$DTS_TASK_ID\"}");
+
+        JsonNode done = awaitTerminal(id);
+
+        assertThat(done.get("status").asString()).isEqualTo("COMPLETED");
+        assertThat(done.get("itemsTotal").asLong()).isEqualTo(1);
+        assertThat(done.get("chunksToExecute").asInt()).isEqualTo(1);
+        JsonNode results = client.get("/api/tasks/" + id + "/results").body();
+        assertThat(results).hasSize(1);
+        assertThat(results.get(0).get("stdout").asString()).isEqualTo("args=0 task=" + id + "\n");
+    }
+
+    @Test
+    void the_original_paths_work_as_aliases() {
+        SchedulerClient.Response json = client.post("/schedule/create", "application/json",
+                "{\"templateFunction\":\"echo $1\",\"inputList\":[\"x\"]}");
+        assertThat(json.status()).isEqualTo(202);
+        assertThat(json.location()).isEqualTo("/api/tasks/" + json.body().get("id").asString());
+
+        SchedulerClient.Response form = client.post("/schedule/create", "application/x-www-form-urlencoded",
+                "templateFunction=echo+%7B%7Bw%7D%7D-%241&variableJson=%7B%22w%22%3A%22f%22%7D&inputList=p&inputList=q");
+        assertThat(form.status()).isEqualTo(202);
+        String formId = form.body().get("id").asString();
+        awaitTerminal(formId);
+
+        JsonNode status = client.get("/schedule/status?taskId=" + formId).body();
+        assertThat(status.get("status").asString()).isEqualTo("COMPLETED");
+        assertThat(status.get("itemsSucceeded").asLong()).isEqualTo(2);
+        assertThat(client.get("/api/tasks/" + formId + "/results").body().get(1).get("stdout").asString()).isEqualTo("f-q\n");
+        assertThat(client.get("/schedule/ping").body().get("status").asString()).isEqualTo("pong");
+    }
+
+    @Test
+    void bad_input_and_unknown_ids_get_problem_details_over_real_http() {
+        SchedulerClient.Response malformed = client.post("/api/tasks", "application/json", "{\"templateFunction\":");
+        assertThat(malformed.status()).isEqualTo(400);
+        assertThat(malformed.contentType()).startsWith("application/problem+json");
+
+        SchedulerClient.Response unknown = client.get("/api/tasks/does-not-exist");
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.body().get("detail").asString()).contains("does-not-exist");
+    }
+
+    @Test
+    void recent_tasks_are_listed_newest_first_and_filtered_by_status() {
+        String failed = client.submit("{\"templateFunction\":\"exit 3\"}");
+        awaitTerminal(failed);
+
+        JsonNode failedTasks = client.get("/api/tasks?status=FAILED&limit=50").body();
+        assertThat(failedTasks.valueStream().map(t -> t.get("status").asString())).containsOnly("FAILED");
+        assertThat(failedTasks.valueStream().map(t -> t.get("id").asString())).contains(failed);
+        JsonNode newest = client.get("/api/tasks?limit=1").body();
+        assertThat(newest).hasSize(1);
+        assertThat(newest.get(0).get("id").asString()).isEqualTo(failed);
+    }
+
+    private JsonNode awaitTerminal(String id) {
+        await("task " + id + " finished").atMost(TASK_TIMEOUT).pollInterval(Duration.ofMillis(200))
+                .until(() -> Set.of("COMPLETED", "FAILED", "CANCELLED", "SUBMISSION_FAILED")
+                        .contains(client.task(id).get("status").asString()));
+        return client.task(id);
+    }
+
+    private static List<String> concat(List<String> base, String... more) {
+        List<String> all = new java.util.ArrayList<>(base);
+        all.addAll(List.of(more));
+        return all;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

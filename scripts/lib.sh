@@ -1,0 +1,110 @@
+# shellcheck shell=bash
+# Shared helpers for the scripts in this folder. Source it, do not run it:
+#   source "$(dirname "$0")/lib.sh"
+# Background processes are tracked by PID files in .stack/run and never looked up by name.
+
+DTS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STACK_DIR="$DTS_ROOT/.stack"
+RUN_DIR="$STACK_DIR/run"
+LOG_DIR="$STACK_DIR/logs"
+
+log() { printf '==> %s\n' "$*"; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+# ensure_packages CMD[:PACKAGE]... installs the Debian package of every missing command.
+ensure_packages() {
+  local spec missing=()
+  for spec in "$@"; do
+    command -v "${spec%%:*}" >/dev/null 2>&1 || missing+=("${spec#*:}")
+  done
+  ((${#missing[@]})) || return 0
+  local sudo=()
+  if ((EUID != 0)); then
+    sudo -n true 2>/dev/null || die "missing ${missing[*]}; install with: sudo apt-get install -y ${missing[*]}"
+    sudo=(sudo -n)
+  fi
+  log "installing ${missing[*]} (apt-get)"
+  if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null ||
+    ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; then
+    die "apt-get could not install ${missing[*]}; try: sudo apt-get install -y ${missing[*]}"
+  fi
+}
+
+pid_file() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
+log_file() { printf '%s/%s.log' "$LOG_DIR" "$1"; }
+
+# pid_of NAME prints the PID of component NAME when it is alive and ours (its working directory
+# is inside this repo, which guards against a PID reused by an unrelated process).
+pid_of() {
+  local file pid cwd
+  file="$(pid_file "$1")"
+  [[ -f $file ]] || return 1
+  read -r pid <"$file" || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  cwd="$(readlink "/proc/$pid/cwd" 2>/dev/null)" || return 1
+  [[ $cwd == "$DTS_ROOT" || $cwd == "$DTS_ROOT"/* ]] || return 1
+  printf '%s\n' "$pid"
+}
+
+is_running() { pid_of "$1" >/dev/null; }
+
+# start_bg NAME CMD... runs CMD detached (own session, stdin closed), output to the NAME log;
+# the previous log is kept as NAME.log.1. The command line is saved next to the PID.
+start_bg() {
+  local name="$1" log
+  shift
+  log="$(log_file "$name")"
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  [[ -f $log ]] && mv -f "$log" "$log.1"
+  (cd "$DTS_ROOT" && exec setsid nohup "$@" >"$log" 2>&1 </dev/null) &
+  echo $! >"$(pid_file "$name")"
+  printf '%s\n' "$*" >"$RUN_DIR/$name.cmd"
+}
+
+# same_command NAME CMD... is true when NAME was started with exactly CMD.
+same_command() {
+  local name="$1"
+  shift
+  [[ -f $RUN_DIR/$name.cmd && "$(<"$RUN_DIR/$name.cmd")" == "$*" ]]
+}
+
+# stop NAME: TERM, up to STOP_TIMEOUT seconds (default 15) to exit, then KILL.
+stop() {
+  local name="$1" pid i
+  if pid="$(pid_of "$name")"; then
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < ${STOP_TIMEOUT:-15} * 5; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      warn "$name (pid $pid) ignored TERM for ${STOP_TIMEOUT:-15}s, sending KILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$(pid_file "$name")" "$RUN_DIR/$name.cmd"
+}
+
+http_ok() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_healthy NAME TIMEOUT CHECK... polls CHECK every second until it succeeds; fails early
+# when the process dies, and names the log to read.
+wait_healthy() {
+  local name="$1" timeout="$2" i
+  shift 2
+  for ((i = 0; i < timeout; i++)); do
+    "$@" && return 0
+    if ! is_running "$name"; then
+      tail -n 20 "$(log_file "$name")" >&2 2>/dev/null || true
+      die "$name exited during startup; read $(log_file "$name")"
+    fi
+    sleep 1
+  done
+  die "$name not healthy after ${timeout}s; read $(log_file "$name")"
+}
