@@ -174,7 +174,8 @@ public class RedisTaskStore implements TaskStore {
                 fields.put(TaskHash.FINISHED_AT, String.valueOf(clock.millis()));
             }
             ops.multi();
-            ops.opsForHash().putAll(key, fields);
+            // One HSET per field: each replies, so a committed EXEC is never empty (empty means conflict).
+            fields.forEach((field, value) -> ops.opsForHash().put(key, field, value));
             if (!next.awaitsSharding()) {
                 ops.opsForHash().delete(key, TaskHash.WAITING_REASON);
             }

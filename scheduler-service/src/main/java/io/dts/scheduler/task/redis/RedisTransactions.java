@@ -11,7 +11,8 @@ import org.springframework.data.redis.core.StringRedisTemplate;
 /**
  * Optimistic WATCH/MULTI/EXEC with a bounded retry: the body reads the watched keys, then either
  * returns {@code false} (nothing to do) or queues its writes after {@code multi()} and returns
- * {@code true}. A conflicting write by someone else makes EXEC return an empty list; we retry.
+ * {@code true}. A conflicting write by someone else makes EXEC return an empty list; we retry. So
+ * the body must queue at least one command with a reply (HSET, SADD; not HMSET).
  */
 final class RedisTransactions {
 

@@ -1,0 +1,164 @@
+package io.dts.scheduler.task.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import io.dts.model.ItemResult;
+import io.dts.model.RedisKeys;
+import io.dts.model.TaskStatus;
+import io.dts.scheduler.task.domain.NewTask;
+import io.dts.scheduler.task.domain.Task;
+import io.dts.testsupport.RedisServer;
+import io.dts.testsupport.TestInfrastructure;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Contract of the scheduler's task store against a real Redis. */
+class RedisTaskStoreTest {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private static LettuceConnectionFactory connections;
+    private static StringRedisTemplate redis;
+    private static RedisTaskStore store;
+
+    @BeforeAll
+    static void connect() {
+        RedisServer server = TestInfrastructure.redis();
+        connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration(server.host(), server.port()));
+        connections.afterPropertiesSet();
+        connections.start();
+        redis = new StringRedisTemplate(connections);
+        store = new RedisTaskStore(redis, JSON, Clock.systemUTC());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        connections.destroy();
+    }
+
+    private static NewTask aTask(String... items) {
+        return new NewTask(UUID.randomUUID().toString(), "echo {{x}} $1", "echo 1 $1", List.of(items), 30, 2, Instant.now());
+    }
+
+    @Test
+    void a_created_task_is_queued_with_its_items_and_zero_counts() {
+        NewTask created = aTask("a", "b", "c");
+        store.create(created);
+
+        Task task = store.find(created.id()).orElseThrow();
+
+        assertThat(task.status()).isEqualTo(TaskStatus.QUEUED);
+        assertThat(task.command()).isEqualTo("echo 1 $1");
+        assertThat(task.itemsTotal()).isEqualTo(3);
+        assertThat(task.timeoutSeconds()).isEqualTo(30);
+        assertThat(task.maxRetries()).isEqualTo(2);
+        assertThat(task.itemsSucceeded() + task.itemsFailed() + task.chunksExecuted()).isZero();
+        assertThat(redis.opsForList().range(RedisKeys.items(created.id()), 0, -1)).containsExactly("a", "b", "c");
+        assertThat(store.find("unknown")).isEmpty();
+    }
+
+    @Test
+    void status_changes_follow_the_transition_table() {
+        NewTask created = aTask("a");
+        store.create(created);
+        String id = created.id();
+
+        assertThat(store.transition(id, TaskStatus.RETRYING, 1, "Kafka down")).isTrue();
+        assertThat(store.transition(id, TaskStatus.SUBMITTED, 2, null)).isTrue();
+        assertThat(store.transition(id, TaskStatus.RETRYING, 3, "late")).as("no way back to RETRYING").isFalse();
+        assertThat(store.startSharding(id, 1)).isTrue();
+        assertThat(store.transition(id, TaskStatus.SUBMITTED, 4, null)).as("a late publish ack").isFalse();
+
+        Task task = store.find(id).orElseThrow();
+        assertThat(task.status()).isEqualTo(TaskStatus.INPROGRESS);
+        assertThat(task.attempts()).isEqualTo(2);
+        assertThat(task.lastError()).isEqualTo("Kafka down");
+        assertThat(task.chunksToExecute()).isEqualTo(1);
+    }
+
+    @Test
+    void of_schedulers_racing_to_shard_one_task_exactly_one_wins() throws Exception {
+        NewTask created = aTask("a", "b");
+        store.create(created);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Boolean>> attempts = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                int shards = i + 1;
+                attempts.add(pool.submit(() -> store.startSharding(created.id(), shards)));
+            }
+            int winners = 0;
+            for (Future<Boolean> attempt : attempts) {
+                winners += attempt.get() ? 1 : 0;
+            }
+            assertThat(winners).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void a_sharded_task_leaves_the_pending_index_and_waiting_reasons_are_cleared() {
+        NewTask created = aTask("a");
+        store.create(created);
+        store.markWaiting(created.id(), "no live worker");
+
+        assertThat(store.pendingOlderThan(Duration.ZERO, 10_000)).contains(created.id());
+        assertThat(store.find(created.id()).orElseThrow().waitingReason()).isEqualTo("no live worker");
+
+        store.startSharding(created.id(), 1);
+
+        assertThat(store.pendingOlderThan(Duration.ZERO, 10_000)).doesNotContain(created.id());
+        assertThat(store.find(created.id()).orElseThrow().waitingReason()).isNull();
+    }
+
+    @Test
+    void results_come_back_in_index_order_for_the_requested_page_only_when_recorded() {
+        NewTask created = aTask("a", "b", "c", "d");
+        store.create(created);
+        for (int i : new int[] {3, 0, 1}) {
+            ItemResult result = new ItemResult(i, "x", 0, false, "o" + i, false, "", false, 1, 1, "w", 0);
+            redis.opsForHash().put(RedisKeys.results(created.id()), String.valueOf(i), JSON.writeValueAsString(result));
+        }
+
+        assertThat(store.results(created.id(), 0, 10)).extracting(ItemResult::index).containsExactly(0L, 1L, 3L);
+        assertThat(store.results(created.id(), 1, 2)).extracting(ItemResult::stdout).containsExactly("o1");
+    }
+
+    @Test
+    void an_idempotency_key_points_at_the_first_task_it_was_used_for() {
+        String key = UUID.randomUUID().toString();
+
+        assertThat(store.claimIdempotencyKey(key, "first", Duration.ofMinutes(1))).isEmpty();
+        assertThat(store.claimIdempotencyKey(key, "second", Duration.ofMinutes(1))).contains("first");
+        store.releaseIdempotencyKey(key);
+        assertThat(store.claimIdempotencyKey(key, "third", Duration.ofMinutes(1))).isEmpty();
+    }
+
+    @Test
+    void recent_tasks_are_newest_first_and_filtered_by_status() {
+        NewTask older = new NewTask(UUID.randomUUID().toString(), "t", "t", List.of(), 0, 0, Instant.now().plusSeconds(3600));
+        NewTask newer = new NewTask(UUID.randomUUID().toString(), "t", "t", List.of(), 0, 0, Instant.now().plusSeconds(7200));
+        store.create(older);
+        store.create(newer);
+        store.transition(older.id(), TaskStatus.SUBMISSION_FAILED, 10, "gone");
+
+        assertThat(store.recent(null, 2)).extracting(Task::id).containsExactly(newer.id(), older.id());
+        assertThat(store.recent(TaskStatus.SUBMISSION_FAILED, 1)).extracting(Task::id).containsExactly(older.id());
+    }
+}

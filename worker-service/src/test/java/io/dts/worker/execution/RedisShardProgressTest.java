@@ -1,0 +1,173 @@
+package io.dts.worker.execution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
+
+import io.dts.model.ItemResult;
+import io.dts.model.RedisKeys;
+import io.dts.model.TaskHash;
+import io.dts.model.TaskStatus;
+import io.dts.testsupport.RedisServer;
+import io.dts.testsupport.TestInfrastructure;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Contract of the worker's progress store against a real Redis: exact counts under concurrency and redelivery. */
+class RedisShardProgressTest {
+
+    private static final int UPDATERS = 16;
+
+    private static LettuceConnectionFactory connections;
+    private static StringRedisTemplate redis;
+    private static RedisShardProgress progress;
+
+    @BeforeAll
+    static void connect() {
+        RedisServer server = TestInfrastructure.redis();
+        connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration(server.host(), server.port()));
+        connections.afterPropertiesSet();
+        connections.start();
+        redis = new StringRedisTemplate(connections);
+        progress = new RedisShardProgress(redis, JsonMapper.builder().build(), Clock.systemUTC());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        connections.destroy();
+    }
+
+    private static String aTaskInProgress(int shards, int items) {
+        String id = UUID.randomUUID().toString();
+        redis.opsForHash().putAll(RedisKeys.task(id), Map.of(
+                TaskHash.ID, id, TaskHash.STATUS, TaskStatus.INPROGRESS.name(),
+                TaskHash.CHUNKS_TO_EXECUTE, String.valueOf(shards), TaskHash.ITEMS_TOTAL, String.valueOf(items)));
+        return id;
+    }
+
+    private static ItemResult aResult(long index, int exitCode) {
+        return new ItemResult(index, "item-" + index, exitCode, false, "out", false, "", false, 1, 1, "w", 0);
+    }
+
+    private static <T> List<T> runConcurrently(int threads, java.util.function.IntFunction<Callable<T>> task) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<T>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                futures.add(pool.submit(task.apply(t)));
+            }
+            List<T> results = new ArrayList<>();
+            for (Future<T> f : futures) {
+                results.add(f.get());
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void sixteen_concurrent_updaters_recording_overlapping_items_count_each_item_exactly_once() throws Exception {
+        String task = aTaskInProgress(1, 1_000);
+
+        // Every updater records its own items and, as a redelivery would, every item of its neighbour.
+        runConcurrently(UPDATERS, t -> () -> {
+            for (int round = 0; round < 2; round++) {
+                int owner = (t + round) % UPDATERS;
+                List<ItemResult> batch = IntStream.range(0, 1_000).filter(i -> i % UPDATERS == owner)
+                        .mapToObj(i -> aResult(i, i % 10 == 0 ? 1 : 0)).toList();
+                for (int from = 0; from < batch.size(); from += 7) {
+                    progress.record(task, batch.subList(from, Math.min(batch.size(), from + 7)));
+                }
+            }
+            return null;
+        });
+
+        assertThat(redis.opsForHash().size(RedisKeys.results(task))).isEqualTo(1_000);
+        assertThat(redis.opsForSet().size(RedisKeys.failed(task))).isEqualTo(100);
+        assertThat(progress.recorded(task, 0, 1_000).cardinality()).isEqualTo(1_000);
+    }
+
+    @Test
+    void a_shard_delivered_twice_is_counted_once() {
+        String task = aTaskInProgress(2, 2);
+        progress.record(task, List.of(aResult(0, 0), aResult(1, 0)));
+
+        assertThat(progress.completeShard(task, 0)).isEmpty();
+        assertThat(progress.completeShard(task, 0)).isEmpty();
+        assertThat(redis.opsForSet().size(RedisKeys.shardsDone(task))).isEqualTo(1);
+        assertThat(progress.status(task)).contains(TaskStatus.INPROGRESS);
+
+        assertThat(progress.completeShard(task, 1)).contains(TaskStatus.COMPLETED);
+        assertThat(progress.completeShard(task, 1)).isEmpty();
+        assertThat(redis.opsForSet().size(RedisKeys.shardsDone(task))).isEqualTo(2);
+    }
+
+    @Test
+    void sixteen_shards_completing_at_once_twice_each_finish_the_task_exactly_once() throws Exception {
+        String task = aTaskInProgress(UPDATERS, UPDATERS);
+
+        List<Optional<TaskStatus>> outcomes = runConcurrently(UPDATERS * 2, t -> () -> progress.completeShard(task, t % UPDATERS));
+
+        assertThat(outcomes.stream().filter(Optional::isPresent)).hasSize(1);
+        assertThat(redis.opsForSet().size(RedisKeys.shardsDone(task))).isEqualTo(UPDATERS);
+        assertThat(progress.status(task)).contains(TaskStatus.COMPLETED);
+        assertThat(redis.opsForHash().get(RedisKeys.task(task), TaskHash.FINISHED_AT)).isNotNull();
+    }
+
+    @Test
+    void the_last_shard_makes_the_task_failed_when_any_item_failed() {
+        String task = aTaskInProgress(2, 2);
+        progress.record(task, List.of(aResult(0, 0)));
+        progress.record(task, List.of(aResult(1, 2)));
+
+        progress.completeShard(task, 0);
+
+        assertThat(progress.completeShard(task, 1)).contains(TaskStatus.FAILED);
+    }
+
+    @Test
+    void an_item_that_succeeds_when_run_again_is_no_longer_counted_failed() {
+        String task = aTaskInProgress(1, 1);
+        progress.record(task, List.of(aResult(0, 1)));
+        progress.record(task, List.of(aResult(0, 0)));
+
+        assertThat(redis.opsForSet().size(RedisKeys.failed(task))).isZero();
+        assertThat(progress.completeShard(task, 0)).contains(TaskStatus.COMPLETED);
+    }
+
+    @Test
+    void a_late_shard_never_moves_a_cancelled_task() {
+        String task = aTaskInProgress(1, 1);
+        redis.opsForHash().put(RedisKeys.task(task), TaskHash.STATUS, TaskStatus.CANCELLED.name());
+
+        assertThat(progress.completeShard(task, 0)).isEmpty();
+        assertThat(progress.status(task)).contains(TaskStatus.CANCELLED);
+    }
+
+    @Test
+    void recorded_items_are_read_back_for_any_range() {
+        String task = aTaskInProgress(1, 20);
+        progress.record(task, List.of(aResult(3, 0), aResult(9, 0), aResult(10, 1)));
+
+        assertThat(progress.recorded(task, 0, 20).stream().boxed().toList()).containsExactly(3, 9, 10);
+        assertThat(progress.recorded(task, 8, 12).stream().boxed().toList()).containsExactly(1, 2);
+        assertThat(progress.recorded(task, 11, 20).isEmpty()).isTrue();
+        assertThat(progress.recorded(UUID.randomUUID().toString(), 0, 5).isEmpty()).isTrue();
+    }
+}
