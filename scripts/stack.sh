@@ -183,6 +183,7 @@ logger.config.level = WARN
 EOF
 }
 
+# write_nginx_config: returns 1 when the configuration did not change.
 write_nginx_config() {
   local i servers=""
   for ((i = 1; i <= SCHEDULERS; i++)); do
@@ -221,6 +222,10 @@ $servers    keepalive 16;
   }
 }
 EOF
+  if cmp -s "$NGINX_DIR/nginx.conf.new" "$NGINX_DIR/nginx.conf"; then
+    rm -f "$NGINX_DIR/nginx.conf.new"
+    return 1
+  fi
   mv -f "$NGINX_DIR/nginx.conf.new" "$NGINX_DIR/nginx.conf"
   # As root the nginx worker runs as nobody; it buffers large bodies in tmp/.
   ((EUID == 0)) && chown -R nobody "$NGINX_DIR/tmp"
@@ -275,9 +280,8 @@ up() {
   for ((i = 1; i <= SCHEDULERS; i++)); do wait_healthy "scheduler-$i" "$STARTUP_TIMEOUT" scheduler_ready "$i"; done
 
   if ((SCHEDULERS > 1)); then
-    write_nginx_config
-    if is_running nginx; then
-      log "nginx already running (pid $(pid_of nginx)), reloading its configuration"
+    if write_nginx_config && is_running nginx; then
+      log "reloading nginx (pid $(pid_of nginx)): the scheduler list changed"
       kill -HUP "$(pid_of nginx)"
     else
       launch nginx "$SCHEDULER_PORT" nginx -e "$LOG_DIR/nginx.log" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf"

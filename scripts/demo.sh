@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Starts the local stack (options go to stack.sh up), submits a sample task with curl, follows
+# its progress and prints its results. The stack stays up afterwards.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+API="http://127.0.0.1:${SCHEDULER_PORT:-30000}/api"
+TASK_TIMEOUT="${TASK_TIMEOUT:-300}"
+
+"$DTS_ROOT/scripts/stack.sh" up "$@"
+(ensure_packages jq) || warn "reading JSON with python3 instead of jq"
+if ! command -v jq >/dev/null && ! command -v python3 >/dev/null; then
+  die "demo.sh needs jq or python3 to read JSON: sudo apt-get install -y jq"
+fi
+
+# json FILTER [FILE]: a jq filter; `python` FILTERs below are used only when jq is missing.
+json() {
+  if command -v jq >/dev/null; then jq -r "$1" "${2:-/dev/stdin}"; else python3 -c "$3" "${2:-/dev/stdin}"; fi
+}
+field() { # field NAME FILE: one top-level field of a JSON object
+  json ".$1 // empty" "$2" "import json,sys; v=json.load(open(sys.argv[1])).get('$1'); print('' if v is None else v)"
+}
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# Wait until every worker we started is in the registry, so the task is spread over all.
+expected="$(find "$RUN_DIR" -name 'worker-*.pid' | wc -l)"
+for ((i = 0; i < 30; i++)); do
+  curl -fsS "$API/workers" -o "$tmp/workers.json" || true
+  live="$(json 'length' "$tmp/workers.json" 'import json,sys; print(len(json.load(open(sys.argv[1]))))' 2>/dev/null || echo 0)"
+  ((live >= expected)) && break
+  sleep 1
+done
+log "$live live worker(s)"
+
+# 20 items; each hashes its item and sleeps a little. {{greeting}} comes from variableJson.
+items="$(printf '"item-%02d",' {1..20})"
+cat >"$tmp/task.json" <<EOF
+{
+  "templateFunction": "echo \"{{greeting}} \$1: \$(printf %s \"\$1\" | sha256sum | cut -c1-16)\"; sleep 0.2",
+  "variableJson": "{\"greeting\":\"hello from the demo,\"}",
+  "inputList": [${items%,}]
+}
+EOF
+log "submitting a task with 20 items: POST $API/tasks"
+code="$(curl -sS -o "$tmp/submitted.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+  --data-binary "@$tmp/task.json" "$API/tasks")" || die "cannot reach $API; check: ./scripts/stack.sh status"
+[[ $code == 202 ]] || die "submit answered HTTP $code: $(cat "$tmp/submitted.json")"
+id="$(field id "$tmp/submitted.json")"
+log "task id: $id"
+
+status="" last=""
+for ((i = 0; i < TASK_TIMEOUT * 2; i++)); do
+  curl -fsS "$API/tasks/$id" -o "$tmp/task-view.json" || die "GET $API/tasks/$id failed; check: ./scripts/stack.sh status"
+  status="$(field status "$tmp/task-view.json")"
+  line="$(json '"\(.status)  chunks \(.chunksExecuted // 0)/\(.chunksToExecute // "?")  items \((.itemsSucceeded // 0) + (.itemsFailed // 0))/\(.itemsTotal // "?") (\(.itemsFailed // 0) failed)"' \
+    "$tmp/task-view.json" 'import json,sys; t=json.load(open(sys.argv[1])); g=lambda k,d=0: d if t.get(k) is None else t[k]
+print("%s  chunks %s/%s  items %s/%s (%s failed)" % (t["status"], g("chunksExecuted"), g("chunksToExecute", "?"),
+      g("itemsSucceeded") + g("itemsFailed"), g("itemsTotal", "?"), g("itemsFailed")))')"
+  [[ $line != "$last" ]] && log "$line"
+  last="$line"
+  case "$status" in COMPLETED | FAILED | CANCELLED | SUBMISSION_FAILED) break ;; esac
+  sleep 0.5
+done
+case "$status" in COMPLETED | FAILED | CANCELLED | SUBMISSION_FAILED) ;;
+  *) die "task $id did not finish within ${TASK_TIMEOUT}s (status $status); details: curl $API/tasks/$id" ;;
+esac
+
+curl -fsS "$API/tasks/$id/results?offset=0&limit=1000" -o "$tmp/results.json" ||
+  die "GET $API/tasks/$id/results failed"
+log "first results (index item exitCode workerId durationMs: stdout):"
+json '.[:5][] | "  \(.index) \(.item) \(.exitCode) \(.workerId) \(.durationMs)ms: \(.stdout | rtrimstr("\n"))"' "$tmp/results.json" \
+  'import json,sys
+for r in json.load(open(sys.argv[1]))[:5]:
+    print("  %s %s %s %s %sms: %s" % (r["index"], r["item"], r["exitCode"], r["workerId"], r["durationMs"], (r.get("stdout") or "").rstrip()))'
+log "items per worker:"
+json 'group_by(.workerId)[] | "  \(.[0].workerId): \(length)"' "$tmp/results.json" \
+  'import json,sys,collections
+for w, n in sorted(collections.Counter(r["workerId"] for r in json.load(open(sys.argv[1]))).items()): print("  %s: %s" % (w, n))'
+failed="$(json '[.[] | select(.exitCode != 0)] | length' "$tmp/results.json" \
+  'import json,sys; print(sum(1 for r in json.load(open(sys.argv[1])) if r["exitCode"] != 0))')"
+log "failed items: $failed"
+log "the stack keeps running: ./scripts/stack.sh status, stop it with: ./scripts/stack.sh down"
+[[ $status == COMPLETED ]] || die "task $id ended $status (expected COMPLETED); details: curl $API/tasks/$id"
