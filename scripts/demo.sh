@@ -2,6 +2,7 @@
 # Starts the local stack (options go to stack.sh up), submits a sample task with curl, follows
 # its progress and prints its results. The stack stays up afterwards.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 API="http://127.0.0.1:${SCHEDULER_PORT:-30000}/api"

@@ -3,6 +3,7 @@
 # Redis, a single-node KRaft Kafka, 1..N schedulers (nginx in front when N > 1) and 1..M workers.
 # State lives in .stack/: run/ (PID files), logs/, redis/, kafka/, nginx/.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 usage() {
@@ -10,7 +11,7 @@ usage() {
 usage: $0 up|down|status [--workers M] [--threads T] [--schedulers N] [--no-build]
 
   up      install what is missing, build the jars when stale, start what is not running
-          (default 2 workers, 1 scheduler; while the stack runs, up keeps its last shape)
+          (default 2 workers, 1 scheduler; until "down", up keeps the shape of the last up)
   down    stop everything this script started (by PID), workers first
   status  one line per component; exits 1 when something is not UP
 

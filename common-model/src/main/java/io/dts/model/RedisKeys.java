@@ -46,6 +46,11 @@ public final class RedisKeys {
         return task(taskId) + ":shards-done";
     }
 
+    /** Every key of one task, to expire them together when it finishes. */
+    public static java.util.List<String> allOf(String taskId) {
+        return java.util.List.of(task(taskId), items(taskId), results(taskId), recorded(taskId), failed(taskId), shardsDone(taskId));
+    }
+
     /** String with TTL: the latest {@link WorkerHeartbeat} JSON of one worker; gone when it dies. */
     public static String worker(String workerId) {
         return "worker:" + workerId;

@@ -11,6 +11,10 @@ public final class TaskHash {
     public static final String WITHOUT_ITEMS = "withoutItems";
     public static final String CHUNKS_TO_EXECUTE = "chunksToExecute";
     public static final String ATTEMPTS = "attempts";
+    /** Sharding round: 1, then one more for each retry-failed. */
+    public static final String ROUND = "round";
+    /** How long the task's keys live once it is finished. */
+    public static final String RETENTION_SECONDS = "retentionSeconds";
     public static final String TIMEOUT_SECONDS = "timeoutSeconds";
     public static final String MAX_RETRIES = "maxRetries";
     /** Epoch milliseconds. */

@@ -8,6 +8,8 @@ package io.dts.model;
  * @param withoutItems   the task had no inputList: run the command once with no argument
  * @param timeoutSeconds per-item time limit
  * @param maxRetries     extra attempts for an item that fails or times out
+ * @param round          which sharding of the task this shard belongs to (retry-failed starts a new
+ *                       round), so a late shard of an earlier round is never counted in this one
  */
 public record TaskShard(
         String taskId,
@@ -18,7 +20,8 @@ public record TaskShard(
         String command,
         boolean withoutItems,
         long timeoutSeconds,
-        int maxRetries) {
+        int maxRetries,
+        int round) {
 
     public long size() {
         return endIndex - startIndex;

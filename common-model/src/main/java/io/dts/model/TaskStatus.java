@@ -17,8 +17,8 @@ public enum TaskStatus {
             // A consumer may shard the task before the publisher has recorded SUBMITTED.
             SUBMITTED, EnumSet.of(INPROGRESS, CANCELLED),
             INPROGRESS, EnumSet.of(COMPLETED, FAILED, CANCELLED),
-            // retry-failed reopens a FAILED task; nothing else leaves a terminal status.
-            FAILED, EnumSet.of(INPROGRESS),
+            // retry-failed queues a FAILED task again; nothing else leaves a terminal status.
+            FAILED, EnumSet.of(QUEUED),
             SUBMISSION_FAILED, EnumSet.noneOf(TaskStatus.class),
             COMPLETED, EnumSet.noneOf(TaskStatus.class),
             CANCELLED, EnumSet.noneOf(TaskStatus.class));

@@ -24,7 +24,8 @@ class TaskStatusTest {
 
     @Test
     void only_retry_failed_reopens_a_failed_task() {
-        assertThat(TaskStatus.FAILED.canMoveTo(TaskStatus.INPROGRESS)).isTrue();
+        assertThat(TaskStatus.FAILED.canMoveTo(TaskStatus.QUEUED)).isTrue();
+        assertThat(TaskStatus.FAILED.canMoveTo(TaskStatus.INPROGRESS)).isFalse();
         assertThat(TaskStatus.FAILED.canMoveTo(TaskStatus.COMPLETED)).isFalse();
         assertThat(TaskStatus.FAILED.isTerminal()).isTrue();
     }

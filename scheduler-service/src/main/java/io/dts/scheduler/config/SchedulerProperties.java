@@ -19,6 +19,7 @@ import org.springframework.validation.annotation.Validated;
  * @param sweepGrace      a pending task younger than this is left to the normal Kafka path
  * @param idempotencyRetention how long an Idempotency-Key keeps pointing at its task
  * @param maxResultsPage  most results returned by one results request
+ * @param retention       how long a finished task and its results are kept; running tasks never expire
  */
 @Validated
 @ConfigurationProperties("scheduler")
@@ -30,5 +31,6 @@ public record SchedulerProperties(
         @NotNull Duration sweepInterval,
         @NotNull Duration sweepGrace,
         @NotNull Duration idempotencyRetention,
-        @Min(1) int maxResultsPage) {
+        @Min(1) int maxResultsPage,
+        @NotNull Duration retention) {
 }

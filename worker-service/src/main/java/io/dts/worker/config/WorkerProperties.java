@@ -27,6 +27,8 @@ import org.springframework.validation.annotation.Validated;
  * @param resultFlushInterval longest a finished item waits before its result is written
  * @param consumerGroup      Kafka consumer group of the workers on the shard topic
  * @param workDir            where per-thread stdin/stdout/stderr files live; default the system temp dir
+ * @param cancelCheckInterval how often the worker checks whether a task it runs was cancelled
+ * @param redisOutageTolerance how long a shard waits for Redis to come back before it fails (and is redelivered)
  */
 @Validated
 @ConfigurationProperties("worker")
@@ -42,7 +44,9 @@ public record WorkerProperties(
         @Min(1) int resultBatch,
         @NotNull Duration resultFlushInterval,
         @NotBlank String consumerGroup,
-        String workDir) {
+        String workDir,
+        @NotNull Duration cancelCheckInterval,
+        @NotNull Duration redisOutageTolerance) {
 
     public WorkerProperties {
         if (id == null || id.isBlank()) {

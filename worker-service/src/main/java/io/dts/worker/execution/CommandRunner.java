@@ -77,6 +77,11 @@ public class CommandRunner {
         }
     }
 
+    /** Kills every process this worker runs for the task. */
+    public void killAll(String taskId) {
+        running.of(taskId).forEach(process -> kill(process.toHandle()));
+    }
+
     /** TERM to the process and all its descendants, then KILL to whatever is left after the grace period. */
     public void kill(ProcessHandle process) {
         List<ProcessHandle> tree = new java.util.ArrayList<>(process.descendants().toList());

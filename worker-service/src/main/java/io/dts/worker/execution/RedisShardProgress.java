@@ -2,6 +2,7 @@ package io.dts.worker.execution;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
@@ -100,7 +101,7 @@ public class RedisShardProgress implements ShardProgress {
     }
 
     @Override
-    public Optional<TaskStatus> completeShard(String taskId, int shardIndex) {
+    public Optional<TaskStatus> completeShard(String taskId, int shardIndex, int round) {
         String taskKey = RedisKeys.task(taskId);
         String doneKey = RedisKeys.shardsDone(taskId);
         for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -110,8 +111,10 @@ public class RedisShardProgress implements ShardProgress {
                 public <K, V> Outcome execute(RedisOperations<K, V> operations) {
                     RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
                     ops.watch(List.of(taskKey, doneKey));
-                    List<Object> task = ops.opsForHash().multiGet(taskKey, List.of(TaskHash.STATUS, TaskHash.CHUNKS_TO_EXECUTE));
-                    if (task.get(0) == null || Boolean.TRUE.equals(ops.opsForSet().isMember(doneKey, String.valueOf(shardIndex)))) {
+                    List<Object> task = ops.opsForHash().multiGet(taskKey,
+                            List.of(TaskHash.STATUS, TaskHash.CHUNKS_TO_EXECUTE, TaskHash.ROUND, TaskHash.RETENTION_SECONDS));
+                    if (task.get(0) == null || !String.valueOf(round).equals(task.get(2))
+                            || Boolean.TRUE.equals(ops.opsForSet().isMember(doneKey, String.valueOf(shardIndex)))) {
                         ops.unwatch();
                         return Outcome.NOTHING_TO_DO;
                     }
@@ -132,6 +135,8 @@ public class RedisShardProgress implements ShardProgress {
                     if (next != null) {
                         ops.opsForHash().put(taskKey, TaskHash.STATUS, next.name());
                         ops.opsForHash().put(taskKey, TaskHash.FINISHED_AT, now);
+                        Duration retention = Duration.ofSeconds(Long.parseLong((String) task.get(3)));
+                        RedisKeys.allOf(taskId).forEach(key -> ops.expire(key, retention));
                     }
                     List<Object> committed = ops.exec();
                     return committed == null || committed.isEmpty() ? Outcome.CONFLICT : new Outcome(next);

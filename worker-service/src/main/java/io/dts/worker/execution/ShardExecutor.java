@@ -4,9 +4,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -25,6 +28,11 @@ import io.dts.worker.config.WorkerProperties;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.core.retry.RetryPolicy;
+import org.springframework.core.retry.RetryTemplate;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessException;
+import org.springframework.data.redis.RedisSystemException;
 import org.springframework.stereotype.Component;
 
 /**
@@ -50,6 +58,10 @@ public class ShardExecutor {
     private final ExecutorService slices;
     private final ExecutorService coordinators;
     private final AtomicInteger busyThreads = new AtomicInteger();
+    private final RetryTemplate untilRedisAnswers;
+    /** Shards running per task, and the tasks found cancelled while they run. */
+    private final Map<String, AtomicInteger> runningShards = new ConcurrentHashMap<>();
+    private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
 
     public ShardExecutor(WorkerProperties properties, ShardProgress progress, CommandRunner runner,
                          TaskEventPublisher events, Clock clock) {
@@ -60,6 +72,29 @@ public class ShardExecutor {
         this.clock = clock;
         this.slices = Executors.newFixedThreadPool(properties.threads(), named("slice"));
         this.coordinators = Executors.newFixedThreadPool(properties.maxShardsInFlight(), named("shard"));
+        // While Redis is down a slice keeps its unwritten results and retries; meanwhile no slice
+        // is free and the consumer takes no new shard. Past the tolerance the shard fails and Kafka redelivers it.
+        this.untilRedisAnswers = new RetryTemplate(RetryPolicy.builder()
+                .includes(DataAccessResourceFailureException.class, TransientDataAccessException.class, RedisSystemException.class)
+                .maxRetries(Long.MAX_VALUE).delay(Duration.ofMillis(250)).multiplier(2).maxDelay(Duration.ofSeconds(5))
+                .timeout(properties.redisOutageTolerance()).build());
+    }
+
+    /** Tasks with a shard running on this worker now. */
+    public Set<String> runningTasks() {
+        return Set.copyOf(runningShards.keySet());
+    }
+
+    /** Kills the task's running processes and starts none of its remaining items here. */
+    public void cancel(String taskId) {
+        if (runningShards.containsKey(taskId) && cancelled.add(taskId)) {
+            log.info("Task {} cancelled: stopping its items on this worker", taskId);
+            runner.killAll(taskId);
+        }
+    }
+
+    private <T> T patiently(java.util.function.Supplier<T> redisCall) {
+        return untilRedisAnswers.invoke(redisCall);
     }
 
     private record Item(long index, String value) {
@@ -75,8 +110,23 @@ public class ShardExecutor {
     }
 
     private void run(TaskShard shard) {
+        runningShards.computeIfAbsent(shard.taskId(), id -> new AtomicInteger()).incrementAndGet();
+        try {
+            runShard(shard);
+        } finally {
+            runningShards.computeIfPresent(shard.taskId(), (id, count) -> {
+                if (count.decrementAndGet() > 0) {
+                    return count;
+                }
+                cancelled.remove(id);
+                return null;
+            });
+        }
+    }
+
+    private void runShard(TaskShard shard) {
         String taskId = shard.taskId();
-        Optional<TaskStatus> status = progress.status(taskId);
+        Optional<TaskStatus> status = patiently(() -> progress.status(taskId));
         if (status.isEmpty() || status.get().isTerminal()) {
             log.info("Task {} shard {} skipped: task is {}", taskId, shard.shardIndex(), status.map(Enum::name).orElse("gone"));
             return;
@@ -97,7 +147,11 @@ public class ShardExecutor {
         if (failure.get() != null) {
             throw failure.get();
         }
-        Optional<TaskStatus> finished = progress.completeShard(taskId, shard.shardIndex());
+        if (cancelled.contains(taskId)) {
+            log.info("Task {} shard {} stopped: the task was cancelled", taskId, shard.shardIndex());
+            return;
+        }
+        Optional<TaskStatus> finished = patiently(() -> progress.completeShard(taskId, shard.shardIndex(), shard.round()));
         log.info("Task {} shard {}/{} done: {} items ({} already recorded) in {} ms", taskId, shard.shardIndex() + 1,
                 shard.shardCount(), shard.size(), skipped, clock.millis() - started);
         events.publish(new TaskEvent(TaskEvent.Type.SHARD_DONE, taskId, shard.shardIndex(), null, properties.id(), clock.millis()));
@@ -111,10 +165,13 @@ public class ShardExecutor {
     private int feed(TaskShard shard, BlockingQueue<Item> queue, AtomicReference<RuntimeException> failure) {
         int skipped = 0;
         try {
-            for (long from = shard.startIndex(); from < shard.endIndex() && failure.get() == null; from += ITEM_CHUNK) {
+            for (long from = shard.startIndex(); from < shard.endIndex() && failure.get() == null
+                    && !cancelled.contains(shard.taskId()); from += ITEM_CHUNK) {
+                long first = from;
                 long to = Math.min(shard.endIndex(), from + ITEM_CHUNK);
-                BitSet recorded = progress.recorded(shard.taskId(), from, to);
-                List<String> items = shard.withoutItems() ? java.util.Collections.singletonList(null) : progress.items(shard.taskId(), from, to);
+                BitSet recorded = patiently(() -> progress.recorded(shard.taskId(), first, to));
+                List<String> items = shard.withoutItems() ? Collections.singletonList(null)
+                        : patiently(() -> progress.items(shard.taskId(), first, to));
                 for (int i = 0; i < items.size(); i++) {
                     if (recorded.get(i)) {
                         skipped++;
@@ -135,24 +192,26 @@ public class ShardExecutor {
         boolean ended = false;
         try {
             for (Item item = take(queue); item != END; item = take(queue)) {
-                if (failure.get() != null) {
+                if (failure.get() != null || cancelled.contains(shard.taskId())) {
                     continue;
                 }
                 busyThreads.incrementAndGet();
                 try {
-                    pending.add(runItem(shard, item));
+                    ItemResult result = runItem(shard, item);
+                    if (!cancelled.contains(shard.taskId())) {
+                        pending.add(result);
+                    }
                 } finally {
                     busyThreads.decrementAndGet();
                 }
                 if (pending.size() >= properties.resultBatch()
                         || System.nanoTime() - lastFlush >= properties.resultFlushInterval().toNanos()) {
-                    progress.record(shard.taskId(), pending);
-                    pending.clear();
+                    record(shard.taskId(), pending);
                     lastFlush = System.nanoTime();
                 }
             }
             ended = true;
-            progress.record(shard.taskId(), pending);
+            record(shard.taskId(), pending);
         } catch (RuntimeException e) {
             log.error("Task {} shard {}: a slice failed: {}", shard.taskId(), shard.shardIndex(), e.getMessage());
             failure.compareAndSet(null, e);
@@ -162,6 +221,14 @@ public class ShardExecutor {
         } finally {
             latch.countDown();
         }
+    }
+
+    private void record(String taskId, List<ItemResult> results) {
+        patiently(() -> {
+            progress.record(taskId, results);
+            return null;
+        });
+        results.clear();
     }
 
     /** Runs one item, again after a failure or timeout up to {@code maxRetries} times with exponential backoff. */
@@ -181,7 +248,7 @@ public class ShardExecutor {
             }
             attempts++;
             outcome = runner.run(shard.taskId(), command, item.value(), env, timeout);
-            if (outcome.exitCode() == 0 && !outcome.timedOut()) {
+            if ((outcome.exitCode() == 0 && !outcome.timedOut()) || cancelled.contains(shard.taskId())) {
                 break;
             }
         }

@@ -23,9 +23,10 @@ public interface ShardProgress {
     void record(String taskId, List<ItemResult> results);
 
     /**
-     * Marks the shard done, once, and finishes the task when it was the last one.
+     * Marks the shard done, once, and finishes the task when it was the last one of the current
+     * round; a shard of an earlier round changes nothing.
      *
      * @return the task's new terminal status when this call finished it
      */
-    Optional<TaskStatus> completeShard(String taskId, int shardIndex);
+    Optional<TaskStatus> completeShard(String taskId, int shardIndex, int round);
 }

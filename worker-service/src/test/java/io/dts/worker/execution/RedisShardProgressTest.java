@@ -56,7 +56,8 @@ class RedisShardProgressTest {
         String id = UUID.randomUUID().toString();
         redis.opsForHash().putAll(RedisKeys.task(id), Map.of(
                 TaskHash.ID, id, TaskHash.STATUS, TaskStatus.INPROGRESS.name(),
-                TaskHash.CHUNKS_TO_EXECUTE, String.valueOf(shards), TaskHash.ITEMS_TOTAL, String.valueOf(items)));
+                TaskHash.CHUNKS_TO_EXECUTE, String.valueOf(shards), TaskHash.ITEMS_TOTAL, String.valueOf(items),
+                TaskHash.ROUND, "1", TaskHash.RETENTION_SECONDS, "3600"));
         return id;
     }
 
@@ -108,13 +109,13 @@ class RedisShardProgressTest {
         String task = aTaskInProgress(2, 2);
         progress.record(task, List.of(aResult(0, 0), aResult(1, 0)));
 
-        assertThat(progress.completeShard(task, 0)).isEmpty();
-        assertThat(progress.completeShard(task, 0)).isEmpty();
+        assertThat(progress.completeShard(task, 0, 1)).isEmpty();
+        assertThat(progress.completeShard(task, 0, 1)).isEmpty();
         assertThat(redis.opsForSet().size(RedisKeys.shardsDone(task))).isEqualTo(1);
         assertThat(progress.status(task)).contains(TaskStatus.INPROGRESS);
 
-        assertThat(progress.completeShard(task, 1)).contains(TaskStatus.COMPLETED);
-        assertThat(progress.completeShard(task, 1)).isEmpty();
+        assertThat(progress.completeShard(task, 1, 1)).contains(TaskStatus.COMPLETED);
+        assertThat(progress.completeShard(task, 1, 1)).isEmpty();
         assertThat(redis.opsForSet().size(RedisKeys.shardsDone(task))).isEqualTo(2);
     }
 
@@ -122,7 +123,7 @@ class RedisShardProgressTest {
     void sixteen_shards_completing_at_once_twice_each_finish_the_task_exactly_once() throws Exception {
         String task = aTaskInProgress(UPDATERS, UPDATERS);
 
-        List<Optional<TaskStatus>> outcomes = runConcurrently(UPDATERS * 2, t -> () -> progress.completeShard(task, t % UPDATERS));
+        List<Optional<TaskStatus>> outcomes = runConcurrently(UPDATERS * 2, t -> () -> progress.completeShard(task, t % UPDATERS, 1));
 
         assertThat(outcomes.stream().filter(Optional::isPresent)).hasSize(1);
         assertThat(redis.opsForSet().size(RedisKeys.shardsDone(task))).isEqualTo(UPDATERS);
@@ -136,9 +137,9 @@ class RedisShardProgressTest {
         progress.record(task, List.of(aResult(0, 0)));
         progress.record(task, List.of(aResult(1, 2)));
 
-        progress.completeShard(task, 0);
+        progress.completeShard(task, 0, 1);
 
-        assertThat(progress.completeShard(task, 1)).contains(TaskStatus.FAILED);
+        assertThat(progress.completeShard(task, 1, 1)).contains(TaskStatus.FAILED);
     }
 
     @Test
@@ -148,7 +149,7 @@ class RedisShardProgressTest {
         progress.record(task, List.of(aResult(0, 0)));
 
         assertThat(redis.opsForSet().size(RedisKeys.failed(task))).isZero();
-        assertThat(progress.completeShard(task, 0)).contains(TaskStatus.COMPLETED);
+        assertThat(progress.completeShard(task, 0, 1)).contains(TaskStatus.COMPLETED);
     }
 
     @Test
@@ -156,7 +157,7 @@ class RedisShardProgressTest {
         String task = aTaskInProgress(1, 1);
         redis.opsForHash().put(RedisKeys.task(task), TaskHash.STATUS, TaskStatus.CANCELLED.name());
 
-        assertThat(progress.completeShard(task, 0)).isEmpty();
+        assertThat(progress.completeShard(task, 0, 1)).isEmpty();
         assertThat(progress.status(task)).contains(TaskStatus.CANCELLED);
     }
 
@@ -169,5 +170,27 @@ class RedisShardProgressTest {
         assertThat(progress.recorded(task, 8, 12).stream().boxed().toList()).containsExactly(1, 2);
         assertThat(progress.recorded(task, 11, 20).isEmpty()).isTrue();
         assertThat(progress.recorded(UUID.randomUUID().toString(), 0, 5).isEmpty()).isTrue();
+    }
+
+    @Test
+    void a_late_shard_of_an_earlier_round_is_not_counted_in_the_current_one() {
+        String task = aTaskInProgress(1, 1);
+        redis.opsForHash().put(RedisKeys.task(task), TaskHash.ROUND, "2");
+
+        assertThat(progress.completeShard(task, 0, 1)).isEmpty();
+        assertThat(redis.opsForSet().size(RedisKeys.shardsDone(task))).isZero();
+        assertThat(progress.completeShard(task, 0, 2)).contains(TaskStatus.COMPLETED);
+    }
+
+    @Test
+    void the_shard_that_finishes_a_task_starts_its_retention() {
+        String task = aTaskInProgress(1, 1);
+        progress.record(task, List.of(aResult(0, 0)));
+        assertThat(redis.getExpire(RedisKeys.results(task))).isEqualTo(-1);
+
+        progress.completeShard(task, 0, 1);
+
+        assertThat(redis.getExpire(RedisKeys.results(task))).isBetween(3500L, 3600L);
+        assertThat(redis.getExpire(RedisKeys.task(task))).isBetween(3500L, 3600L);
     }
 }

@@ -6,6 +6,7 @@ import java.util.Map;
 import io.dts.scheduler.task.domain.InvalidTaskException;
 import io.dts.scheduler.task.domain.InvalidTaskException.FieldError;
 import io.dts.scheduler.task.domain.PayloadTooLargeException;
+import io.dts.scheduler.task.domain.TaskConflictException;
 import io.dts.scheduler.task.domain.TaskNotFoundException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +52,11 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     @ExceptionHandler(TaskNotFoundException.class)
     ProblemDetail notFound(TaskNotFoundException e) {
         return problem(HttpStatus.NOT_FOUND, "Task not found", e.getMessage(), null);
+    }
+
+    @ExceptionHandler(TaskConflictException.class)
+    ProblemDetail conflict(TaskConflictException e) {
+        return problem(HttpStatus.CONFLICT, "Task state conflict", e.getMessage(), null);
     }
 
     @ExceptionHandler({RedisConnectionFailureException.class, DataAccessResourceFailureException.class, RedisSystemException.class})

@@ -53,6 +53,16 @@ public class TaskController {
         return tasks.recent(status, limit).stream().map(TaskView::of).toList();
     }
 
+    @PostMapping("/{id}/cancel")
+    public TaskView cancel(@PathVariable String id) {
+        return TaskView.of(tasks.cancel(id));
+    }
+
+    @PostMapping("/{id}/retry-failed")
+    public ResponseEntity<TaskView> retryFailed(@PathVariable String id) {
+        return accepted(tasks.retryFailed(id));
+    }
+
     @GetMapping("/{id}/results")
     public List<ItemResult> results(@PathVariable String id,
                                     @RequestParam(defaultValue = "0") long offset,

@@ -39,6 +39,7 @@ public class PendingTaskSweeper {
             for (String taskId : store.pendingOlderThan(properties.sweepGrace(), BATCH)) {
                 dispatcher.dispatch(taskId);
             }
+            store.forgetFinishedBefore(properties.retention());
         } catch (RuntimeException e) {
             log.warn("Pending-task sweep skipped: {}", e.getMessage());
         }

@@ -22,6 +22,7 @@ public record Task(
         int attempts,
         long timeoutSeconds,
         int maxRetries,
+        int round,
         Instant createdAt,
         Instant updatedAt,
         Instant finishedAt,

@@ -57,7 +57,7 @@ public class TaskDispatcher {
         for (int i = 0; i < plan.size(); i++) {
             ShardPlanner.Range range = plan.get(i);
             TaskShard shard = new TaskShard(taskId, i, plan.size(), range.start(), range.end(), task.command(),
-                    task.withoutItems(), task.timeoutSeconds(), task.maxRetries());
+                    task.withoutItems(), task.timeoutSeconds(), task.maxRetries(), task.round());
             sends.add(publisher.publishShard(shard, partitionOf(live.get(i))));
         }
         try {

@@ -65,6 +65,29 @@ public class TaskService {
         return get(task.id());
     }
 
+    /** Stops a task: workers kill its running processes and start none of its remaining items. */
+    public Task cancel(String taskId) {
+        Task task = get(taskId);
+        if (!store.transition(taskId, TaskStatus.CANCELLED, task.attempts(), null)) {
+            throw new TaskConflictException("Task " + taskId + " is already " + get(taskId).status()
+                    + "; a finished task cannot be cancelled.");
+        }
+        log.info("Task {} cancelled", taskId);
+        return get(taskId);
+    }
+
+    /** Runs the failed and timed-out items of a FAILED task again, as the same task. */
+    public Task retryFailed(String taskId) {
+        Task task = get(taskId);
+        if (task.status() != TaskStatus.FAILED || !store.reopenFailed(taskId)) {
+            throw new TaskConflictException("Task " + taskId + " is " + task.status()
+                    + "; only a FAILED task can retry its failed items.");
+        }
+        log.info("Task {} queued again for its {} failed items", taskId, task.itemsFailed());
+        submitter.submit(taskId);
+        return get(taskId);
+    }
+
     public Task get(String taskId) {
         return store.find(taskId).orElseThrow(() -> new TaskNotFoundException(taskId));
     }
@@ -86,7 +109,7 @@ public class TaskService {
         List<String> items = items(request.inputList());
         return new NewTask(UUID.randomUUID().toString(), request.templateFunction(), command, items,
                 request.timeoutSeconds() == null ? 0 : request.timeoutSeconds(),
-                request.maxRetries() == null ? 0 : request.maxRetries(), clock.instant());
+                request.maxRetries() == null ? 0 : request.maxRetries(), properties.retention(), clock.instant());
     }
 
     /** Strings pass as-is, any other JSON value as its compact JSON text. */

@@ -29,6 +29,17 @@ public interface TaskStore {
     /** Moves an unsharded task to {@code INPROGRESS} with its shard count; false if another scheduler did it first. */
     boolean startSharding(String taskId, int shardCount);
 
+    /**
+     * Forgets the failed results of a FAILED task and queues it again in a new sharding round, so
+     * only those items run again.
+     *
+     * @return false when the task is not FAILED (any more)
+     */
+    boolean reopenFailed(String taskId);
+
+    /** Drops tasks older than {@code age} from the recent-tasks index (their keys expire on their own). */
+    void forgetFinishedBefore(Duration age);
+
     /** Says, visibly on the task, why an accepted task is not sharded yet. */
     void markWaiting(String taskId, String reason);
 

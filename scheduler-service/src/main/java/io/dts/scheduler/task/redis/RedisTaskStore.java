@@ -55,6 +55,8 @@ public class RedisTaskStore implements TaskStore {
         fields.put(TaskHash.ATTEMPTS, "0");
         fields.put(TaskHash.TIMEOUT_SECONDS, String.valueOf(task.timeoutSeconds()));
         fields.put(TaskHash.MAX_RETRIES, String.valueOf(task.maxRetries()));
+        fields.put(TaskHash.ROUND, "1");
+        fields.put(TaskHash.RETENTION_SECONDS, String.valueOf(task.retention().toSeconds()));
         fields.put(TaskHash.CREATED_AT, now);
         fields.put(TaskHash.UPDATED_AT, now);
         redis.execute(new SessionCallback<List<Object>>() {
@@ -113,6 +115,7 @@ public class RedisTaskStore implements TaskStore {
                 Integer.parseInt(hash.get(TaskHash.ATTEMPTS)),
                 Long.parseLong(hash.get(TaskHash.TIMEOUT_SECONDS)),
                 Integer.parseInt(hash.get(TaskHash.MAX_RETRIES)),
+                Integer.parseInt(hash.get(TaskHash.ROUND)),
                 instant(hash.get(TaskHash.CREATED_AT)),
                 instant(hash.get(TaskHash.UPDATED_AT)),
                 instant(hash.get(TaskHash.FINISHED_AT)),
@@ -163,8 +166,8 @@ public class RedisTaskStore implements TaskStore {
     private boolean moveTo(String taskId, TaskStatus next, Map<String, String> extraFields) {
         String key = RedisKeys.task(taskId);
         boolean moved = RedisTransactions.watchAndUpdate(redis, List.of(key), ops -> {
-            Object current = ops.opsForHash().get(key, TaskHash.STATUS);
-            if (current == null || !TaskStatus.valueOf((String) current).canMoveTo(next)) {
+            List<Object> current = ops.opsForHash().multiGet(key, List.of(TaskHash.STATUS, TaskHash.RETENTION_SECONDS));
+            if (current.get(0) == null || !TaskStatus.valueOf((String) current.get(0)).canMoveTo(next)) {
                 return false;
             }
             Map<String, String> fields = new HashMap<>(extraFields);
@@ -179,12 +182,51 @@ public class RedisTaskStore implements TaskStore {
             if (!next.awaitsSharding()) {
                 ops.opsForHash().delete(key, TaskHash.WAITING_REASON);
             }
+            if (next.isTerminal()) {
+                Duration retention = Duration.ofSeconds(Long.parseLong((String) current.get(1)));
+                RedisKeys.allOf(taskId).forEach(k -> ops.expire(k, retention));
+            }
             return true;
         });
         if (moved && !next.awaitsSharding()) {
             redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
         }
         return moved;
+    }
+
+    @Override
+    public boolean reopenFailed(String taskId) {
+        String key = RedisKeys.task(taskId);
+        String failedKey = RedisKeys.failed(taskId);
+        boolean reopened = RedisTransactions.watchAndUpdate(redis, List.of(key, failedKey), ops -> {
+            List<Object> current = ops.opsForHash().multiGet(key, List.of(TaskHash.STATUS, TaskHash.ROUND));
+            if (current.get(0) == null || !TaskStatus.valueOf((String) current.get(0)).canMoveTo(TaskStatus.QUEUED)) {
+                return false;
+            }
+            Set<String> failed = ops.opsForSet().members(failedKey);
+            ops.multi();
+            RedisKeys.allOf(taskId).forEach(ops::persist);
+            for (String index : failed) {
+                ops.opsForHash().delete(RedisKeys.results(taskId), index);
+                ops.opsForValue().setBit(RedisKeys.recorded(taskId), Long.parseLong(index), false);
+            }
+            ops.delete(List.of(failedKey, RedisKeys.shardsDone(taskId)));
+            ops.opsForHash().delete(key, TaskHash.FINISHED_AT);
+            ops.opsForHash().put(key, TaskHash.STATUS, TaskStatus.QUEUED.name());
+            ops.opsForHash().put(key, TaskHash.ROUND, String.valueOf(Integer.parseInt((String) current.get(1)) + 1));
+            ops.opsForHash().put(key, TaskHash.CHUNKS_TO_EXECUTE, "0");
+            ops.opsForHash().put(key, TaskHash.UPDATED_AT, String.valueOf(clock.millis()));
+            return true;
+        });
+        if (reopened) {
+            redis.opsForZSet().add(RedisKeys.PENDING_TASKS, taskId, clock.millis());
+        }
+        return reopened;
+    }
+
+    @Override
+    public void forgetFinishedBefore(Duration age) {
+        redis.opsForZSet().removeRangeByScore(RedisKeys.RECENT_TASKS, 0, clock.millis() - age.toMillis());
     }
 
     @Override

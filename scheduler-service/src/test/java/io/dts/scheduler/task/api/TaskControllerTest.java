@@ -69,7 +69,7 @@ class TaskControllerTest {
         when(store.find(anyString())).thenAnswer(call -> Optional.ofNullable(saved.get())
                 .filter(t -> t.id().equals(call.getArgument(0)))
                 .map(t -> new Task(t.id(), TaskStatus.QUEUED, t.templateFunction(), t.command(), t.itemsTotal(), t.withoutItems(),
-                        0, 0, 0, 0, 0, t.timeoutSeconds(), t.maxRetries(), t.createdAt(), t.createdAt(), null, null, null)));
+                        0, 0, 0, 0, 0, t.timeoutSeconds(), t.maxRetries(), 1, t.createdAt(), t.createdAt(), null, null, null)));
     }
 
     private ResultActions submit(String body) throws Exception {
@@ -245,5 +245,21 @@ class TaskControllerTest {
         mvc.perform(post("/api/tasks").contentType(MediaType.TEXT_PLAIN).content("echo"))
                 .andExpect(status().isUnsupportedMediaType())
                 .andExpect(content().contentType(MediaType.APPLICATION_PROBLEM_JSON));
+    }
+
+    @Test
+    void cancelling_a_finished_task_is_a_409_problem() throws Exception {
+        String location = submit("{\"templateFunction\":\"echo\"}").andReturn().getResponse().getHeader("Location");
+        String id = location.substring(location.lastIndexOf('/') + 1);
+        when(store.transition(org.mockito.ArgumentMatchers.eq(id), org.mockito.ArgumentMatchers.eq(TaskStatus.CANCELLED),
+                org.mockito.ArgumentMatchers.anyInt(), org.mockito.ArgumentMatchers.any())).thenReturn(false);
+
+        mvc.perform(post("/api/tasks/" + id + "/cancel"))
+                .andExpect(status().isConflict())
+                .andExpect(content().contentType(MediaType.APPLICATION_PROBLEM_JSON))
+                .andExpect(jsonPath("$.detail", containsString("cannot be cancelled")));
+        mvc.perform(post("/api/tasks/" + id + "/retry-failed"))
+                .andExpect(status().isConflict())
+                .andExpect(jsonPath("$.detail", containsString("only a FAILED task")));
     }
 }

@@ -52,7 +52,7 @@ class RedisTaskStoreTest {
     }
 
     private static NewTask aTask(String... items) {
-        return new NewTask(UUID.randomUUID().toString(), "echo {{x}} $1", "echo 1 $1", List.of(items), 30, 2, Instant.now());
+        return new NewTask(UUID.randomUUID().toString(), "echo {{x}} $1", "echo 1 $1", List.of(items), 30, 2, Duration.ofDays(7), Instant.now());
     }
 
     @Test
@@ -152,13 +152,56 @@ class RedisTaskStoreTest {
 
     @Test
     void recent_tasks_are_newest_first_and_filtered_by_status() {
-        NewTask older = new NewTask(UUID.randomUUID().toString(), "t", "t", List.of(), 0, 0, Instant.now().plusSeconds(3600));
-        NewTask newer = new NewTask(UUID.randomUUID().toString(), "t", "t", List.of(), 0, 0, Instant.now().plusSeconds(7200));
+        NewTask older = new NewTask(UUID.randomUUID().toString(), "t", "t", List.of(), 0, 0, Duration.ofDays(7), Instant.now().plusSeconds(3600));
+        NewTask newer = new NewTask(UUID.randomUUID().toString(), "t", "t", List.of(), 0, 0, Duration.ofDays(7), Instant.now().plusSeconds(7200));
         store.create(older);
         store.create(newer);
         store.transition(older.id(), TaskStatus.SUBMISSION_FAILED, 10, "gone");
 
         assertThat(store.recent(null, 2)).extracting(Task::id).containsExactly(newer.id(), older.id());
         assertThat(store.recent(TaskStatus.SUBMISSION_FAILED, 1)).extracting(Task::id).containsExactly(older.id());
+    }
+
+    @Test
+    void a_finished_task_expires_after_the_retention_and_a_running_one_never_does() {
+        NewTask created = aTask("a");
+        store.create(created);
+        store.startSharding(created.id(), 1);
+        assertThat(redis.getExpire(RedisKeys.task(created.id()))).as("running: no TTL").isEqualTo(-1);
+
+        store.transition(created.id(), TaskStatus.CANCELLED, 1, null);
+
+        for (String key : List.of(RedisKeys.task(created.id()), RedisKeys.items(created.id()))) {
+            assertThat(redis.getExpire(key)).isBetween(Duration.ofDays(7).toSeconds() - 60, Duration.ofDays(7).toSeconds());
+        }
+    }
+
+    @Test
+    void reopening_a_failed_task_forgets_only_its_failed_results_in_a_new_round() {
+        NewTask created = aTask("a", "b", "c");
+        store.create(created);
+        String id = created.id();
+        store.startSharding(id, 1);
+        for (int i = 0; i < 3; i++) {
+            ItemResult result = new ItemResult(i, "x", i == 1 ? 1 : 0, false, "", false, "", false, 1, 1, "w", 0);
+            redis.opsForHash().put(RedisKeys.results(id), String.valueOf(i), JSON.writeValueAsString(result));
+            redis.opsForValue().setBit(RedisKeys.recorded(id), i, true);
+        }
+        redis.opsForSet().add(RedisKeys.failed(id), "1");
+        redis.opsForSet().add(RedisKeys.shardsDone(id), "0");
+        store.transition(id, TaskStatus.FAILED, 1, null);
+
+        assertThat(store.reopenFailed(id)).isTrue();
+
+        Task task = store.find(id).orElseThrow();
+        assertThat(task.status()).isEqualTo(TaskStatus.QUEUED);
+        assertThat(task.round()).isEqualTo(2);
+        assertThat(task.itemsSucceeded()).isEqualTo(2);
+        assertThat(task.itemsFailed()).isZero();
+        assertThat(task.chunksExecuted()).isZero();
+        assertThat(task.finishedAt()).isNull();
+        assertThat(redis.opsForValue().getBit(RedisKeys.recorded(id), 1)).isFalse();
+        assertThat(redis.getExpire(RedisKeys.task(id))).isEqualTo(-1);
+        assertThat(store.reopenFailed(id)).as("only a FAILED task reopens").isFalse();
     }
 }
