@@ -10,6 +10,8 @@ public final class RedisKeys {
     public static final String RECENT_TASKS = "tasks:recent";
     /** Sorted set of accepted task ids not yet sharded, scored by creation time; swept by schedulers. */
     public static final String PENDING_TASKS = "tasks:pending";
+    /** Sorted set of sharded, unfinished task ids scored by when they were sharded; watched by the reconciler. */
+    public static final String RUNNING_TASKS = "tasks:running";
     /** Sorted set of worker ids scored by their last heartbeat (epoch ms). */
     public static final String WORKERS = "workers";
 

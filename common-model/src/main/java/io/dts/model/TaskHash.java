@@ -24,6 +24,8 @@ public final class TaskHash {
     /** Why an accepted task is not running yet, such as "no live worker"; removed once sharded. */
     public static final String WAITING_REASON = "waitingReason";
     public static final String LAST_ERROR = "lastError";
+    /** Set once every shard of the current round is on Kafka; until then the reconciler may publish them. */
+    public static final String SHARDS_PUBLISHED = "shardsPublished";
 
     private TaskHash() {
     }

@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * What a live worker publishes about itself every heartbeat interval.
  *
- * @param partitions the shard-topic partitions this worker consumes, so a scheduler can address it
+ * @param partitions   the shard-topic partitions this worker consumes, so a scheduler can address it
+ * @param runningTasks tasks with a shard running here now, so a stalled task is not re-dispatched while alive
  */
 public record WorkerHeartbeat(
         String id,
@@ -15,5 +16,6 @@ public record WorkerHeartbeat(
         int busyThreads,
         long startedAt,
         long lastHeartbeat,
-        List<Integer> partitions) {
+        List<Integer> partitions,
+        List<String> runningTasks) {
 }

@@ -20,6 +20,8 @@ import org.springframework.validation.annotation.Validated;
  * @param idempotencyRetention how long an Idempotency-Key keeps pointing at its task
  * @param maxResultsPage  most results returned by one results request
  * @param retention       how long a finished task and its results are kept; running tasks never expire
+ * @param stallTimeout    a running task with no progress for this long, and no live worker running it,
+ *                        gets its unfinished shards published again
  */
 @Validated
 @ConfigurationProperties("scheduler")
@@ -32,5 +34,6 @@ public record SchedulerProperties(
         @NotNull Duration sweepGrace,
         @NotNull Duration idempotencyRetention,
         @Min(1) int maxResultsPage,
-        @NotNull Duration retention) {
+        @NotNull Duration retention,
+        @NotNull Duration stallTimeout) {
 }

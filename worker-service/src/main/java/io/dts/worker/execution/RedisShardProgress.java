@@ -143,6 +143,9 @@ public class RedisShardProgress implements ShardProgress {
                 }
             });
             if (outcome != Outcome.CONFLICT) {
+                if (outcome.finished() != null) {
+                    redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
+                }
                 return Optional.ofNullable(outcome.finished());
             }
         }

@@ -1,6 +1,7 @@
 package io.dts.worker.heartbeat;
 
 import java.time.Clock;
+import java.util.List;
 
 import io.dts.model.RedisKeys;
 import io.dts.model.WorkerHeartbeat;
@@ -48,7 +49,8 @@ public class HeartbeatPublisher {
     public void beat() {
         long now = clock.millis();
         WorkerHeartbeat heartbeat = new WorkerHeartbeat(properties.id(), WorkerProperties.hostName(),
-                ProcessHandle.current().pid(), properties.threads(), executor.busyThreads(), startedAt, now, partitions.current());
+                ProcessHandle.current().pid(), properties.threads(), executor.busyThreads(), startedAt, now, partitions.current(),
+                List.copyOf(executor.runningTasks()));
         try {
             redis.opsForValue().set(RedisKeys.worker(properties.id()), json.writeValueAsString(heartbeat), properties.heartbeatTtl());
             redis.opsForZSet().add(RedisKeys.WORKERS, properties.id(), now);

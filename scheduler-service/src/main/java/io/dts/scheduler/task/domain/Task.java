@@ -27,5 +27,6 @@ public record Task(
         Instant updatedAt,
         Instant finishedAt,
         String waitingReason,
-        String lastError) {
+        String lastError,
+        boolean shardsPublished) {
 }

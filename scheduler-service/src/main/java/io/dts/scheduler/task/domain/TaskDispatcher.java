@@ -1,11 +1,15 @@
 package io.dts.scheduler.task.domain;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import io.dts.model.TaskShard;
+import io.dts.model.TaskStatus;
 import io.dts.model.WorkerHeartbeat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,7 +18,9 @@ import org.springframework.stereotype.Component;
 /**
  * Turns an accepted task into shards: counts the live workers, splits the items into one range per
  * worker, marks the task {@code INPROGRESS} (one scheduler wins that race) and sends each shard to
- * the Kafka partition its worker consumes. Safe to call again for the same task.
+ * the Kafka partition its worker consumes. Also publishes again the unfinished shards of a task whose
+ * shards never all reached Kafka, or that stalled with no live worker running it. Both are safe to
+ * repeat: workers skip items already recorded and count each shard once.
  */
 @Component
 public class TaskDispatcher {
@@ -25,11 +31,13 @@ public class TaskDispatcher {
     private final TaskStore store;
     private final WorkerDirectory workers;
     private final TaskPublisher publisher;
+    private final Clock clock;
 
-    public TaskDispatcher(TaskStore store, WorkerDirectory workers, TaskPublisher publisher) {
+    public TaskDispatcher(TaskStore store, WorkerDirectory workers, TaskPublisher publisher, Clock clock) {
         this.store = store;
         this.workers = workers;
         this.publisher = publisher;
+        this.clock = clock;
     }
 
     public void dispatch(String taskId) {
@@ -48,23 +56,55 @@ public class TaskDispatcher {
             store.markWaiting(taskId, "no live worker; the task is sharded as soon as one sends a heartbeat");
             return;
         }
-        List<ShardPlanner.Range> plan = ShardPlanner.plan(task.itemsTotal(), live.size());
-        if (!store.startSharding(taskId, plan.size())) {
+        int shards = ShardPlanner.plan(task.itemsTotal(), live.size()).size();
+        if (!store.startSharding(taskId, shards)) {
             log.debug("Task {} was sharded by another scheduler", taskId);
             return;
         }
+        publishShards(store.find(taskId).orElseThrow(), Set.of(), live);
+        log.info("Task {} sharded into {} shards over {} live workers", taskId, shards, live.size());
+    }
+
+    /**
+     * Publishes again the unfinished shards of a running task when they never all reached Kafka, or
+     * when the task made no progress for {@code stallTimeout} and no live worker is running it.
+     */
+    public void reconcile(String taskId, Duration publishGrace, Duration stallTimeout) {
+        Task task = store.find(taskId).orElse(null);
+        if (task == null || task.status() != TaskStatus.INPROGRESS) {
+            return;
+        }
+        Duration idle = Duration.between(task.updatedAt(), clock.instant());
+        List<WorkerHeartbeat> live = workers.liveWorkers();
+        boolean unpublished = !task.shardsPublished() && idle.compareTo(publishGrace) > 0;
+        boolean stalled = idle.compareTo(stallTimeout) > 0
+                && live.stream().noneMatch(w -> w.runningTasks() != null && w.runningTasks().contains(taskId));
+        if (live.isEmpty() || !(unpublished || stalled)) {
+            return;
+        }
+        Set<Integer> done = store.doneShards(taskId);
+        log.warn("Task {}: publishing its {} unfinished shards again ({})", taskId, task.chunksToExecute() - done.size(),
+                unpublished ? "not all were published" : "no progress for " + idle.toSeconds() + " s and no live worker runs it");
+        publishShards(task, done, live);
+    }
+
+    private void publishShards(Task task, Set<Integer> skip, List<WorkerHeartbeat> live) {
+        List<ShardPlanner.Range> plan = ShardPlanner.plan(task.itemsTotal(), task.chunksToExecute());
         List<CompletableFuture<Void>> sends = new ArrayList<>(plan.size());
         for (int i = 0; i < plan.size(); i++) {
+            if (skip.contains(i)) {
+                continue;
+            }
             ShardPlanner.Range range = plan.get(i);
-            TaskShard shard = new TaskShard(taskId, i, plan.size(), range.start(), range.end(), task.command(),
+            TaskShard shard = new TaskShard(task.id(), i, plan.size(), range.start(), range.end(), task.command(),
                     task.withoutItems(), task.timeoutSeconds(), task.maxRetries(), task.round());
-            sends.add(publisher.publishShard(shard, partitionOf(live.get(i))));
+            sends.add(publisher.publishShard(shard, partitionOf(live.get(i % live.size()))));
         }
         try {
             CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(SHARD_PUBLISH_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            log.info("Task {} sharded into {} shards over {} live workers", taskId, plan.size(), live.size());
+            store.markShardsPublished(task.id());
         } catch (Exception e) {
-            log.error("Task {}: not every shard could be published: {}", taskId, e.getMessage());
+            log.error("Task {}: not every shard could be published ({}); the sweeper will publish them again", task.id(), e.getMessage());
         }
     }
 

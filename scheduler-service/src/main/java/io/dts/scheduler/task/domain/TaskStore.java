@@ -3,6 +3,7 @@ package io.dts.scheduler.task.domain;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 import io.dts.model.ItemResult;
 import io.dts.model.TaskStatus;
@@ -39,6 +40,15 @@ public interface TaskStore {
 
     /** Drops tasks older than {@code age} from the recent-tasks index (their keys expire on their own). */
     void forgetFinishedBefore(Duration age);
+
+    /** Records that every shard of the task's current round is on Kafka. */
+    void markShardsPublished(String taskId);
+
+    /** Sharded tasks that have not finished, longest running first. */
+    List<String> runningTasks(int limit);
+
+    /** Indices of the shards of the current round that are done. */
+    Set<Integer> doneShards(String taskId);
 
     /** Says, visibly on the task, why an accepted task is not sharded yet. */
     void markWaiting(String taskId, String reason);

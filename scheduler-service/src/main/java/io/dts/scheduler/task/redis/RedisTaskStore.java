@@ -120,7 +120,8 @@ public class RedisTaskStore implements TaskStore {
                 instant(hash.get(TaskHash.UPDATED_AT)),
                 instant(hash.get(TaskHash.FINISHED_AT)),
                 hash.get(TaskHash.WAITING_REASON),
-                hash.get(TaskHash.LAST_ERROR)));
+                hash.get(TaskHash.LAST_ERROR),
+                hash.containsKey(TaskHash.SHARDS_PUBLISHED)));
     }
 
     private static Instant instant(String epochMillis) {
@@ -159,7 +160,28 @@ public class RedisTaskStore implements TaskStore {
 
     @Override
     public boolean startSharding(String taskId, int shardCount) {
-        return moveTo(taskId, TaskStatus.INPROGRESS, Map.of(TaskHash.CHUNKS_TO_EXECUTE, String.valueOf(shardCount)));
+        boolean started = moveTo(taskId, TaskStatus.INPROGRESS, Map.of(TaskHash.CHUNKS_TO_EXECUTE, String.valueOf(shardCount)));
+        if (started) {
+            redis.opsForZSet().add(RedisKeys.RUNNING_TASKS, taskId, clock.millis());
+        }
+        return started;
+    }
+
+    @Override
+    public void markShardsPublished(String taskId) {
+        redis.opsForHash().put(RedisKeys.task(taskId), TaskHash.SHARDS_PUBLISHED, String.valueOf(clock.millis()));
+    }
+
+    @Override
+    public List<String> runningTasks(int limit) {
+        Set<String> ids = redis.opsForZSet().range(RedisKeys.RUNNING_TASKS, 0, limit - 1);
+        return ids == null ? List.of() : List.copyOf(ids);
+    }
+
+    @Override
+    public Set<Integer> doneShards(String taskId) {
+        Set<String> members = redis.opsForSet().members(RedisKeys.shardsDone(taskId));
+        return members == null ? Set.of() : members.stream().map(Integer::valueOf).collect(Collectors.toSet());
     }
 
     /** The one place the scheduler changes a task's status: guarded by the transition table, under WATCH. */
@@ -182,6 +204,9 @@ public class RedisTaskStore implements TaskStore {
             if (!next.awaitsSharding()) {
                 ops.opsForHash().delete(key, TaskHash.WAITING_REASON);
             }
+            if (next == TaskStatus.INPROGRESS) {
+                ops.opsForHash().delete(key, TaskHash.SHARDS_PUBLISHED);
+            }
             if (next.isTerminal()) {
                 Duration retention = Duration.ofSeconds(Long.parseLong((String) current.get(1)));
                 RedisKeys.allOf(taskId).forEach(k -> ops.expire(k, retention));
@@ -190,6 +215,9 @@ public class RedisTaskStore implements TaskStore {
         });
         if (moved && !next.awaitsSharding()) {
             redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
+        }
+        if (moved && next.isTerminal()) {
+            redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
         }
         return moved;
     }

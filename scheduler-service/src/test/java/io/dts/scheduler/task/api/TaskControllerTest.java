@@ -69,7 +69,7 @@ class TaskControllerTest {
         when(store.find(anyString())).thenAnswer(call -> Optional.ofNullable(saved.get())
                 .filter(t -> t.id().equals(call.getArgument(0)))
                 .map(t -> new Task(t.id(), TaskStatus.QUEUED, t.templateFunction(), t.command(), t.itemsTotal(), t.withoutItems(),
-                        0, 0, 0, 0, 0, t.timeoutSeconds(), t.maxRetries(), 1, t.createdAt(), t.createdAt(), null, null, null)));
+                        0, 0, 0, 0, 0, t.timeoutSeconds(), t.maxRetries(), 1, t.createdAt(), t.createdAt(), null, null, null, false)));
     }
 
     private ResultActions submit(String body) throws Exception {

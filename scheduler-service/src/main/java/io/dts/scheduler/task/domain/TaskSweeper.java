@@ -9,14 +9,15 @@ import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
 /**
- * Shards accepted tasks that the Kafka path has not: tasks that waited for a live worker, and tasks
- * whose scheduler died or whose publish kept failing. One scheduler of the cluster sweeps at a time,
- * under a Redis lock.
+ * Makes sure no task is stranded: shards accepted tasks that the Kafka path has not (no live worker
+ * yet, a scheduler that died before publishing, a publish that kept failing), and reconciles running
+ * tasks whose shards were not all published or that stalled. One scheduler of the cluster sweeps at a
+ * time, under a Redis lock.
  */
 @Component
-public class PendingTaskSweeper {
+public class TaskSweeper {
 
-    private static final Logger log = LoggerFactory.getLogger(PendingTaskSweeper.class);
+    private static final Logger log = LoggerFactory.getLogger(TaskSweeper.class);
     private static final int BATCH = 100;
 
     private final TaskStore store;
@@ -24,7 +25,7 @@ public class PendingTaskSweeper {
     private final SchedulerProperties properties;
     private final String owner = UUID.randomUUID().toString();
 
-    public PendingTaskSweeper(TaskStore store, TaskDispatcher dispatcher, SchedulerProperties properties) {
+    public TaskSweeper(TaskStore store, TaskDispatcher dispatcher, SchedulerProperties properties) {
         this.store = store;
         this.dispatcher = dispatcher;
         this.properties = properties;
@@ -33,15 +34,18 @@ public class PendingTaskSweeper {
     @Scheduled(fixedDelayString = "${scheduler.sweep-interval}", initialDelayString = "${scheduler.sweep-interval}")
     public void sweep() {
         try {
-            if (!store.tryLock("pending-sweeper", owner, properties.sweepInterval())) {
+            if (!store.tryLock("task-sweeper", owner, properties.sweepInterval())) {
                 return;
             }
             for (String taskId : store.pendingOlderThan(properties.sweepGrace(), BATCH)) {
                 dispatcher.dispatch(taskId);
             }
+            for (String taskId : store.runningTasks(BATCH)) {
+                dispatcher.reconcile(taskId, properties.sweepGrace(), properties.stallTimeout());
+            }
             store.forgetFinishedBefore(properties.retention());
         } catch (RuntimeException e) {
-            log.warn("Pending-task sweep skipped: {}", e.getMessage());
+            log.warn("Task sweep skipped: {}", e.getMessage());
         }
     }
 }
