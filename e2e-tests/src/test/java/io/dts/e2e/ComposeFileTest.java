@@ -89,7 +89,7 @@ class ComposeFileTest {
                 assertThat(String.valueOf(port)).as("port of %s", name).startsWith("127.0.0.1:");
             }
         });
-        assertThat(list(services.get("nginx").get("ports"))).contains("127.0.0.1:30000:30000");
+        assertThat(list(services.get("nginx").get("ports"))).as("the API on the host").contains("127.0.0.1:30000:30000");
     }
 
     @Test
@@ -189,7 +189,8 @@ class ComposeFileTest {
         return (Map<String, Object>) node;
     }
 
-    private static List<?> list(Object node) {
-        return node == null ? List.of() : (List<?>) node;
+    @SuppressWarnings("unchecked")
+    private static List<Object> list(Object node) {
+        return node == null ? List.of() : (List<Object>) node;
     }
 }

@@ -3,17 +3,12 @@ package io.dts.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.IntStream;
 
-import io.dts.testsupport.KafkaBroker;
-import io.dts.testsupport.RedisServer;
-import io.dts.testsupport.TestInfrastructure;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,54 +24,29 @@ class PipelineEndToEndTest {
 
     private static final Duration TASK_TIMEOUT = Duration.ofSeconds(60);
 
-    private ServiceProcess scheduler;
-    private final List<ServiceProcess> workers = new java.util.ArrayList<>();
+    private final Cluster cluster = new Cluster(List.of("--scheduler.sweep-interval=500ms", "--scheduler.sweep-grace=1s"), List.of());
     private SchedulerClient client;
     private String taskSubmittedBeforeAnyWorker;
     private JsonNode viewWhileNoWorkerLived;
 
     @BeforeAll
-    void startCluster() throws IOException {
-        RedisServer redis = TestInfrastructure.redis();
-        KafkaBroker kafka = TestInfrastructure.kafka();
-        List<String> infrastructure = List.of("--pubsub.namespace=" + kafka.bootstrapServers(),
-                "--spring.data.redis.host=" + redis.host(), "--spring.data.redis.port=" + redis.port());
-
-        scheduler = new ServiceProcess("scheduler", "scheduler-service", freePort(),
-                concat(infrastructure, "--scheduler.sweep-interval=500ms", "--scheduler.sweep-grace=1s")).start();
-        client = new SchedulerClient(scheduler.baseUrl());
+    void startCluster() {
+        cluster.startScheduler();
+        client = cluster.client();
 
         taskSubmittedBeforeAnyWorker = client.submit("{\"templateFunction\":\"echo early-$1\",\"inputList\":[\"a\",\"b\",\"c\"]}");
         await("the early task says it waits for a worker").atMost(Duration.ofSeconds(30))
                 .until(() -> client.task(taskSubmittedBeforeAnyWorker).has("waitingReason"));
         viewWhileNoWorkerLived = client.task(taskSubmittedBeforeAnyWorker);
 
-        for (int i = 1; i <= 2; i++) {
-            workers.add(new ServiceProcess("worker-" + i, "worker-service", freePort(),
-                    concat(infrastructure, "--worker.id=worker-" + i, "--worker.threads=2", "--worker.heartbeat-interval=1s")).start());
-        }
-        await("both workers live, each with its own shard partitions").atMost(Duration.ofSeconds(60)).until(() -> {
-            JsonNode live = client.get("/api/workers").body();
-            Set<Integer> partitions = new HashSet<>();
-            int owned = 0;
-            for (JsonNode worker : live) {
-                for (JsonNode p : worker.get("partitions")) {
-                    partitions.add(p.asInt());
-                    owned++;
-                }
-            }
-            return live.size() == 2 && partitions.size() == owned && live.valueStream().allMatch(w -> !w.get("partitions").isEmpty());
-        });
+        cluster.startWorker(1);
+        cluster.startWorker(2);
+        cluster.awaitLiveWorkers(2);
     }
 
     @AfterAll
     void stopCluster() throws InterruptedException {
-        for (ServiceProcess worker : workers) {
-            worker.stop();
-        }
-        if (scheduler != null) {
-            scheduler.stop();
-        }
+        cluster.close();
     }
 
     @Test
@@ -220,21 +190,6 @@ class PipelineEndToEndTest {
     }
 
     private JsonNode awaitTerminal(String id) {
-        await("task " + id + " finished").atMost(TASK_TIMEOUT).pollInterval(Duration.ofMillis(200))
-                .until(() -> Set.of("COMPLETED", "FAILED", "CANCELLED", "SUBMISSION_FAILED")
-                        .contains(client.task(id).get("status").asString()));
-        return client.task(id);
-    }
-
-    private static List<String> concat(List<String> base, String... more) {
-        List<String> all = new java.util.ArrayList<>(base);
-        all.addAll(List.of(more));
-        return all;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        return cluster.awaitTerminal(id, TASK_TIMEOUT);
     }
 }

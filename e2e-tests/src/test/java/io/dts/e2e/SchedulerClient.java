@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -26,8 +27,14 @@ final class SchedulerClient {
     }
 
     Response post(String path, String contentType, String body) {
-        return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Content-Type", contentType)
-                .POST(HttpRequest.BodyPublishers.ofString(body)));
+        return post(path, contentType, body, Map.of());
+    }
+
+    Response post(String path, String contentType, String body, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        headers.forEach(request::header);
+        return send(request);
     }
 
     Response get(String path) {

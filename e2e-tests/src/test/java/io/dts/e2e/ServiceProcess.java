@@ -75,6 +75,10 @@ final class ServiceProcess {
         return process.pid();
     }
 
+    boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
     void stop() throws InterruptedException {
         if (process != null && process.isAlive()) {
             process.destroy();

@@ -66,6 +66,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
     public void start() {
         String logback = "-Dlogback.configurationFile=" + dir.resolve("logback.xml");
         if (!formatted) {
+            // Formatting once keeps topics and committed offsets across a stop and start.
             process.runToCompletion(withProperty(logback, LocalProcess.javaCommand("kafka.tools.StorageTool",
                     "format", "-t", Uuid.randomUuid().toString(), "-c", config.toString(), "--standalone")));
             formatted = true;

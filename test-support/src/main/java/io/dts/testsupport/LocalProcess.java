@@ -41,7 +41,11 @@ final class LocalProcess {
         return command;
     }
 
+    /** Starts the server unless it is running already. */
     void start(List<String> command, int port, Duration timeout) {
+        if (process != null && process.isAlive()) {
+            return;
+        }
         try {
             process = new ProcessBuilder(command)
                     .redirectErrorStream(true)

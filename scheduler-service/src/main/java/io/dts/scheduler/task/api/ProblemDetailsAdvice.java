@@ -11,6 +11,7 @@ import io.dts.scheduler.task.domain.TaskNotFoundException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.QueryTimeoutException;
 import org.springframework.data.redis.RedisConnectionFailureException;
 import org.springframework.data.redis.RedisSystemException;
 import org.springframework.http.HttpHeaders;
@@ -59,7 +60,8 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
         return problem(HttpStatus.CONFLICT, "Task state conflict", e.getMessage(), null);
     }
 
-    @ExceptionHandler({RedisConnectionFailureException.class, DataAccessResourceFailureException.class, RedisSystemException.class})
+    @ExceptionHandler({RedisConnectionFailureException.class, DataAccessResourceFailureException.class, QueryTimeoutException.class,
+            RedisSystemException.class})
     ProblemDetail redisDown(RuntimeException e) {
         return problem(HttpStatus.SERVICE_UNAVAILABLE, "Storage unavailable",
                 "Redis, where tasks are kept, cannot be reached right now; nothing was saved. Retry shortly. (" + e.getMessage() + ")", null);

@@ -1,0 +1,131 @@
+package io.dts.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import io.dts.testsupport.KafkaBroker;
+import io.dts.testsupport.RedisServer;
+import io.dts.testsupport.TestInfrastructure;
+import tools.jackson.databind.JsonNode;
+
+/** A scheduler and numbered workers as real processes on the test Redis and Kafka. */
+final class Cluster implements AutoCloseable {
+
+    static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "CANCELLED", "SUBMISSION_FAILED");
+
+    private final RedisServer redis = TestInfrastructure.redis();
+    private final KafkaBroker kafka = TestInfrastructure.kafka();
+    private final List<String> schedulerArgs;
+    private final List<String> workerArgs;
+    private ServiceProcess scheduler;
+    private SchedulerClient client;
+    private final Map<Integer, ServiceProcess> workers = new TreeMap<>();
+
+    Cluster(List<String> schedulerArgs, List<String> workerArgs) {
+        this.schedulerArgs = schedulerArgs;
+        this.workerArgs = workerArgs;
+    }
+
+    RedisServer redis() {
+        return redis;
+    }
+
+    KafkaBroker kafka() {
+        return kafka;
+    }
+
+    private List<String> infrastructure(List<String> more) {
+        List<String> args = new ArrayList<>(List.of("--pubsub.namespace=" + kafka.bootstrapServers(),
+                "--spring.data.redis.host=" + redis.host(), "--spring.data.redis.port=" + redis.port()));
+        args.addAll(more);
+        return args;
+    }
+
+    ServiceProcess startScheduler() {
+        try {
+            scheduler = new ServiceProcess("scheduler", "scheduler-service", freePort(), infrastructure(schedulerArgs)).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        client = new SchedulerClient(scheduler.baseUrl());
+        return scheduler;
+    }
+
+    ServiceProcess scheduler() {
+        return scheduler;
+    }
+
+    SchedulerClient client() {
+        return client;
+    }
+
+    ServiceProcess worker(int number) {
+        return workers.get(number);
+    }
+
+    /** Starts worker {@code number} (id {@code worker-<number>}, 2 threads) unless it runs. */
+    void startWorker(int number) {
+        ServiceProcess running = workers.get(number);
+        if (running != null && running.isAlive()) {
+            return;
+        }
+        List<String> args = new ArrayList<>(workerArgs);
+        args.addAll(List.of("--worker.id=worker-" + number, "--worker.threads=2", "--worker.heartbeat-interval=1s"));
+        try {
+            workers.put(number, new ServiceProcess("worker-" + number, "worker-service", freePort(), infrastructure(args)).start());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits until exactly these workers are live, each owning its own shard-topic partitions. */
+    void awaitLiveWorkers(int count) {
+        await("" + count + " live workers with their own partitions").atMost(Duration.ofSeconds(60)).until(() -> {
+            JsonNode live = client.get("/api/workers").body();
+            Set<Integer> partitions = new HashSet<>();
+            int owned = 0;
+            for (JsonNode worker : live) {
+                if (worker.get("partitions").isEmpty()) {
+                    return false;
+                }
+                for (JsonNode p : worker.get("partitions")) {
+                    partitions.add(p.asInt());
+                    owned++;
+                }
+            }
+            return live.size() == count && partitions.size() == owned;
+        });
+    }
+
+    JsonNode awaitTerminal(String taskId, Duration atMost) {
+        await("task " + taskId + " finished").atMost(atMost).pollInterval(Duration.ofMillis(100))
+                .until(() -> TERMINAL.contains(client.task(taskId).get("status").asString()));
+        return client.task(taskId);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (ServiceProcess worker : workers.values()) {
+            worker.stop();
+        }
+        if (scheduler != null) {
+            scheduler.stop();
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
