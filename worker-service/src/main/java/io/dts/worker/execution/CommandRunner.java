@@ -54,6 +54,8 @@ public class CommandRunner {
                     .redirectInput(stdio.in().toFile())
                     .redirectOutput(stdio.out().toFile())
                     .redirectError(stdio.err().toFile());
+            // The worker's own JVM options are not the user's: a `java` in the command must not inherit them.
+            builder.environment().remove("JAVA_TOOL_OPTIONS");
             builder.environment().putAll(env);
             Process process = builder.start();
             running.add(taskId, process);
