@@ -33,7 +33,7 @@ import tools.jackson.databind.JsonNode;
 class FailureHandlingEndToEndTest {
 
     private final Cluster cluster = new Cluster(
-            List.of("--scheduler.sweep-interval=500ms", "--scheduler.sweep-grace=1s", "--scheduler.stall-timeout=15s",
+            List.of("--scheduler.sweep-interval=500ms", "--scheduler.sweep-grace=8s", "--scheduler.stall-timeout=15s",
                     "--scheduler.retention=20s", "--pubsub.publish-backoff=500ms", "--pubsub.publish-max-backoff=2s"),
             List.of("--spring.kafka.consumer.properties.max.poll.interval.ms=4000"));
 

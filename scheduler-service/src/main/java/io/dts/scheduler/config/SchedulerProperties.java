@@ -16,7 +16,8 @@ import org.springframework.validation.annotation.Validated;
  * @param maxItemSize     largest single item, in UTF-8 bytes (413 above)
  * @param workerLiveness  a worker whose last heartbeat is older than this is not counted
  * @param sweepInterval   how often one scheduler looks for accepted tasks that are not sharded yet
- * @param sweepGrace      a pending task younger than this is left to the normal Kafka path
+ * @param sweepGrace      a pending task touched (created, publish retried) more recently than this is left
+ *                        to the scheduler publishing it; longer than one publish attempt plus its backoff
  * @param idempotencyRetention how long an Idempotency-Key keeps pointing at its task
  * @param maxResultsPage  most results returned by one results request
  * @param retention       how long a finished task and its results are kept; running tasks never expire

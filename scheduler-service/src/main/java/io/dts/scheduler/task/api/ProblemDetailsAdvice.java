@@ -14,6 +14,7 @@ import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.QueryTimeoutException;
 import org.springframework.data.redis.RedisConnectionFailureException;
 import org.springframework.data.redis.RedisSystemException;
+import org.springframework.data.redis.connection.RedisPipelineException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -61,7 +62,7 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     }
 
     @ExceptionHandler({RedisConnectionFailureException.class, DataAccessResourceFailureException.class, QueryTimeoutException.class,
-            RedisSystemException.class})
+            RedisSystemException.class, RedisPipelineException.class})
     ProblemDetail redisDown(RuntimeException e) {
         return problem(HttpStatus.SERVICE_UNAVAILABLE, "Storage unavailable",
                 "Redis, where tasks are kept, cannot be reached right now; nothing was saved. Retry shortly. (" + e.getMessage() + ")", null);

@@ -50,10 +50,13 @@ public interface TaskStore {
     /** Indices of the shards of the current round that are done. */
     Set<Integer> doneShards(String taskId);
 
-    /** Says, visibly on the task, why an accepted task is not sharded yet. */
+    /** Says, visibly on the task, why an accepted task is not sharded yet, and has it swept again soon. */
     void markWaiting(String taskId, String reason);
 
-    /** Accepted tasks not yet sharded and created before the given age, oldest first. */
+    /**
+     * Accepted tasks not yet sharded that no scheduler has worked on (created, retried a publish) for
+     * {@code age}, and tasks waiting for a worker; oldest first.
+     */
     List<String> pendingOlderThan(Duration age, int limit);
 
     /** Results of the items {@code [offset, offset + limit)} that have finished, in index order. */

@@ -216,6 +216,10 @@ public class RedisTaskStore implements TaskStore {
         if (moved && !next.awaitsSharding()) {
             redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
         }
+        if (moved && next == TaskStatus.RETRYING) {
+            // A live scheduler is still publishing it: keep the sweeper away for another grace period.
+            redis.opsForZSet().add(RedisKeys.PENDING_TASKS, taskId, clock.millis());
+        }
         if (moved && next.isTerminal()) {
             redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
         }
@@ -260,6 +264,8 @@ public class RedisTaskStore implements TaskStore {
     @Override
     public void markWaiting(String taskId, String reason) {
         redis.opsForHash().put(RedisKeys.task(taskId), TaskHash.WAITING_REASON, reason);
+        // Score 0: the sweeper tries it again at its next round, without waiting for the grace.
+        redis.opsForZSet().add(RedisKeys.PENDING_TASKS, taskId, 0);
     }
 
     @Override
