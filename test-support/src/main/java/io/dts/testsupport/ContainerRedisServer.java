@@ -20,6 +20,11 @@ final class ContainerRedisServer implements RedisServer {
     }
 
     @Override
+    public void kill() {
+        container.getDockerClient().killContainerCmd(container.getContainerId()).exec();
+    }
+
+    @Override
     public String host() {
         return container.getHost();
     }

@@ -45,6 +45,11 @@ public final class LocalRedisServer implements RedisServer {
     }
 
     @Override
+    public void kill() {
+        process.kill();
+    }
+
+    @Override
     public String host() {
         return "127.0.0.1";
     }

@@ -8,6 +8,9 @@ public interface RedisServer {
 
     void stop();
 
+    /** Kills the server with SIGKILL, as a crash would: it loses what it had not written to disk. */
+    void kill();
+
     String host();
 
     int port();

@@ -1,6 +1,7 @@
 package io.dts.scheduler.config;
 
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.config.TopicBuilder;
@@ -15,18 +16,22 @@ public class KafkaConfig {
 
     @Bean
     NewTopic taskTopic(PubsubProperties pubsub) {
-        return TopicBuilder.name(pubsub.topic()).partitions(pubsub.partitions()).replicas(pubsub.replicationFactor()).build();
+        return topic(pubsub.topic(), pubsub.partitions(), pubsub);
     }
 
     @Bean
     NewTopic shardTopic(PubsubProperties pubsub) {
-        return TopicBuilder.name(pubsub.taskShard().topic()).partitions(pubsub.shardPartitions())
-                .replicas(pubsub.replicationFactor()).build();
+        return topic(pubsub.taskShard().topic(), pubsub.shardPartitions(), pubsub);
     }
 
     @Bean
     NewTopic resultTopic(PubsubProperties pubsub) {
-        return TopicBuilder.name(pubsub.result().topic()).partitions(pubsub.partitions()).replicas(pubsub.replicationFactor()).build();
+        return topic(pubsub.result().topic(), pubsub.partitions(), pubsub);
+    }
+
+    private static NewTopic topic(String name, int partitions, PubsubProperties pubsub) {
+        return TopicBuilder.name(name).partitions(partitions).replicas(pubsub.replicationFactor())
+                .config(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, String.valueOf(pubsub.minInsyncReplicas())).build();
     }
 
     /** A record that keeps failing (Redis down for long, or unreadable) goes to {@code <topic>-dlt}. */

@@ -21,6 +21,7 @@ import org.springframework.validation.annotation.Validated;
  * @param partitions         partitions of the task and event topics
  * @param shardPartitions    partitions of the shard topic: at least the largest number of workers
  * @param replicationFactor  replication factor of the three topics
+ * @param minInsyncReplicas  replicas that must have a record before it counts as written (with acks=all)
  * @param publishAttempts    tries to publish an accepted task before SUBMISSION_FAILED
  * @param publishBackoff     wait after the first failed try; doubles up to {@code publishMaxBackoff}
  * @param publishMaxBackoff  longest wait between two tries
@@ -37,6 +38,7 @@ public record PubsubProperties(
         @Min(1) int partitions,
         @Min(1) int shardPartitions,
         @Min(1) short replicationFactor,
+        @Min(1) int minInsyncReplicas,
         @Min(1) int publishAttempts,
         @NotNull Duration publishBackoff,
         @NotNull Duration publishMaxBackoff) {

@@ -49,6 +49,8 @@ public class ShardExecutor {
     /** Items read from Redis per round trip. */
     private static final int ITEM_CHUNK = 512;
     private static final Item END = new Item(-1, null);
+    /** Passes over a shard before it is given up to Kafka redelivery. */
+    private static final int MAX_PASSES = 3;
 
     private final WorkerProperties properties;
     private final ShardProgress progress;
@@ -132,6 +134,33 @@ public class ShardExecutor {
             return;
         }
         long started = clock.millis();
+        int skipped = runPass(shard);
+        // Redis acknowledged every result, but a Redis that was killed and restarted may have lost its
+        // last second: run whatever is still unrecorded before calling the shard done.
+        for (int pass = 2; !cancelled.contains(taskId) && !allRecorded(shard); pass++) {
+            if (pass > MAX_PASSES) {
+                throw new IllegalStateException("Task " + taskId + " shard " + shard.shardIndex() + ": results still missing after "
+                        + MAX_PASSES + " passes");
+            }
+            log.warn("Task {} shard {}: results missing in Redis (restarted?); running those items again", taskId, shard.shardIndex());
+            runPass(shard);
+        }
+        if (cancelled.contains(taskId)) {
+            log.info("Task {} shard {} stopped: the task was cancelled", taskId, shard.shardIndex());
+            return;
+        }
+        Optional<TaskStatus> finished = patiently(() -> progress.completeShard(taskId, shard.shardIndex(), shard.round()));
+        log.info("Task {} shard {}/{} done: {} items ({} already recorded) in {} ms", taskId, shard.shardIndex() + 1,
+                shard.shardCount(), shard.size(), skipped, clock.millis() - started);
+        events.publish(new TaskEvent(TaskEvent.Type.SHARD_DONE, taskId, shard.shardIndex(), null, properties.id(), clock.millis()));
+        finished.ifPresent(terminal -> {
+            log.info("Task {} finished: {}", taskId, terminal);
+            events.publish(new TaskEvent(TaskEvent.Type.TASK_DONE, taskId, shard.shardIndex(), terminal, properties.id(), clock.millis()));
+        });
+    }
+
+    /** Runs every unrecorded item of the shard once, one slice per thread; returns how many were skipped. */
+    private int runPass(TaskShard shard) {
         int threads = (int) Math.min(properties.threads(), shard.size());
         BlockingQueue<Item> queue = new ArrayBlockingQueue<>(ITEM_CHUNK * 2);
         CountDownLatch latch = new CountDownLatch(threads);
@@ -147,18 +176,18 @@ public class ShardExecutor {
         if (failure.get() != null) {
             throw failure.get();
         }
-        if (cancelled.contains(taskId)) {
-            log.info("Task {} shard {} stopped: the task was cancelled", taskId, shard.shardIndex());
-            return;
+        return skipped;
+    }
+
+    private boolean allRecorded(TaskShard shard) {
+        for (long from = shard.startIndex(); from < shard.endIndex(); from += ITEM_CHUNK * 64L) {
+            long first = from;
+            long to = Math.min(shard.endIndex(), from + ITEM_CHUNK * 64L);
+            if (patiently(() -> progress.recorded(shard.taskId(), first, to)).cardinality() != to - first) {
+                return false;
+            }
         }
-        Optional<TaskStatus> finished = patiently(() -> progress.completeShard(taskId, shard.shardIndex(), shard.round()));
-        log.info("Task {} shard {}/{} done: {} items ({} already recorded) in {} ms", taskId, shard.shardIndex() + 1,
-                shard.shardCount(), shard.size(), skipped, clock.millis() - started);
-        events.publish(new TaskEvent(TaskEvent.Type.SHARD_DONE, taskId, shard.shardIndex(), null, properties.id(), clock.millis()));
-        finished.ifPresent(terminal -> {
-            log.info("Task {} finished: {}", taskId, terminal);
-            events.publish(new TaskEvent(TaskEvent.Type.TASK_DONE, taskId, shard.shardIndex(), terminal, properties.id(), clock.millis()));
-        });
+        return true;
     }
 
     /** Puts the shard's unrecorded items on the queue, reading them from Redis chunk by chunk. */
