@@ -1,0 +1,168 @@
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * The scheduler side of scripts/bench.sh: a plain HTTP client, run as a single-file program
+ * ({@code java Bench.java <mode> ...}), that prints one JSON object per measurement.
+ *
+ * <pre>
+ * throughput BASE ITEMS           one task of ITEMS trivial items, submit to terminal
+ * latency BASE TASKS              one-item tasks one after another, submit-to-terminal percentiles
+ * submit-rate BASE CLIENTS SECS   accepted POSTs per second from CLIENTS concurrent clients
+ * big BASE ITEMS                  one task of ITEMS items: accepted, completed, elapsed
+ * </pre>
+ */
+public class Bench {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*\"([^\"]+)\"");
+    private static final Pattern STATUS = Pattern.compile("\"status\"\\s*:\\s*\"([A-Z_]+)\"");
+    private static final Pattern SUCCEEDED = Pattern.compile("\"itemsSucceeded\"\\s*:\\s*(\\d+)");
+    private static final List<String> TERMINAL = List.of("COMPLETED", "FAILED", "CANCELLED", "SUBMISSION_FAILED");
+    private static final String TRIVIAL = "echo \\\"$1\\\" >/dev/null";
+
+    public static void main(String[] args) throws Exception {
+        String base = args[1];
+        switch (args[0]) {
+            case "throughput" -> throughput(base, Integer.parseInt(args[2]));
+            case "latency" -> latency(base, Integer.parseInt(args[2]));
+            case "submit-rate" -> submitRate(base, Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            case "big" -> big(base, Integer.parseInt(args[2]));
+            default -> throw new IllegalArgumentException("unknown mode " + args[0]);
+        }
+    }
+
+    private static String items(int count) {
+        return IntStream.range(0, count).mapToObj(i -> "\"" + i + "\"").collect(Collectors.joining(",", "[", "]"));
+    }
+
+    private static HttpResponse<String> post(String base, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/tasks")).timeout(Duration.ofMinutes(5))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String submit(String base, String body) throws Exception {
+        HttpResponse<String> response = post(base, body);
+        if (response.statusCode() != 202) {
+            throw new IllegalStateException("submit answered " + response.statusCode() + ": " + response.body());
+        }
+        return find(ID, response.body());
+    }
+
+    private static String view(String base, String id) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/tasks/" + id)).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /** Polls until the task is terminal; returns its last view. */
+    private static String awaitTerminal(String base, String id, long pollMicros) throws Exception {
+        while (true) {
+            String view = view(base, id);
+            if (TERMINAL.contains(find(STATUS, view))) {
+                return view;
+            }
+            Thread.sleep(pollMicros / 1000, (int) (pollMicros % 1000) * 1000);
+        }
+    }
+
+    private static String find(Pattern pattern, String text) {
+        Matcher m = pattern.matcher(text);
+        if (!m.find()) {
+            throw new IllegalStateException("no " + pattern + " in " + text);
+        }
+        return m.group(1);
+    }
+
+    private static void throughput(String base, int count) throws Exception {
+        String body = "{\"templateFunction\":\"" + TRIVIAL + "\",\"inputList\":" + items(count) + "}";
+        long started = System.nanoTime();
+        String id = submit(base, body);
+        String done = awaitTerminal(base, id, 20_000);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        System.out.printf(Locale.ROOT, "{\"items\":%d,\"seconds\":%.3f,\"itemsPerSecond\":%.1f,\"status\":\"%s\",\"succeeded\":%s}%n",
+                count, seconds, count / seconds, find(STATUS, done), find(SUCCEEDED, done));
+    }
+
+    private static void latency(String base, int tasks) throws Exception {
+        List<Double> millis = new ArrayList<>();
+        for (int i = 0; i < tasks; i++) {
+            long started = System.nanoTime();
+            String id = submit(base, "{\"templateFunction\":\"" + TRIVIAL + "\",\"inputList\":[\"" + i + "\"]}");
+            String done = awaitTerminal(base, id, 500);
+            if (!"COMPLETED".equals(find(STATUS, done))) {
+                throw new IllegalStateException("task " + id + " ended " + done);
+            }
+            millis.add((System.nanoTime() - started) / 1e6);
+        }
+        Collections.sort(millis);
+        System.out.printf(Locale.ROOT, "{\"tasks\":%d,\"p50Ms\":%.1f,\"p90Ms\":%.1f,\"p99Ms\":%.1f,\"maxMs\":%.1f}%n", tasks,
+                percentile(millis, 50), percentile(millis, 90), percentile(millis, 99), millis.get(millis.size() - 1));
+    }
+
+    private static void submitRate(String base, int clients, int seconds) throws Exception {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        AtomicLong accepted = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        List<List<Double>> latencies = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            List<Double> mine = new ArrayList<>();
+            latencies.add(mine);
+            running.add(pool.submit(() -> {
+                while (System.nanoTime() < deadline) {
+                    long started = System.nanoTime();
+                    try {
+                        int status = post(base, "{\"templateFunction\":\"true\"}").statusCode();
+                        (status == 202 ? accepted : errors).incrementAndGet();
+                    } catch (Exception e) {
+                        errors.incrementAndGet();
+                    }
+                    mine.add((System.nanoTime() - started) / 1e6);
+                }
+                return null;
+            }));
+        }
+        for (var f : running) {
+            f.get();
+        }
+        pool.shutdown();
+        List<Double> all = latencies.stream().flatMap(List::stream).sorted().collect(Collectors.toList());
+        System.out.printf(Locale.ROOT, "{\"clients\":%d,\"seconds\":%d,\"accepted\":%d,\"acceptedPerSecond\":%.1f,\"errors\":%d,\"p50Ms\":%.1f,\"p99Ms\":%.1f}%n",
+                clients, seconds, accepted.get(), accepted.get() / (double) seconds, errors.get(), percentile(all, 50), percentile(all, 99));
+    }
+
+    private static void big(String base, int count) throws Exception {
+        String body = "{\"templateFunction\":\"true\",\"inputList\":" + items(count) + "}";
+        long started = System.nanoTime();
+        String id = submit(base, body);
+        double acceptedSeconds = (System.nanoTime() - started) / 1e9;
+        String done = awaitTerminal(base, id, 1_000_000);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        System.out.printf(Locale.ROOT, "{\"items\":%d,\"acceptedSeconds\":%.2f,\"seconds\":%.1f,\"itemsPerSecond\":%.1f,\"status\":\"%s\",\"succeeded\":%s}%n",
+                count, acceptedSeconds, seconds, count / seconds, find(STATUS, done), find(SUCCEEDED, done));
+    }
+
+    private static double percentile(List<Double> sorted, int p) {
+        if (sorted.isEmpty()) {
+            return Double.NaN;
+        }
+        int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    }
+}
