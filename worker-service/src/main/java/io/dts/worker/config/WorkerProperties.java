@@ -29,6 +29,8 @@ import org.springframework.validation.annotation.Validated;
  * @param workDir            where per-thread stdin/stdout/stderr files live; default the system temp dir
  * @param cancelCheckInterval how often the worker checks whether a task it runs was cancelled
  * @param redisOutageTolerance how long a shard waits for Redis to come back before it fails (and is redelivered)
+ * @param shell              {@code persistent} (default): one long-lived bash per thread forks a subshell
+ *                           per item; {@code spawn}: a new bash process per item
  */
 @Validated
 @ConfigurationProperties("worker")
@@ -46,7 +48,11 @@ public record WorkerProperties(
         @NotBlank String consumerGroup,
         String workDir,
         @NotNull Duration cancelCheckInterval,
-        @NotNull Duration redisOutageTolerance) {
+        @NotNull Duration redisOutageTolerance,
+        @NotNull Shell shell) {
+
+    /** How items are started; see {@link #shell}. */
+    public enum Shell { PERSISTENT, SPAWN }
 
     public WorkerProperties {
         if (id == null || id.isBlank()) {

@@ -6,19 +6,22 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 
+import io.dts.model.ItemResult;
 import io.dts.worker.config.WorkerProperties;
+import jakarta.annotation.PreDestroy;
 import org.springframework.stereotype.Component;
 
 /**
- * Runs one item: {@code bash -c <command> dts <item>}, the item also on stdin and in {@code DTS_ITEM}.
- * stdin, stdout and stderr go through files of the calling thread (no pipe can fill up and block, no
- * reader threads), and only the first {@code worker.output-limit} bytes of each output are kept.
- * On timeout or cancel the whole process tree gets TERM, then KILL after {@code worker.kill-grace}.
+ * Runs one item with bash as {@code bash -c <command> dts <item>} would: the item as {@code $1}, one
+ * line on stdin and in {@code DTS_ITEM}. Each calling thread gets its own {@link ItemShell}
+ * ({@code worker.shell}: a long-lived {@link PersistentShell}, or a {@link SpawnedShell} per item)
+ * and its own stdio files; only the first {@code worker.output-limit} bytes of each output are kept.
+ * On timeout or cancel the item's whole process tree gets TERM, then KILL after {@code worker.kill-grace}.
  */
 @Component
 public class CommandRunner {
@@ -33,71 +36,44 @@ public class CommandRunner {
 
     private final WorkerProperties properties;
     private final RunningProcesses running;
-    private final ThreadLocal<StdioFiles> files = ThreadLocal.withInitial(this::newFiles);
+    private final ProcessKiller killer;
+    private final ScheduledExecutorService timeouts = Executors.newScheduledThreadPool(1, r -> {
+        Thread t = new Thread(r, "item-timeouts");
+        t.setDaemon(true);
+        return t;
+    });
+    private final List<ItemShell> shells = new CopyOnWriteArrayList<>();
+    private final ThreadLocal<Slot> slots = ThreadLocal.withInitial(this::newSlot);
 
-    public CommandRunner(WorkerProperties properties, RunningProcesses running) {
+    public CommandRunner(WorkerProperties properties, RunningProcesses running, ProcessKiller killer) {
         this.properties = properties;
         this.running = running;
+        this.killer = killer;
     }
 
-    /**
-     * @param item {@code null} to run the command once with no argument
-     * @param env  extra environment variables
-     */
-    public Outcome run(String taskId, String command, String item, Map<String, String> env, Duration timeout) {
-        StdioFiles stdio = files.get();
+    private record Slot(StdioFiles files, ItemShell shell) {
+    }
+
+    public Outcome run(ItemRun run) {
+        Slot slot = slots.get();
         long started = System.nanoTime();
         try {
-            Files.writeString(stdio.in(), item == null ? "" : item + "\n", StandardCharsets.UTF_8);
-            List<String> argv = item == null ? List.of("bash", "-c", command, "dts") : List.of("bash", "-c", command, "dts", item);
-            ProcessBuilder builder = new ProcessBuilder(argv)
-                    .redirectInput(stdio.in().toFile())
-                    .redirectOutput(stdio.out().toFile())
-                    .redirectError(stdio.err().toFile());
-            // The worker's own JVM options are not the user's: a `java` in the command must not inherit them.
-            builder.environment().remove("JAVA_TOOL_OPTIONS");
-            builder.environment().putAll(env);
-            Process process = builder.start();
-            running.add(taskId, process);
-            boolean finished;
-            try {
-                finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                if (!finished) {
-                    kill(process.toHandle());
-                }
-            } finally {
-                running.remove(taskId, process);
-            }
+            Files.writeString(slot.files().in(), run.item() == null ? "" : run.item() + "\n", StandardCharsets.UTF_8);
+            ItemShell.Result result = slot.shell().run(run);
             long durationMs = (System.nanoTime() - started) / 1_000_000;
-            int exitCode = finished ? process.exitValue() : io.dts.model.ItemResult.TIMEOUT_EXIT_CODE;
-            return new Outcome(exitCode, !finished, read(stdio.out()), read(stdio.err()), durationMs);
+            int exitCode = result.timedOut() ? ItemResult.TIMEOUT_EXIT_CODE : result.exitCode();
+            return new Outcome(exitCode, result.timedOut(), read(slot.files().out()), read(slot.files().err()), durationMs);
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot run bash for task " + taskId + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("Cannot run bash for task " + run.taskId() + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while running an item of task " + taskId, e);
+            throw new IllegalStateException("Interrupted while running an item of task " + run.taskId(), e);
         }
     }
 
     /** Kills every process this worker runs for the task. */
     public void killAll(String taskId) {
-        running.of(taskId).forEach(process -> kill(process.toHandle()));
-    }
-
-    /** TERM to the process and all its descendants, then KILL to whatever is left after the grace period. */
-    public void kill(ProcessHandle process) {
-        List<ProcessHandle> tree = new java.util.ArrayList<>(process.descendants().toList());
-        tree.add(process);
-        tree.forEach(ProcessHandle::destroy);
-        long deadline = System.nanoTime() + properties.killGrace().toNanos();
-        for (ProcessHandle p : tree) {
-            try {
-                long left = Math.max(0, deadline - System.nanoTime());
-                p.onExit().get(left, TimeUnit.NANOSECONDS);
-            } catch (Exception stillAlive) {
-                p.destroyForcibly();
-            }
-        }
+        running.of(taskId).forEach(killer::kill);
     }
 
     private Output read(Path file) throws IOException {
@@ -109,20 +85,19 @@ public class CommandRunner {
         }
     }
 
-    private StdioFiles newFiles() {
-        try {
-            Path dir = Files.createDirectories(Path.of(properties.workDir(), "dts-" + properties.id()));
-            String name = "t" + Thread.currentThread().getId();
-            StdioFiles stdio = new StdioFiles(dir.resolve(name + ".in"), dir.resolve(name + ".out"), dir.resolve(name + ".err"));
-            stdio.in().toFile().deleteOnExit();
-            stdio.out().toFile().deleteOnExit();
-            stdio.err().toFile().deleteOnExit();
-            return stdio;
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot create the work files under " + properties.workDir(), e);
-        }
+    private Slot newSlot() {
+        StdioFiles files = StdioFiles.create(Path.of(properties.workDir(), "dts-" + properties.id()),
+                "t" + Thread.currentThread().getId());
+        ItemShell shell = properties.shell() == WorkerProperties.Shell.SPAWN
+                ? new SpawnedShell(files, killer, running)
+                : new PersistentShell(files, killer, running, timeouts);
+        shells.add(shell);
+        return new Slot(files, shell);
     }
 
-    private record StdioFiles(Path in, Path out, Path err) {
+    @PreDestroy
+    void closeShells() {
+        shells.forEach(ItemShell::close);
+        timeouts.shutdownNow();
     }
 }

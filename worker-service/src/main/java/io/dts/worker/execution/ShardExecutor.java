@@ -264,11 +264,7 @@ public class ShardExecutor {
     private ItemResult runItem(TaskShard shard, Item item) {
         Duration timeout = shard.timeoutSeconds() > 0 ? Duration.ofSeconds(shard.timeoutSeconds()) : properties.defaultTimeout();
         String command = item.value() == null ? shard.command() : shard.command().replace("{{item}}", ShellQuoting.quote(item.value()));
-        Map<String, String> env = Map.of(
-                "DTS_ITEM", item.value() == null ? "" : item.value(),
-                "DTS_TASK_ID", shard.taskId(),
-                "DTS_ITEM_INDEX", String.valueOf(item.index()),
-                "DTS_SHARD_INDEX", String.valueOf(shard.shardIndex()));
+        ItemRun run = new ItemRun(shard.taskId(), shard.shardIndex(), item.index(), command, item.value(), timeout);
         CommandRunner.Outcome outcome = null;
         int attempts = 0;
         while (attempts <= shard.maxRetries()) {
@@ -276,7 +272,7 @@ public class ShardExecutor {
                 sleep(Duration.ofMillis(Math.min(30_000, 500L << Math.min(attempts - 1, 16))));
             }
             attempts++;
-            outcome = runner.run(shard.taskId(), command, item.value(), env, timeout);
+            outcome = runner.run(run);
             if ((outcome.exitCode() == 0 && !outcome.timedOut()) || cancelled.contains(shard.taskId())) {
                 break;
             }

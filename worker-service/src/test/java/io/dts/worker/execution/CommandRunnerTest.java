@@ -6,41 +6,65 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 
 import io.dts.model.ItemResult;
 import io.dts.worker.config.WorkerProperties;
-import org.junit.jupiter.api.Test;
+import io.dts.worker.config.WorkerProperties.Shell;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.util.unit.DataSize;
 
-/** What a user's command sees and what comes back, with real bash processes. */
+/**
+ * What a user's command sees and what comes back, with real bash processes. Every case runs with
+ * both shells: the persistent one must be indistinguishable from a fresh {@code bash -c} per item.
+ */
 class CommandRunnerTest {
 
     @TempDir
     Path workDir;
 
-    private CommandRunner runner(DataSize outputLimit) {
+    private CommandRunner runner;
+
+    private CommandRunner runner(Shell shell, DataSize outputLimit) {
         WorkerProperties properties = new WorkerProperties("test-worker", 2, Duration.ofSeconds(2), Duration.ofSeconds(10),
-                Duration.ofMinutes(1), Duration.ofMillis(500), outputLimit, 1, 64, Duration.ofMillis(200), "g", workDir.toString(), Duration.ofMillis(500), Duration.ofMinutes(1));
-        return new CommandRunner(properties, new RunningProcesses());
+                Duration.ofMinutes(1), Duration.ofMillis(500), outputLimit, 1, 64, Duration.ofMillis(200), "g", workDir.toString(),
+                Duration.ofMillis(500), Duration.ofMinutes(1), shell);
+        runner = new CommandRunner(properties, new RunningProcesses(), new ProcessKiller(properties));
+        return runner;
     }
 
-    private CommandRunner.Outcome run(String command, String item) {
-        return runner(DataSize.ofKilobytes(64)).run("task", command, item, Map.of("DTS_ITEM", item == null ? "" : item), Duration.ofSeconds(10));
+    @AfterEach
+    void closeShells() {
+        runner.closeShells();
     }
 
-    @Test
-    void the_item_is_the_first_argument_the_stdin_line_and_dts_item() {
-        CommandRunner.Outcome outcome = run("printf '%s|%s|%s' \"$1\" \"$(cat)\" \"$DTS_ITEM\"", "a b'c");
+    private CommandRunner.Outcome run(Shell shell, String command, String item) {
+        return runner(shell, DataSize.ofKilobytes(64)).run(new ItemRun("task-1", 3, 7, command, item, Duration.ofSeconds(10)));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void the_item_is_the_first_argument_the_stdin_line_and_dts_item(Shell shell) {
+        CommandRunner.Outcome outcome = run(shell, "printf '%s|%s|%s|%s|%s' \"$0\" \"$1\" \"$(cat)\" \"$DTS_ITEM\" \"$#\"", "a b'c");
 
         assertThat(outcome.exitCode()).isZero();
-        assertThat(outcome.stdout().text()).isEqualTo("a b'c|a b'c|a b'c");
+        assertThat(outcome.stdout().text()).isEqualTo("dts|a b'c|a b'c|a b'c|1");
     }
 
-    @Test
-    void stdout_and_stderr_come_back_separately_with_the_exit_code() {
-        CommandRunner.Outcome outcome = run("echo out; echo err >&2; exit 7", "x");
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void the_task_item_and_shard_are_in_the_environment_with_the_workers_own(Shell shell) {
+        CommandRunner.Outcome outcome = run(shell, "echo \"$DTS_TASK_ID $DTS_ITEM_INDEX $DTS_SHARD_INDEX $HOME ${JAVA_TOOL_OPTIONS-unset}\"", "x");
+
+        assertThat(outcome.stdout().text()).isEqualTo("task-1 7 3 " + System.getenv("HOME") + " unset\n");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void stdout_and_stderr_come_back_separately_with_the_exit_code(Shell shell) {
+        CommandRunner.Outcome outcome = run(shell, "echo out; echo err >&2; exit 7", "x");
 
         assertThat(outcome.exitCode()).isEqualTo(7);
         assertThat(outcome.timedOut()).isFalse();
@@ -48,17 +72,40 @@ class CommandRunnerTest {
         assertThat(outcome.stderr().text()).isEqualTo("err\n");
     }
 
-    @Test
-    void without_an_item_the_command_gets_no_argument_and_empty_stdin() {
-        CommandRunner.Outcome outcome = run("echo \"$#:$(cat | wc -c)\"", null);
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void a_syntax_error_fails_with_exit_code_2_and_a_message(Shell shell) {
+        CommandRunner.Outcome outcome = run(shell, "if then", "x");
 
-        assertThat(outcome.stdout().text()).isEqualTo("0:0\n");
+        assertThat(outcome.exitCode()).isEqualTo(2);
+        assertThat(outcome.stderr().text()).contains("syntax error");
     }
 
-    @Test
-    void output_over_the_limit_is_cut_and_flagged() {
-        CommandRunner.Outcome outcome = runner(DataSize.ofBytes(10)).run("t", "printf '0123456789ABC'; printf 'short' >&2", "x",
-                Map.of(), Duration.ofSeconds(10));
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void without_an_item_the_command_gets_no_argument_and_empty_stdin(Shell shell) {
+        CommandRunner.Outcome outcome = run(shell, "echo \"$#:$(cat | wc -c):${DTS_ITEM}.\"", null);
+
+        assertThat(outcome.stdout().text()).isEqualTo("0:0:.\n");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void items_in_a_row_see_nothing_of_each_other(Shell shell) {
+        CommandRunner runner = runner(shell, DataSize.ofKilobytes(1));
+        runner.run(new ItemRun("t", 0, 0, "LEAK=1; cd /; echo first", "a", Duration.ofSeconds(5)));
+        CommandRunner.Outcome second = runner.run(new ItemRun("t", 0, 1, "echo \"${LEAK-none} $1\"", "b", Duration.ofSeconds(5)));
+        CommandRunner.Outcome third = runner.run(new ItemRun("t", 0, 2, "echo \"${LEAK-none} $1\"", "c", Duration.ofSeconds(5)));
+
+        assertThat(second.stdout().text()).isEqualTo("none b\n");
+        assertThat(third.stdout().text()).isEqualTo("none c\n");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void output_over_the_limit_is_cut_and_flagged(Shell shell) {
+        CommandRunner.Outcome outcome = runner(shell, DataSize.ofBytes(10)).run(new ItemRun("t", 0, 0,
+                "printf '0123456789ABC'; printf 'short' >&2", "x", Duration.ofSeconds(10)));
 
         assertThat(outcome.stdout().text()).isEqualTo("0123456789");
         assertThat(outcome.stdout().truncated()).isTrue();
@@ -66,34 +113,55 @@ class CommandRunnerTest {
         assertThat(outcome.stderr().truncated()).isFalse();
     }
 
-    @Test
-    void a_timeout_kills_the_whole_process_tree_and_reports_124() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void a_timeout_kills_the_whole_process_tree_and_reports_124(Shell shell) throws Exception {
         Path pidFile = workDir.resolve("child.pid");
-        CommandRunner.Outcome outcome = runner(DataSize.ofKilobytes(1)).run("t",
-                "sleep 30 & echo $! > " + pidFile + "; wait", "x", Map.of(), Duration.ofMillis(500));
+        CommandRunner runner = runner(shell, DataSize.ofKilobytes(1));
+        CommandRunner.Outcome outcome = runner.run(new ItemRun("t", 0, 0,
+                "sleep 30 & echo $! > " + pidFile + "; wait", "x", Duration.ofMillis(500)));
 
         assertThat(outcome.timedOut()).isTrue();
         assertThat(outcome.exitCode()).isEqualTo(ItemResult.TIMEOUT_EXIT_CODE);
         long child = Long.parseLong(Files.readString(pidFile).trim());
         await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(child).map(p -> !p.isAlive()).orElse(true));
+        assertThat(runner.run(new ItemRun("t", 0, 1, "echo after", "y", Duration.ofSeconds(5))).stdout().text())
+                .as("the shell still works after a kill").isEqualTo("after\n");
     }
 
-    @Test
-    void a_process_that_ignores_term_is_killed_after_the_grace_period() {
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void a_process_that_ignores_term_is_killed_after_the_grace_period(Shell shell) {
         long started = System.nanoTime();
-        CommandRunner.Outcome outcome = runner(DataSize.ofKilobytes(1)).run("t", "trap '' TERM; sleep 30", "x", Map.of(),
-                Duration.ofMillis(300));
+        CommandRunner.Outcome outcome = runner(shell, DataSize.ofKilobytes(1)).run(new ItemRun("t", 0, 0,
+                "trap '' TERM; sleep 30", "x", Duration.ofMillis(300)));
 
         assertThat(outcome.timedOut()).isTrue();
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
     }
 
-    @Test
-    void shell_quoting_keeps_any_item_one_word_and_inert() {
-        String hostile = "$(touch /tmp/dts-pwned) `id` ; ' \" \\ *";
-        CommandRunner.Outcome outcome = run("printf '%s' " + ShellQuoting.quote(hostile), hostile);
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void killing_a_tasks_processes_stops_the_running_item(Shell shell) throws Exception {
+        CommandRunner runner = runner(shell, DataSize.ofKilobytes(1));
+        var running = java.util.concurrent.CompletableFuture.supplyAsync(() ->
+                runner.run(new ItemRun("doomed", 0, 0, "sleep 30", "x", Duration.ofMinutes(1))));
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            runner.killAll("doomed");
+            return running.isDone();
+        });
 
-        assertThat(outcome.stdout().text()).isEqualTo(hostile);
+        assertThat(running.get().exitCode()).isNotZero();
+        assertThat(running.get().durationMs()).isLessThan(10_000);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void shell_quoting_keeps_any_item_one_word_and_inert(Shell shell) {
+        String hostile = "$(touch /tmp/dts-pwned) `id` ; ' \" \\ * \n second line";
+        CommandRunner.Outcome outcome = run(shell, "printf '%s' " + ShellQuoting.quote(hostile) + "; printf '|%s' \"$1\"", hostile);
+
+        assertThat(outcome.stdout().text()).isEqualTo(hostile + "|" + hostile);
         assertThat(Path.of("/tmp/dts-pwned")).doesNotExist();
     }
 }
