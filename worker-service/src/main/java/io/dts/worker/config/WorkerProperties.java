@@ -29,6 +29,7 @@ import org.springframework.validation.annotation.Validated;
  * @param workDir            where per-thread stdin/stdout/stderr files live; default the system temp dir
  * @param cancelCheckInterval how often the worker checks whether a task it runs was cancelled
  * @param redisOutageTolerance how long a shard waits for Redis to come back before it fails (and is redelivered)
+ * @param drainTimeout       on a clean stop, how long running items may take to finish before they are killed
  * @param shell              {@code persistent} (default): one long-lived bash per thread forks a subshell
  *                           per item; {@code spawn}: a new bash process per item
  */
@@ -49,6 +50,7 @@ public record WorkerProperties(
         String workDir,
         @NotNull Duration cancelCheckInterval,
         @NotNull Duration redisOutageTolerance,
+        @NotNull Duration drainTimeout,
         @NotNull Shell shell) {
 
     /** How items are started; see {@link #shell}. */

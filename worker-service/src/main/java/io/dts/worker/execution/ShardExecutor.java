@@ -28,6 +28,8 @@ import io.dts.worker.config.WorkerProperties;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.core.retry.RetryPolicy;
 import org.springframework.core.retry.RetryTemplate;
 import org.springframework.dao.DataAccessResourceFailureException;
@@ -64,6 +66,8 @@ public class ShardExecutor {
     /** Shards running per task, and the tasks found cancelled while they run. */
     private final Map<String, AtomicInteger> runningShards = new ConcurrentHashMap<>();
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
+    /** Set when the worker stops: running items finish and are recorded, no new item starts. */
+    private volatile boolean draining;
 
     public ShardExecutor(WorkerProperties properties, ShardProgress progress, CommandRunner runner,
                          TaskEventPublisher events, Clock clock) {
@@ -93,6 +97,26 @@ public class ShardExecutor {
             log.info("Task {} cancelled: stopping its items on this worker", taskId);
             runner.killAll(taskId);
         }
+    }
+
+    /**
+     * On a clean stop (SIGTERM), before the Kafka consumer closes: let running items finish and be
+     * recorded, start no new one, and leave the unfinished shards uncommitted so Kafka hands them to
+     * another worker, which runs only what is not recorded.
+     */
+    @EventListener(ContextClosedEvent.class)
+    void drain() throws InterruptedException {
+        draining = true;
+        log.info("Worker {} stopping: finishing running items, handing back {} unfinished shards", properties.id(), runningShards.size());
+        coordinators.shutdown();
+        if (!coordinators.awaitTermination(properties.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+            log.warn("Worker {}: items still running after {}; killing them", properties.id(), properties.drainTimeout());
+            runningShards.keySet().forEach(runner::killAll);
+        }
+    }
+
+    private boolean stopping(String taskId) {
+        return draining || cancelled.contains(taskId);
     }
 
     private <T> T patiently(java.util.function.Supplier<T> redisCall) {
@@ -137,13 +161,16 @@ public class ShardExecutor {
         int skipped = runPass(shard);
         // Redis acknowledged every result, but a Redis that was killed and restarted may have lost its
         // last second: run whatever is still unrecorded before calling the shard done.
-        for (int pass = 2; !cancelled.contains(taskId) && !allRecorded(shard); pass++) {
+        for (int pass = 2; !stopping(taskId) && !allRecorded(shard); pass++) {
             if (pass > MAX_PASSES) {
                 throw new IllegalStateException("Task " + taskId + " shard " + shard.shardIndex() + ": results still missing after "
                         + MAX_PASSES + " passes");
             }
             log.warn("Task {} shard {}: results missing in Redis (restarted?); running those items again", taskId, shard.shardIndex());
             runPass(shard);
+        }
+        if (draining) {
+            throw new IllegalStateException("Task " + taskId + " shard " + shard.shardIndex() + " handed back: the worker is stopping");
         }
         if (cancelled.contains(taskId)) {
             log.info("Task {} shard {} stopped: the task was cancelled", taskId, shard.shardIndex());
@@ -195,7 +222,7 @@ public class ShardExecutor {
         int skipped = 0;
         try {
             for (long from = shard.startIndex(); from < shard.endIndex() && failure.get() == null
-                    && !cancelled.contains(shard.taskId()); from += ITEM_CHUNK) {
+                    && !stopping(shard.taskId()); from += ITEM_CHUNK) {
                 long first = from;
                 long to = Math.min(shard.endIndex(), from + ITEM_CHUNK);
                 BitSet recorded = patiently(() -> progress.recorded(shard.taskId(), first, to));
@@ -221,7 +248,7 @@ public class ShardExecutor {
         boolean ended = false;
         try {
             for (Item item = take(queue); item != END; item = take(queue)) {
-                if (failure.get() != null || cancelled.contains(shard.taskId())) {
+                if (failure.get() != null || stopping(shard.taskId())) {
                     continue;
                 }
                 busyThreads.incrementAndGet();
@@ -334,9 +361,7 @@ public class ShardExecutor {
     }
 
     @PreDestroy
-    void shutdown() throws InterruptedException {
-        coordinators.shutdown();
-        coordinators.awaitTermination(30, TimeUnit.SECONDS);
+    void shutdown() {
         slices.shutdownNow();
     }
 }
