@@ -27,7 +27,7 @@ final class Cluster implements AutoCloseable {
     private final KafkaBroker kafka = TestInfrastructure.kafka();
     private final List<String> schedulerArgs;
     private final List<String> workerArgs;
-    private ServiceProcess scheduler;
+    private final List<ServiceProcess> schedulers = new ArrayList<>();
     private SchedulerClient client;
     private final Map<Integer, ServiceProcess> workers = new TreeMap<>();
 
@@ -51,18 +51,27 @@ final class Cluster implements AutoCloseable {
         return args;
     }
 
+    /** Starts one more scheduler; the client talks to the newest one. */
     ServiceProcess startScheduler() {
+        ServiceProcess scheduler;
         try {
-            scheduler = new ServiceProcess("scheduler", "scheduler-service", freePort(), infrastructure(schedulerArgs)).start();
+            scheduler = new ServiceProcess("scheduler-" + (schedulers.size() + 1), "scheduler-service", freePort(),
+                    infrastructure(schedulerArgs)).start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        schedulers.add(scheduler);
         client = new SchedulerClient(scheduler.baseUrl());
         return scheduler;
     }
 
+    /** The newest scheduler. */
     ServiceProcess scheduler() {
-        return scheduler;
+        return schedulers.get(schedulers.size() - 1);
+    }
+
+    List<ServiceProcess> schedulers() {
+        return schedulers;
     }
 
     SchedulerClient client() {
@@ -118,7 +127,7 @@ final class Cluster implements AutoCloseable {
         for (ServiceProcess worker : workers.values()) {
             worker.stop();
         }
-        if (scheduler != null) {
+        for (ServiceProcess scheduler : schedulers) {
             scheduler.stop();
         }
     }

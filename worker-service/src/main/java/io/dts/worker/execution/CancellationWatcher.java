@@ -1,5 +1,6 @@
 package io.dts.worker.execution;
 
+import io.dts.model.TaskStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.scheduling.annotation.Scheduled;
@@ -27,7 +28,7 @@ public class CancellationWatcher {
     public void check() {
         for (String taskId : executor.runningTasks()) {
             try {
-                if (progress.status(taskId).map(status -> status.isTerminal()).orElse(true)) {
+                if (progress.status(taskId).map(status -> status == TaskStatus.CANCELLED).orElse(true)) {
                     executor.cancel(taskId);
                 }
             } catch (RuntimeException e) {

@@ -170,7 +170,7 @@ public class ShardExecutor {
             runPass(shard);
         }
         if (draining) {
-            throw new IllegalStateException("Task " + taskId + " shard " + shard.shardIndex() + " handed back: the worker is stopping");
+            throw new ShardHandedBack(shard);
         }
         if (cancelled.contains(taskId)) {
             log.info("Task {} shard {} stopped: the task was cancelled", taskId, shard.shardIndex());

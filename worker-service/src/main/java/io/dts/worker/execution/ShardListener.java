@@ -1,27 +1,47 @@
 package io.dts.worker.execution;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import io.dts.model.TaskShard;
+import io.dts.worker.config.PubsubProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.stereotype.Component;
 
 /**
  * Takes shards from Kafka. The listener returns at once with a future, so the consumer thread keeps
  * polling (no rebalance however long a shard runs); spring-kafka commits a shard's offset only when
  * its future completes, which is after its results are in Redis, and pauses the consumer meanwhile.
+ * A shard handed back by a stopping worker is put back on the topic before its offset is committed.
  */
 @Component
 public class ShardListener {
 
-    private final ShardExecutor executor;
+    private static final Logger log = LoggerFactory.getLogger(ShardListener.class);
 
-    public ShardListener(ShardExecutor executor) {
+    private final ShardExecutor executor;
+    private final KafkaTemplate<String, Object> kafka;
+    private final PubsubProperties pubsub;
+
+    public ShardListener(ShardExecutor executor, KafkaTemplate<String, Object> kafka, PubsubProperties pubsub) {
         this.executor = executor;
+        this.kafka = kafka;
+        this.pubsub = pubsub;
     }
 
     @KafkaListener(id = "shards", topics = "${pubsub.task-shard.topic}", groupId = "${worker.consumer-group}")
     public CompletableFuture<Void> onShard(TaskShard shard) {
-        return executor.execute(shard);
+        return executor.execute(shard).exceptionallyCompose(error -> {
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            return cause instanceof ShardHandedBack ? handBack(shard) : CompletableFuture.failedFuture(cause);
+        });
+    }
+
+    private CompletableFuture<Void> handBack(TaskShard shard) {
+        log.info("Task {} shard {}: handed back to Kafka for another worker", shard.taskId(), shard.shardIndex());
+        return kafka.send(pubsub.taskShard().topic(), shard.taskId() + "/" + shard.shardIndex(), shard).thenApply(sent -> null);
     }
 }
