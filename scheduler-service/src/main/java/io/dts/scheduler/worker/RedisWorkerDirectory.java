@@ -33,9 +33,24 @@ public class RedisWorkerDirectory implements WorkerDirectory {
         this.clock = clock;
     }
 
+    /** Heartbeats come every few seconds: reading them once per this period is enough, however many tasks arrive. */
+    private static final long CACHE_MILLIS = 250;
+
+    private volatile List<WorkerHeartbeat> cached = List.of();
+    private volatile long cachedAt = Long.MIN_VALUE;
+
     @Override
     public List<WorkerHeartbeat> liveWorkers() {
-        long oldest = clock.millis() - properties.workerLiveness().toMillis();
+        long now = clock.millis();
+        if (now - cachedAt > CACHE_MILLIS) {
+            cached = readLiveWorkers(now);
+            cachedAt = now;
+        }
+        return cached;
+    }
+
+    private List<WorkerHeartbeat> readLiveWorkers(long now) {
+        long oldest = now - properties.workerLiveness().toMillis();
         redis.opsForZSet().removeRangeByScore(RedisKeys.WORKERS, 0, oldest - 1);
         Set<String> ids = redis.opsForZSet().rangeByScore(RedisKeys.WORKERS, oldest, Double.MAX_VALUE);
         if (ids == null || ids.isEmpty()) {

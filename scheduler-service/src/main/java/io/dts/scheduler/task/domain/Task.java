@@ -29,4 +29,10 @@ public record Task(
         String waitingReason,
         String lastError,
         boolean shardsPublished) {
+
+    /** The task as it was just saved, before anything happened to it. */
+    static Task queued(NewTask task) {
+        return new Task(task.id(), TaskStatus.QUEUED, task.templateFunction(), task.command(), task.itemsTotal(), task.withoutItems(),
+                0, 0, 0, 0, 0, task.timeoutSeconds(), task.maxRetries(), 1, task.createdAt(), task.createdAt(), null, null, null, false);
+    }
 }

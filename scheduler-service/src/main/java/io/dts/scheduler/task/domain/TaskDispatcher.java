@@ -61,7 +61,7 @@ public class TaskDispatcher {
             log.debug("Task {} was sharded by another scheduler", taskId);
             return;
         }
-        publishShards(store.find(taskId).orElseThrow(), Set.of(), live);
+        publishShards(task, shards, Set.of(), live);
         log.info("Task {} sharded into {} shards over {} live workers", taskId, shards, live.size());
     }
 
@@ -85,11 +85,11 @@ public class TaskDispatcher {
         Set<Integer> done = store.doneShards(taskId);
         log.warn("Task {}: publishing its {} unfinished shards again ({})", taskId, task.chunksToExecute() - done.size(),
                 unpublished ? "not all were published" : "no progress for " + idle.toSeconds() + " s and no live worker runs it");
-        publishShards(task, done, live);
+        publishShards(task, task.chunksToExecute(), done, live);
     }
 
-    private void publishShards(Task task, Set<Integer> skip, List<WorkerHeartbeat> live) {
-        List<ShardPlanner.Range> plan = ShardPlanner.plan(task.itemsTotal(), task.chunksToExecute());
+    private void publishShards(Task task, int shards, Set<Integer> skip, List<WorkerHeartbeat> live) {
+        List<ShardPlanner.Range> plan = ShardPlanner.plan(task.itemsTotal(), shards);
         List<CompletableFuture<Void>> sends = new ArrayList<>(plan.size());
         for (int i = 0; i < plan.size(); i++) {
             if (skip.contains(i)) {

@@ -62,7 +62,7 @@ public class TaskService {
         }
         log.info("Task {} accepted: {} items", task.id(), task.itemsTotal());
         submitter.submit(task.id());
-        return get(task.id());
+        return Task.queued(task);
     }
 
     /** Stops a task: workers kill its running processes and start none of its remaining items. */

@@ -2,12 +2,14 @@ package io.dts.scheduler.task.domain;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.Executor;
 
 import io.dts.model.TaskStatus;
 import io.dts.model.TaskSubmitted;
 import io.dts.scheduler.config.PubsubProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.scheduling.TaskScheduler;
 import org.springframework.stereotype.Component;
 
@@ -24,13 +26,16 @@ public class TaskSubmitter {
     private final TaskPublisher publisher;
     private final TaskStore store;
     private final TaskScheduler scheduler;
+    private final Executor outcomes;
     private final PubsubProperties pubsub;
     private final Clock clock;
 
-    public TaskSubmitter(TaskPublisher publisher, TaskStore store, TaskScheduler scheduler, PubsubProperties pubsub, Clock clock) {
+    public TaskSubmitter(TaskPublisher publisher, TaskStore store, TaskScheduler scheduler,
+                         @Qualifier("applicationTaskExecutor") Executor outcomes, PubsubProperties pubsub, Clock clock) {
         this.publisher = publisher;
         this.store = store;
         this.scheduler = scheduler;
+        this.outcomes = outcomes;
         this.pubsub = pubsub;
         this.clock = clock;
     }
@@ -40,7 +45,8 @@ public class TaskSubmitter {
     }
 
     private void attempt(String taskId, int attempt) {
-        publisher.publishTask(new TaskSubmitted(taskId, clock.millis())).whenComplete((ok, error) -> {
+        // Record the outcome off the Kafka producer's I/O thread, which must not wait for Redis.
+        publisher.publishTask(new TaskSubmitted(taskId, clock.millis())).whenCompleteAsync((ok, error) -> {
             try {
                 if (error == null) {
                     store.transition(taskId, TaskStatus.SUBMITTED, attempt, null);
@@ -57,7 +63,7 @@ public class TaskSubmitter {
                 // Redis is down too; the task stays pending in Redis and a sweeper picks it up later.
                 log.error("Task {} publish attempt {}: cannot record the outcome: {}", taskId, attempt, e.getMessage());
             }
-        });
+        }, outcomes);
     }
 
     private Duration backoff(int attempt) {

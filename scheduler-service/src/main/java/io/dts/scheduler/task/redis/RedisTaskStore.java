@@ -75,8 +75,16 @@ public class RedisTaskStore implements TaskStore {
         });
         // Global indexes live outside the task's hash slot, so they cannot join its transaction.
         double score = task.createdAt().toEpochMilli();
-        redis.opsForZSet().add(RedisKeys.RECENT_TASKS, task.id(), score);
-        redis.opsForZSet().add(RedisKeys.PENDING_TASKS, task.id(), score);
+        redis.executePipelined(new SessionCallback<Object>() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <K, V> Object execute(RedisOperations<K, V> operations) {
+                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                ops.opsForZSet().add(RedisKeys.RECENT_TASKS, task.id(), score);
+                ops.opsForZSet().add(RedisKeys.PENDING_TASKS, task.id(), score);
+                return null;
+            }
+        });
     }
 
     @Override
