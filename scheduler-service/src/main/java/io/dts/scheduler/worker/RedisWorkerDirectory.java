@@ -37,7 +37,7 @@ public class RedisWorkerDirectory implements WorkerDirectory {
     private static final long CACHE_MILLIS = 250;
 
     private volatile List<WorkerHeartbeat> cached = List.of();
-    private volatile long cachedAt = Long.MIN_VALUE;
+    private volatile long cachedAt;
 
     @Override
     public List<WorkerHeartbeat> liveWorkers() {
