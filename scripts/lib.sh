@@ -72,22 +72,29 @@ same_command() {
   [[ -f $RUN_DIR/$name.cmd && "$(<"$RUN_DIR/$name.cmd")" == "$*" ]]
 }
 
-# stop NAME: TERM, up to STOP_TIMEOUT seconds (default 15) to exit, then KILL.
+# stop NAME...: TERM to each, up to STOP_TIMEOUT seconds (default 15) for all to exit, then KILL.
+# Names given together stop together (the nodes of a Kafka quorum: one by one, the last would
+# wait for a quorum that is gone).
 stop() {
-  local name="$1" pid i
-  if pid="$(pid_of "$name")"; then
-    log "stopping $name (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < ${STOP_TIMEOUT:-15} * 5; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.2
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      warn "$name (pid $pid) ignored TERM for ${STOP_TIMEOUT:-15}s, sending KILL"
-      kill -KILL "$pid" 2>/dev/null || true
+  local name pid i names=() pids=()
+  for name in "$@"; do
+    if pid="$(pid_of "$name")"; then
+      log "stopping $name (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+      names+=("$name") pids+=("$pid")
     fi
-  fi
-  rm -f "$(pid_file "$name")" "$RUN_DIR/$name.cmd"
+  done
+  for ((i = 0; ${#pids[@]} && i < ${STOP_TIMEOUT:-15} * 5; i++)); do
+    kill -0 "${pids[@]}" 2>/dev/null || break # true while one of them lives
+    sleep 0.2
+  done
+  for i in "${!pids[@]}"; do
+    if kill -0 "${pids[i]}" 2>/dev/null; then
+      warn "${names[i]} (pid ${pids[i]}) ignored TERM for ${STOP_TIMEOUT:-15}s, sending KILL"
+      kill -KILL "${pids[i]}" 2>/dev/null || true
+    fi
+  done
+  for name in "$@"; do rm -f "$(pid_file "$name")" "$RUN_DIR/$name.cmd"; done
 }
 
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }

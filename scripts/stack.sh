@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
 # Runs the whole system on this machine, bound to 127.0.0.1, without Docker:
-# Redis, a single-node KRaft Kafka, 1..N schedulers (nginx in front when N > 1) and 1..M workers.
-# State lives in .stack/: run/ (PID files), logs/, redis/, kafka/, nginx/.
+# Redis, a single-node or 3-node KRaft Kafka, 1..N schedulers (nginx in front when N > 1) and
+# 1..M workers. State lives in .stack/: run/ (PID files), logs/, redis/, kafka/, nginx/.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 usage() {
   cat <<EOF
-usage: $0 up|down|status [--workers M] [--threads T] [--schedulers N] [--no-build]
+usage: $0 up|down|status [--workers M] [--threads T] [--schedulers N] [--kafka-brokers 1|3] [--no-build]
 
   up      install what is missing, build the jars when stale, start what is not running
-          (default 2 workers, 1 scheduler; until "down", up keeps the shape of the last up)
+          (default 2 workers, 1 scheduler, 1 Kafka broker; until "down", up keeps the shape
+          of the last up)
   down    stop everything this script started (by PID), workers first
   status  one line per component; exits 1 when something is not UP
 
-  --threads T   threads per worker (default: the worker's default, one per core)
-  --no-build    never run Maven for the service jars, use the ones in */target
+  --threads T         threads per worker (default: the worker's default, one per core)
+  --kafka-brokers 3   a 3-node KRaft cluster (each node broker and controller) instead of one
+                      broker; topics get replication factor 3 and min.insync.replicas 2
+  --no-build          never run Maven for the service jars, use the ones in */target
 
-Ports (env): REDIS_PORT=6379 KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093
-             SCHEDULER_PORT=30000 (schedulers on 30001.. when N > 1) WORKER_PORT=30101
-Logs: .stack/logs/<component>.log
+Ports (env): REDIS_PORT=6379 KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 (with 3 brokers, node n
+             listens on KAFKA_PORT+2(n-1) and KAFKA_CONTROLLER_PORT+2(n-1): 9092/9093, 9094/9095,
+             9096/9097) SCHEDULER_PORT=30000 (schedulers on 30001.. when N > 1) WORKER_PORT=30101
+Logs: .stack/logs/<component>.log (kafka.log, or kafka-1.log.. with 3 brokers)
 EOF
 }
 
@@ -37,9 +41,12 @@ SCHEDULER_JAR="$DTS_ROOT/scheduler-service/target/scheduler-service-exec.jar"
 WORKER_JAR="$DTS_ROOT/worker-service/target/worker-service-exec.jar"
 
 # The shape of the stack: the last `up` (while it runs), else the defaults, then the options.
-WORKERS=2 SCHEDULERS=1 THREADS="" BUILD=1
+# The layout file reads "WORKERS SCHEDULERS THREADS|- KAFKA_BROKERS" (older files lack the last).
+WORKERS=2 SCHEDULERS=1 THREADS="" KAFKA_BROKERS=1 BUILD=1
 if [[ -f $LAYOUT_FILE ]]; then
-  read -r WORKERS SCHEDULERS THREADS <"$LAYOUT_FILE" || true
+  read -r WORKERS SCHEDULERS THREADS KAFKA_BROKERS <"$LAYOUT_FILE" || true
+  [[ $THREADS == - ]] && THREADS=""
+  KAFKA_BROKERS="${KAFKA_BROKERS:-1}"
 fi
 command="${1:-}"
 (($#)) && shift
@@ -48,6 +55,7 @@ while (($#)); do
     --workers) WORKERS="${2:?--workers needs a number}"; shift 2 ;;
     --threads) THREADS="${2:?--threads needs a number}"; shift 2 ;;
     --schedulers) SCHEDULERS="${2:?--schedulers needs a number}"; shift 2 ;;
+    --kafka-brokers) KAFKA_BROKERS="${2:?--kafka-brokers needs 1 or 3}"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -55,21 +63,41 @@ while (($#)); do
 done
 [[ $WORKERS =~ ^[0-9]+$ && $SCHEDULERS =~ ^[1-9][0-9]*$ && $THREADS =~ ^([1-9][0-9]*)?$ ]] ||
   die "--workers needs a number >= 0, --schedulers and --threads a number >= 1"
+[[ $KAFKA_BROKERS == 1 || $KAFKA_BROKERS == 3 ]] ||
+  die "--kafka-brokers takes 1 (a single broker) or 3 (a cluster that survives losing one)"
 
 scheduler_port() { # scheduler_port I
   if ((SCHEDULERS == 1)); then echo "$SCHEDULER_PORT"; else echo $((SCHEDULER_PORT + $1)); fi
 }
 worker_port() { echo $((WORKER_PORT + $1 - 1)); }
+# Kafka node I (1..KAFKA_BROKERS): its component name, ports, configuration and data directory.
+# A single broker keeps the names it always had (kafka, server.properties, data/).
+kafka_name() { if ((KAFKA_BROKERS == 1)); then echo kafka; else echo "kafka-$1"; fi; }
+kafka_port() { echo $((KAFKA_PORT + 2 * ($1 - 1))); }
+kafka_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 2 * ($1 - 1))); }
+kafka_config() { if ((KAFKA_BROKERS == 1)); then echo "$KAFKA_DIR/server.properties"; else echo "$KAFKA_DIR/server-$1.properties"; fi; }
+kafka_data() { if ((KAFKA_BROKERS == 1)); then echo "$KAFKA_DIR/data"; else echo "$KAFKA_DIR/data-$1"; fi; }
+# kafka_addresses port|controller_port: 127.0.0.1:<port> of every node, comma-separated.
+kafka_addresses() {
+  local i out=""
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do out+="127.0.0.1:$("kafka_$1" "$i"),"; done
+  echo "${out%,}"
+}
+kafka_bootstrap() { kafka_addresses port; }
 
 redis_ready() {
   [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]
 }
-kafka_ready() {
+kafka_ready() { # kafka_ready I: node I answers
   if command -v kcat >/dev/null; then
-    kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 2 >/dev/null 2>&1
+    kcat -b "127.0.0.1:$(kafka_port "$1")" -L -m 2 >/dev/null 2>&1
   else
-    port_open "$KAFKA_PORT" && grep -q 'Kafka Server started' "$(log_file kafka)"
+    port_open "$(kafka_port "$1")" && grep -q 'Kafka Server started' "$(log_file "$(kafka_name "$1")")"
   fi
+}
+# Every node is registered and unfenced: the metadata lists all of them.
+kafka_cluster_ready() {
+  kcat -b "$(kafka_bootstrap)" -L -m 2 2>/dev/null | grep -q "^ $KAFKA_BROKERS brokers:"
 }
 scheduler_ready() { http_ok "http://127.0.0.1:$(scheduler_port "$1")/actuator/health/readiness"; }
 worker_ready() { http_ok "http://127.0.0.1:$(worker_port "$1")/actuator/health"; }
@@ -142,31 +170,43 @@ build_jars() {
     die "the build failed (output above); fix it, or see the full log with: mvn -B -DskipTests package"
 }
 
+# write_kafka_config I: the configuration of node I. Every node is broker and controller; with 3
+# nodes, every record is on all 3 and acks=all needs 2 of them, so losing one node loses nothing.
 write_kafka_config() {
-  mkdir -p "$KAFKA_DIR/data"
-  cat >"$KAFKA_DIR/server.properties" <<EOF
+  local i="$1" rf=1 isr=1
+  ((KAFKA_BROKERS > 1)) && rf=3 isr=2
+  mkdir -p "$(kafka_data "$i")"
+  cat >"$(kafka_config "$i")" <<EOF
 # Written by scripts/stack.sh on every start; edit the script, not this file.
 process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+node.id=$i
+controller.quorum.bootstrap.servers=$(kafka_addresses controller_port)
+listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$i"),CONTROLLER://127.0.0.1:$(kafka_controller_port "$i")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$i")
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=$KAFKA_DIR/data
+log.dirs=$(kafka_data "$i")
 # The applications declare their topics; these are the fallbacks.
 num.partitions=12
 auto.create.topics.enable=true
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+default.replication.factor=$rf
+min.insync.replicas=$isr
+offsets.topic.replication.factor=$rf
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
 group.initial.rebalance.delay.ms=0
 EOF
+  if ((KAFKA_BROKERS > 1)); then
+    # A dead node is fenced (out of every ISR, its partitions led by others) after 4 s instead
+    # of 9 s, within the 6 s the services give a send (delivery.timeout.ms).
+    cat >>"$(kafka_config "$i")" <<EOF
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=4000
+EOF
+  fi
   # Logs go to stderr so tools print only their result on stdout. KAFKA_LOG_LEVEL=INFO for more.
   cat >"$KAFKA_DIR/log4j2.properties" <<EOF
 status = warn
@@ -234,15 +274,71 @@ EOF
     die "nginx rejected $NGINX_DIR/nginx.conf (see the message above)"
 }
 
+# Formats the storage of every Kafka node that has none, all with one cluster id. A cluster is
+# formatted as a whole, its 3 controllers named up front (--initial-controllers: id@host:port:
+# directory id), so a half-formatted cluster is an error rather than a guess.
+format_kafka() {
+  local java_kafka=("$@") i missing=() cluster_id controllers="" dir_id
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+    [[ -f $(kafka_data "$i")/meta.properties ]] || missing+=("$i")
+  done
+  ((${#missing[@]})) || return 0
+  if ((KAFKA_BROKERS == 1)); then
+    log "formatting Kafka storage (once) in $(kafka_data 1)"
+    cluster_id="$("${java_kafka[@]}" kafka.tools.StorageTool random-uuid)"
+    "${java_kafka[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$(kafka_config 1)" \
+      --standalone >/dev/null || die "formatting Kafka storage failed; remove $(kafka_data 1) and retry"
+    return 0
+  fi
+  ((${#missing[@]} == KAFKA_BROKERS)) ||
+    die "Kafka node(s) ${missing[*]} have no storage but the others do; start the cluster afresh:" \
+      "$0 down && rm -rf $KAFKA_DIR/data-* && $0 up --kafka-brokers $KAFKA_BROKERS"
+  log "formatting the storage of a $KAFKA_BROKERS-node Kafka cluster (once) in $KAFKA_DIR/data-1..$KAFKA_BROKERS"
+  cluster_id="$("${java_kafka[@]}" kafka.tools.StorageTool random-uuid)"
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+    dir_id="$("${java_kafka[@]}" kafka.tools.StorageTool random-uuid)"
+    controllers+="$i@127.0.0.1:$(kafka_controller_port "$i"):$dir_id,"
+  done
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+    "${java_kafka[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$(kafka_config "$i")" \
+      --initial-controllers "${controllers%,}" >/dev/null ||
+      die "formatting Kafka node $i failed (message above); run: $0 down && rm -rf $KAFKA_DIR/data-* and retry"
+  done
+}
+
+# Starts every Kafka node, then waits for each; a quorum of 3 needs 2 nodes up before any is ready.
+start_kafka() {
+  local f i java_kafka=(java -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -cp "$KAFKA_DIR/libs/*")
+  # Switching between one broker and a cluster: stop the other shape's nodes (each has its data).
+  local other=()
+  if ((KAFKA_BROKERS == 1)); then
+    for f in "$RUN_DIR"/kafka-*.pid; do [[ -e $f ]] && other+=("$(basename "$f" .pid)"); done
+  else
+    other=(kafka)
+  fi
+  ((${#other[@]} == 0)) || stop "${other[@]}"
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do write_kafka_config "$i"; done
+  is_running "$(kafka_name 1)" || format_kafka "${java_kafka[@]}"
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+    launch "$(kafka_name "$i")" "$(kafka_port "$i")" "${java_kafka[@]}" -Xmx384m kafka.Kafka "$(kafka_config "$i")"
+  done
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do wait_healthy "$(kafka_name "$i")" 60 kafka_ready "$i"; done
+  if ((KAFKA_BROKERS > 1)); then
+    wait_healthy "$(kafka_name 1)" 60 kafka_cluster_ready
+    log "Kafka cluster of $KAFKA_BROKERS nodes is up: $(kafka_bootstrap)"
+  fi
+}
+
 up() {
   trap cleanup_failed_up EXIT
   mkdir -p "$RUN_DIR" "$LOG_DIR" "$STACK_DIR/redis"
   local pkgs=(curl java:openjdk-17-jdk-headless mvn:maven redis-server redis-cli:redis-tools)
   ((SCHEDULERS > 1)) && pkgs+=(nginx)
+  ((KAFKA_BROKERS > 1)) && pkgs+=(kcat)
   ensure_packages "${pkgs[@]}"
   install_kafka
   build_jars
-  echo "$WORKERS $SCHEDULERS $THREADS" >"$LAYOUT_FILE"
+  echo "$WORKERS $SCHEDULERS ${THREADS:--} $KAFKA_BROKERS" >"$LAYOUT_FILE"
 
   # Shrink first, so freed ports (30000 when nginx goes away) can be reused below.
   local f name i
@@ -260,23 +356,14 @@ up() {
     --appendonly yes --appendfsync everysec --save '' --daemonize no --logfile ''
   wait_healthy redis 20 redis_ready
 
-  write_kafka_config
-  local java_kafka=(java -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -cp "$KAFKA_DIR/libs/*")
-  if ! is_running kafka && [[ ! -f $KAFKA_DIR/data/meta.properties ]]; then
-    log "formatting Kafka storage (once) in $KAFKA_DIR/data"
-    local cluster_id
-    cluster_id="$("${java_kafka[@]}" kafka.tools.StorageTool random-uuid)"
-    "${java_kafka[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" \
-      --standalone >/dev/null || die "formatting Kafka storage failed; remove $KAFKA_DIR/data and retry"
-  fi
-  launch kafka "$KAFKA_PORT" "${java_kafka[@]}" -Xmx512m kafka.Kafka "$KAFKA_DIR/server.properties"
-  wait_healthy kafka 60 kafka_ready
+  start_kafka
 
-  local common=(--pubsub.namespace="127.0.0.1:$KAFKA_PORT" --spring.data.redis.host=127.0.0.1
-    --spring.data.redis.port="$REDIS_PORT")
+  local common=(--pubsub.namespace="$(kafka_bootstrap)" --spring.data.redis.host=127.0.0.1
+    --spring.data.redis.port="$REDIS_PORT") topics=()
+  ((KAFKA_BROKERS > 1)) && topics=(--pubsub.replication-factor=3 --pubsub.min-insync-replicas=2)
   for ((i = 1; i <= SCHEDULERS; i++)); do
     launch "scheduler-$i" "$(scheduler_port "$i")" java -Xmx512m -jar "$SCHEDULER_JAR" \
-      --server.port="$(scheduler_port "$i")" "${common[@]}"
+      --server.port="$(scheduler_port "$i")" "${common[@]}" "${topics[@]}"
   done
   for ((i = 1; i <= SCHEDULERS; i++)); do wait_healthy "scheduler-$i" "$STARTUP_TIMEOUT" scheduler_ready "$i"; done
 
@@ -309,25 +396,32 @@ up() {
 # ---------------------------------------------------------------------------------------------
 # down, status
 
-# Components that have a PID file, in stop order: workers, schedulers, nginx, Kafka, Redis.
+# Components that have a PID file, in stop order, one line per group that stops together:
+# workers, schedulers, nginx, the Kafka nodes (all at once), Redis.
 known_components() {
-  local f
+  local f kafka=(kafka)
   for f in "$RUN_DIR"/worker-*.pid "$RUN_DIR"/scheduler-*.pid; do
     [[ -e $f ]] && basename "$f" .pid
   done | sort -t- -k1,1r -k2,2n
-  echo nginx kafka redis | tr ' ' '\n'
+  echo nginx
+  for f in "$RUN_DIR"/kafka-*.pid; do
+    [[ -e $f ]] && kafka+=("$(basename "$f" .pid)")
+  done
+  echo "${kafka[*]}"
+  echo redis
 }
 
 down() {
-  local name
-  for name in $(known_components); do stop "$name"; done
+  local names
+  while read -ra names; do stop "${names[@]}"; done < <(known_components)
   rm -f "$LAYOUT_FILE"
   log "stack is down (data kept in $STACK_DIR; delete it for a fresh start)"
 }
 
 status() {
   local name port check pid health all_up=0 i
-  local rows=("redis $REDIS_PORT redis_ready" "kafka $KAFKA_PORT kafka_ready")
+  local rows=("redis $REDIS_PORT redis_ready")
+  for ((i = 1; i <= KAFKA_BROKERS; i++)); do rows+=("$(kafka_name "$i") $(kafka_port "$i") kafka_ready $i"); done
   for ((i = 1; i <= SCHEDULERS; i++)); do rows+=("scheduler-$i $(scheduler_port "$i") scheduler_ready $i"); done
   ((SCHEDULERS > 1)) && rows+=("nginx $SCHEDULER_PORT nginx_ready")
   for ((i = 1; i <= WORKERS; i++)); do rows+=("worker-$i $(worker_port "$i") worker_ready $i"); done

@@ -7,9 +7,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -22,13 +19,13 @@ import java.util.stream.IntStream;
  * <pre>
  * throughput BASE ITEMS           one task of ITEMS trivial items, submit to terminal
  * latency BASE TASKS              one-item tasks one after another, submit-to-terminal percentiles
- * submit-rate BASE CLIENTS SECS   accepted POSTs per second from CLIENTS concurrent clients
  * big BASE ITEMS                  one task of ITEMS items: accepted, completed, elapsed
  * </pre>
  */
 public class Bench {
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
     private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*\"([^\"]+)\"");
     private static final Pattern STATUS = Pattern.compile("\"status\"\\s*:\\s*\"([A-Z_]+)\"");
     private static final Pattern SUCCEEDED = Pattern.compile("\"itemsSucceeded\"\\s*:\\s*(\\d+)");
@@ -40,7 +37,6 @@ public class Bench {
         switch (args[0]) {
             case "throughput" -> throughput(base, Integer.parseInt(args[2]));
             case "latency" -> latency(base, Integer.parseInt(args[2]));
-            case "submit-rate" -> submitRate(base, Integer.parseInt(args[2]), Integer.parseInt(args[3]));
             case "big" -> big(base, Integer.parseInt(args[2]));
             default -> throw new IllegalArgumentException("unknown mode " + args[0]);
         }
@@ -112,39 +108,6 @@ public class Bench {
         Collections.sort(millis);
         System.out.printf(Locale.ROOT, "{\"tasks\":%d,\"p50Ms\":%.1f,\"p90Ms\":%.1f,\"p99Ms\":%.1f,\"maxMs\":%.1f}%n", tasks,
                 percentile(millis, 50), percentile(millis, 90), percentile(millis, 99), millis.get(millis.size() - 1));
-    }
-
-    private static void submitRate(String base, int clients, int seconds) throws Exception {
-        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        AtomicLong accepted = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        List<List<Double>> latencies = new ArrayList<>();
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
-        List<java.util.concurrent.Future<?>> running = new ArrayList<>();
-        for (int c = 0; c < clients; c++) {
-            List<Double> mine = new ArrayList<>();
-            latencies.add(mine);
-            running.add(pool.submit(() -> {
-                while (System.nanoTime() < deadline) {
-                    long started = System.nanoTime();
-                    try {
-                        int status = post(base, "{\"templateFunction\":\"true\"}").statusCode();
-                        (status == 202 ? accepted : errors).incrementAndGet();
-                    } catch (Exception e) {
-                        errors.incrementAndGet();
-                    }
-                    mine.add((System.nanoTime() - started) / 1e6);
-                }
-                return null;
-            }));
-        }
-        for (var f : running) {
-            f.get();
-        }
-        pool.shutdown();
-        List<Double> all = latencies.stream().flatMap(List::stream).sorted().collect(Collectors.toList());
-        System.out.printf(Locale.ROOT, "{\"clients\":%d,\"seconds\":%d,\"accepted\":%d,\"acceptedPerSecond\":%.1f,\"errors\":%d,\"p50Ms\":%.1f,\"p99Ms\":%.1f}%n",
-                clients, seconds, accepted.get(), accepted.get() / (double) seconds, errors.get(), percentile(all, 50), percentile(all, 99));
     }
 
     private static void big(String base, int count) throws Exception {

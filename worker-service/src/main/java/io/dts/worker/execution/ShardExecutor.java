@@ -35,6 +35,7 @@ import org.springframework.core.retry.RetryTemplate;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.TransientDataAccessException;
 import org.springframework.data.redis.RedisSystemException;
+import org.springframework.data.redis.connection.RedisPipelineException;
 import org.springframework.stereotype.Component;
 
 /**
@@ -81,7 +82,8 @@ public class ShardExecutor {
         // While Redis is down a slice keeps its unwritten results and retries; meanwhile no slice
         // is free and the consumer takes no new shard. Past the tolerance the shard fails and Kafka redelivers it.
         this.untilRedisAnswers = new RetryTemplate(RetryPolicy.builder()
-                .includes(DataAccessResourceFailureException.class, TransientDataAccessException.class, RedisSystemException.class)
+                .includes(DataAccessResourceFailureException.class, TransientDataAccessException.class, RedisSystemException.class,
+                        RedisPipelineException.class)
                 .maxRetries(Long.MAX_VALUE).delay(Duration.ofMillis(250)).multiplier(2).maxDelay(Duration.ofSeconds(5))
                 .timeout(properties.redisOutageTolerance()).build());
     }

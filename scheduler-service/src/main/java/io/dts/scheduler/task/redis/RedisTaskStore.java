@@ -59,10 +59,12 @@ public class RedisTaskStore implements TaskStore {
         fields.put(TaskHash.RETENTION_SECONDS, String.valueOf(task.retention().toSeconds()));
         fields.put(TaskHash.CREATED_AT, now);
         fields.put(TaskHash.UPDATED_AT, now);
-        redis.execute(new SessionCallback<List<Object>>() {
+        double score = task.createdAt().toEpochMilli();
+        // One round trip: the transaction is pipelined, the indexes follow it in the same pipeline.
+        redis.executePipelined(new SessionCallback<Object>() {
             @Override
             @SuppressWarnings("unchecked")
-            public <K, V> List<Object> execute(RedisOperations<K, V> operations) {
+            public <K, V> Object execute(RedisOperations<K, V> operations) {
                 RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
                 ops.multi();
                 ops.opsForHash().putAll(RedisKeys.task(task.id()), fields);
@@ -70,16 +72,8 @@ public class RedisTaskStore implements TaskStore {
                 for (int from = 0; from < items.size(); from += PUSH_CHUNK) {
                     ops.opsForList().rightPushAll(RedisKeys.items(task.id()), items.subList(from, Math.min(items.size(), from + PUSH_CHUNK)));
                 }
-                return ops.exec();
-            }
-        });
-        // Global indexes live outside the task's hash slot, so they cannot join its transaction.
-        double score = task.createdAt().toEpochMilli();
-        redis.executePipelined(new SessionCallback<Object>() {
-            @Override
-            @SuppressWarnings("unchecked")
-            public <K, V> Object execute(RedisOperations<K, V> operations) {
-                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                ops.exec();
+                // Global indexes live outside the task's hash slot, so they cannot join its transaction.
                 ops.opsForZSet().add(RedisKeys.RECENT_TASKS, task.id(), score);
                 ops.opsForZSet().add(RedisKeys.PENDING_TASKS, task.id(), score);
                 return null;
