@@ -113,7 +113,7 @@ log "checking the topics with kcat -b $BOOTSTRAP -L"
 topic_report() { # the replicas and in-sync replicas of each topic, from kcat -L -J in $tmp/meta.json
   jq -r --args '.topics[] | select(.topic | IN($ARGS.positional[])) |
     "\(.topic) partitions=\(.partitions | length) replicas=\([.partitions[].replicas | length] | unique | join(","))" +
-    " isrs=\([.partitions[].isrs | length] | unique | join(","))"' "$tmp/meta.json" "${TOPICS[@]}" | sort
+    " isrs=\([.partitions[].isrs | length] | unique | join(","))"' "${TOPICS[@]}" <"$tmp/meta.json" | sort
 }
 for ((i = 0; i < 60; i++)); do
   if kcat -b "$BOOTSTRAP" -L -J -m 5 >"$tmp/meta.json" 2>/dev/null &&

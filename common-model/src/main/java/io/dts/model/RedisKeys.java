@@ -1,5 +1,7 @@
 package io.dts.model;
 
+import java.util.List;
+
 /**
  * Every Redis key of the system, built in one place. All keys of one task share the hash tag
  * {@code {taskId}}, so they live in one Redis Cluster slot and MULTI/EXEC stays valid there.
@@ -49,8 +51,8 @@ public final class RedisKeys {
     }
 
     /** Every key of one task, to expire them together when it finishes. */
-    public static java.util.List<String> allOf(String taskId) {
-        return java.util.List.of(task(taskId), items(taskId), results(taskId), recorded(taskId), failed(taskId), shardsDone(taskId));
+    public static List<String> allOf(String taskId) {
+        return List.of(task(taskId), items(taskId), results(taskId), recorded(taskId), failed(taskId), shardsDone(taskId));
     }
 
     /** String with TTL: the latest {@link WorkerHeartbeat} JSON of one worker; gone when it dies. */

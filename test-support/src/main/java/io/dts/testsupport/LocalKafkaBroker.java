@@ -1,5 +1,6 @@
 package io.dts.testsupport;
 
+import java.util.List;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -75,7 +76,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
                 port, Duration.ofSeconds(60));
     }
 
-    private static java.util.List<String> withProperty(String property, java.util.List<String> command) {
+    private static List<String> withProperty(String property, List<String> command) {
         command.add(1, property);
         return command;
     }

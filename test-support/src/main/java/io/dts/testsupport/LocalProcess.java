@@ -1,5 +1,6 @@
 package io.dts.testsupport;
 
+import java.util.ArrayList;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,7 +36,7 @@ final class LocalProcess {
     /** The java launcher of this JVM, with this JVM's classpath (which holds the Kafka broker). */
     static List<String> javaCommand(String mainClass, String... args) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new java.util.ArrayList<>(List.of(
+        List<String> command = new ArrayList<>(List.of(
                 java, "-Xmx512m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(List.of(args));
         return command;

@@ -1,5 +1,7 @@
 package io.dts.worker.execution;
 
+import java.util.concurrent.ThreadFactory;
+import java.util.function.Supplier;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -121,7 +123,7 @@ public class ShardExecutor {
         return draining || cancelled.contains(taskId);
     }
 
-    private <T> T patiently(java.util.function.Supplier<T> redisCall) {
+    private <T> T patiently(Supplier<T> redisCall) {
         return untilRedisAnswers.invoke(redisCall);
     }
 
@@ -353,7 +355,7 @@ public class ShardExecutor {
         }
     }
 
-    private static java.util.concurrent.ThreadFactory named(String prefix) {
+    private static ThreadFactory named(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
             Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());

@@ -1,5 +1,6 @@
 package io.dts.scheduler.task.domain;
 
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -77,7 +78,7 @@ public final class TemplateRenderer {
         if (object.has(ITEM_PLACEHOLDER)) {
             throw new InvalidTaskException("variableJson", "'item' is reserved for the per-item value; rename it");
         }
-        Map<String, JsonNode> variables = new java.util.HashMap<>();
+        Map<String, JsonNode> variables = new HashMap<>();
         object.properties().forEach(e -> variables.put(e.getKey(), e.getValue()));
         return variables;
     }

@@ -1,5 +1,6 @@
 package io.dts.scheduler.task.kafka;
 
+import java.util.function.Supplier;
 import java.util.concurrent.CompletableFuture;
 
 import io.dts.model.TaskShard;
@@ -33,7 +34,7 @@ public class KafkaTaskPublisher implements TaskPublisher {
     }
 
     /** A send that fails before it is queued (no metadata while Kafka is down) fails the future too. */
-    private static CompletableFuture<Void> send(java.util.function.Supplier<CompletableFuture<?>> send) {
+    private static CompletableFuture<Void> send(Supplier<CompletableFuture<?>> send) {
         try {
             return send.get().thenApply(result -> null);
         } catch (RuntimeException e) {
