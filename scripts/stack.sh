@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole system on this machine, bound to 127.0.0.1, without Docker:
 # Redis, a single-node or 3-node KRaft Kafka, 1..N schedulers (nginx in front when N > 1) and
-# 1..M workers. State lives in .stack/: run/ (PID files), logs/, redis/, kafka/, nginx/.
+# 1..M workers. State lives in .stack/: run/ (PID files), logs/, redis/, kafka/, nginx/, work/.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -379,9 +379,11 @@ up() {
 
   local threads=()
   [[ -n $THREADS ]] && threads=(--worker.threads="$THREADS")
+  # Each worker keeps its per-thread stdio files in .stack/work: the default (the system temp dir,
+  # by worker id) is shared with a worker of the same id started from another checkout.
   for ((i = 1; i <= WORKERS; i++)); do
     launch "worker-$i" "$(worker_port "$i")" java -Xmx384m -jar "$WORKER_JAR" --server.port="$(worker_port "$i")" \
-      --worker.id="worker-$i" "${threads[@]}" "${common[@]}"
+      --worker.id="worker-$i" --worker.work-dir="$STACK_DIR/work" "${threads[@]}" "${common[@]}"
   done
   for ((i = 1; i <= WORKERS; i++)); do wait_healthy "worker-$i" "$STARTUP_TIMEOUT" worker_ready "$i"; done
 
