@@ -189,6 +189,19 @@ class PipelineEndToEndTest {
         assertThat(newest.get(0).get("id").asString()).isEqualTo(failed);
     }
 
+    @Test
+    void operations_endpoints_report_readiness_of_redis_and_kafka_metrics_and_the_api_description() {
+        JsonNode readiness = client.get("/actuator/health/readiness").body();
+        assertThat(readiness.get("status").asString()).isEqualTo("UP");
+        assertThat(readiness.get("components").get("redis").get("status").asString()).isEqualTo("UP");
+        assertThat(readiness.get("components").get("kafka").get("status").asString()).isEqualTo("UP");
+
+        assertThat(client.getText("/actuator/prometheus")).contains("http_server_requests_seconds_count");
+        JsonNode api = client.get("/v3/api-docs").body();
+        assertThat(api.get("paths").has("/api/tasks")).isTrue();
+        assertThat(api.get("paths").has("/api/tasks/{id}/results")).isTrue();
+    }
+
     private JsonNode awaitTerminal(String id) {
         return cluster.awaitTerminal(id, TASK_TIMEOUT);
     }

@@ -41,6 +41,19 @@ final class SchedulerClient {
         return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).GET());
     }
 
+    /** The body as text, for endpoints that do not answer JSON. */
+    String getText(String path) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Submits a task as JSON and returns its id, failing unless it was accepted. */
     String submit(String taskJson) {
         Response response = post("/api/tasks", "application/json", taskJson);
