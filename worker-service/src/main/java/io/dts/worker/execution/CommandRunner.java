@@ -86,7 +86,8 @@ public class CommandRunner {
     }
 
     private Slot newSlot() {
-        StdioFiles files = StdioFiles.create(Path.of(properties.workDir(), "dts-" + properties.id()),
+        // The pid keeps two workers with the same id on one machine out of each other's files.
+        StdioFiles files = StdioFiles.create(Path.of(properties.workDir(), "dts-" + properties.id() + "-" + ProcessHandle.current().pid()),
                 "t" + Thread.currentThread().getId());
         ItemShell shell = properties.shell() == WorkerProperties.Shell.SPAWN
                 ? new SpawnedShell(files, killer, running)
