@@ -64,7 +64,13 @@ SUBMIT="$(awk -v clients="$SUBMIT_CLIENTS" -v secs="$SUBMIT_SECONDS" '
   END {printf "{\"clients\":%d,\"seconds\":%d,\"accepted\":%d,\"acceptedPerSecond\":%.1f,\"errors\":%d,\"p50Ms\":%.1f,\"p99Ms\":%.1f}\n",
        clients, secs, total - bad, (total - bad) / secs, bad + sock, ms(p50), ms(p99)}' <<<"$WRK")"
 log "waiting for the submitted tasks to drain"
-until [[ "$(curl -fsS "$BASE/api/tasks?status=INPROGRESS&limit=1")" == "[]" && "$(curl -fsS "$BASE/api/tasks?status=QUEUED&limit=1")" == "[]" && "$(curl -fsS "$BASE/api/tasks?status=SUBMITTED&limit=1")" == "[]" ]]; do sleep 2; done
+drained() {
+  local status
+  for status in QUEUED RETRYING SUBMITTED INPROGRESS; do
+    [[ "$(curl -fsS "$BASE/api/tasks?status=$status&limit=1")" == "[]" ]] || return 1
+  done
+}
+until drained; do sleep 2; done
 
 log "big task: $BIG_ITEMS items"
 BIG="$("${BENCH[@]}" big "$BASE" "$BIG_ITEMS")"

@@ -21,6 +21,7 @@ usage: $0 up|down|status [--workers M] [--threads T] [--schedulers N] [--kafka-b
                       broker; topics get replication factor 3 and min.insync.replicas 2
   --no-build          never run Maven for the service jars, use the ones in */target
 
+JVM options (env): SCHEDULER_JAVA_OPTS, WORKER_JAVA_OPTS
 Ports (env): REDIS_PORT=6379 KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 (with 3 brokers, node n
              listens on KAFKA_PORT+2(n-1) and KAFKA_CONTROLLER_PORT+2(n-1): 9092/9093, 9094/9095,
              9096/9097) SCHEDULER_PORT=30000 (schedulers on 30001.. when N > 1) WORKER_PORT=30101
@@ -34,6 +35,9 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 SCHEDULER_PORT="${SCHEDULER_PORT:-30000}"
 WORKER_PORT="${WORKER_PORT:-30101}"
 STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-120}"
+# Serial GC and a bounded heap keep the services lean (a 1,000,000-item submit fits in the scheduler's).
+SCHEDULER_JAVA_OPTS="${SCHEDULER_JAVA_OPTS:--Xmx320m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError}"
+WORKER_JAVA_OPTS="${WORKER_JAVA_OPTS:--Xmx128m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError}"
 KAFKA_DIR="$STACK_DIR/kafka"
 NGINX_DIR="$STACK_DIR/nginx"
 LAYOUT_FILE="$STACK_DIR/layout"
@@ -362,7 +366,8 @@ up() {
     --spring.data.redis.port="$REDIS_PORT") topics=()
   ((KAFKA_BROKERS > 1)) && topics=(--pubsub.replication-factor=3 --pubsub.min-insync-replicas=2)
   for ((i = 1; i <= SCHEDULERS; i++)); do
-    launch "scheduler-$i" "$(scheduler_port "$i")" java -Xmx512m -jar "$SCHEDULER_JAR" \
+    # shellcheck disable=SC2086 # the options are words
+    launch "scheduler-$i" "$(scheduler_port "$i")" java $SCHEDULER_JAVA_OPTS -jar "$SCHEDULER_JAR" \
       --server.port="$(scheduler_port "$i")" "${common[@]}" "${topics[@]}"
   done
   for ((i = 1; i <= SCHEDULERS; i++)); do wait_healthy "scheduler-$i" "$STARTUP_TIMEOUT" scheduler_ready "$i"; done
@@ -382,7 +387,8 @@ up() {
   # Each worker keeps its per-thread stdio files in .stack/work: the default (the system temp dir,
   # by worker id) is shared with a worker of the same id started from another checkout.
   for ((i = 1; i <= WORKERS; i++)); do
-    launch "worker-$i" "$(worker_port "$i")" java -Xmx384m -jar "$WORKER_JAR" --server.port="$(worker_port "$i")" \
+    # shellcheck disable=SC2086 # the options are words
+    launch "worker-$i" "$(worker_port "$i")" java $WORKER_JAVA_OPTS -jar "$WORKER_JAR" --server.port="$(worker_port "$i")" \
       --worker.id="worker-$i" --worker.work-dir="$STACK_DIR/work" "${threads[@]}" "${common[@]}"
   done
   for ((i = 1; i <= WORKERS; i++)); do wait_healthy "worker-$i" "$STARTUP_TIMEOUT" worker_ready "$i"; done

@@ -16,7 +16,7 @@ public interface TaskStore {
 
     Optional<Task> find(String taskId);
 
-    /** Newest first; {@code status} may be {@code null} for any status. */
+    /** Newest first; {@code status} may be {@code null} for any status, else only the latest 1,000 tasks are searched. */
     List<Task> recent(TaskStatus status, int limit);
 
     /**

@@ -28,6 +28,8 @@ import tools.jackson.databind.json.JsonMapper;
 @Repository
 public class RedisTaskStore implements TaskStore {
 
+    /** How many of the most recent tasks a listing by status looks at. */
+    static final int RECENT_SCAN = 1_000;
     /** Items per RPUSH when saving a task, to keep each command a reasonable size. */
     private static final int PUSH_CHUNK = 10_000;
 
@@ -132,20 +134,18 @@ public class RedisTaskStore implements TaskStore {
 
     @Override
     public List<Task> recent(TaskStatus status, int limit) {
+        // Filtering by status reads task by task, so it looks only at the most recent tasks.
+        int scanned = status == null ? limit : Math.max(limit, RECENT_SCAN);
+        Set<String> ids = redis.opsForZSet().reverseRange(RedisKeys.RECENT_TASKS, 0, scanned - 1);
+        if (ids == null) {
+            return List.of();
+        }
         List<Task> tasks = new ArrayList<>(limit);
-        long offset = 0;
-        int page = Math.max(limit, 100);
-        while (tasks.size() < limit) {
-            Set<String> ids = redis.opsForZSet().reverseRange(RedisKeys.RECENT_TASKS, offset, offset + page - 1);
-            if (ids == null || ids.isEmpty()) {
+        for (String id : ids) {
+            find(id).filter(t -> status == null || t.status() == status).ifPresent(tasks::add);
+            if (tasks.size() == limit) {
                 break;
             }
-            for (String id : ids) {
-                find(id).filter(t -> status == null || t.status() == status)
-                        .filter(t -> tasks.size() < limit)
-                        .ifPresent(tasks::add);
-            }
-            offset += page;
         }
         return tasks;
     }
