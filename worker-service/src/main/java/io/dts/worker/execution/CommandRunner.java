@@ -73,7 +73,7 @@ public class CommandRunner {
 
     /** Kills every process this worker runs for the task. */
     public void killAll(String taskId) {
-        running.of(taskId).forEach(killer::kill);
+        killer.kill(running.of(taskId));
     }
 
     private Output read(Path file) throws IOException {
