@@ -37,6 +37,7 @@ log "warm-up: one task of 5000 items (not measured)"
 
 # One trivial bash per item, exactly what the stack runs per item.
 rate_of() { local start end; start=$(date +%s%N); "$@" >/dev/null; end=$(date +%s%N); awk -v n="$ITEMS" -v ns=$((end - start)) 'BEGIN {print n * 1e9 / ns}'; }
+# shellcheck disable=SC2016 # $1 is for the bash that xargs starts
 run_xargs() { seq 0 $((ITEMS - 1)) | xargs -P "$CORES" -n 1 bash -c 'echo "$1" >/dev/null' dts; }
 run_parallel() { seq 0 $((ITEMS - 1)) | parallel -j "$CORES" bash -c "'echo \"\$1\" >/dev/null'" dts; }
 
