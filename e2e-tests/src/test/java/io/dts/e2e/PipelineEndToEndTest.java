@@ -34,6 +34,8 @@ class PipelineEndToEndTest {
         cluster.startScheduler();
         client = cluster.client();
 
+        await("no worker of an earlier test still counts as live").atMost(Duration.ofSeconds(30))
+                .until(() -> client.get("/api/workers").body().isEmpty());
         taskSubmittedBeforeAnyWorker = client.submit("{\"templateFunction\":\"echo early-$1\",\"inputList\":[\"a\",\"b\",\"c\"]}");
         await("the early task says it waits for a worker").atMost(Duration.ofSeconds(30))
                 .until(() -> client.task(taskSubmittedBeforeAnyWorker).has("waitingReason"));

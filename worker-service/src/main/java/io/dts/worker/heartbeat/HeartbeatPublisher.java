@@ -32,6 +32,8 @@ public class HeartbeatPublisher {
     private final ShardExecutor executor;
     private final Clock clock;
     private final long startedAt;
+    /** Set on a clean stop, so a late scheduled beat cannot bring a leaving worker back. */
+    private volatile boolean left;
 
     public HeartbeatPublisher(StringRedisTemplate redis, JsonMapper json, WorkerProperties properties,
                               AssignedPartitions partitions, ShardExecutor executor, Clock clock) {
@@ -47,6 +49,9 @@ public class HeartbeatPublisher {
 
     @Scheduled(fixedRateString = "${worker.heartbeat-interval}")
     public void beat() {
+        if (left) {
+            return;
+        }
         long now = clock.millis();
         WorkerHeartbeat heartbeat = new WorkerHeartbeat(properties.id(), WorkerProperties.hostName(),
                 ProcessHandle.current().pid(), properties.threads(), executor.busyThreads(), startedAt, now, partitions.current(),
@@ -62,6 +67,7 @@ public class HeartbeatPublisher {
     /** On context close, before Redis connections are stopped. */
     @EventListener(ContextClosedEvent.class)
     void leave() {
+        left = true;
         try {
             redis.delete(RedisKeys.worker(properties.id()));
             redis.opsForZSet().remove(RedisKeys.WORKERS, properties.id());
