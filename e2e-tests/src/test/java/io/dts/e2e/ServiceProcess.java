@@ -71,10 +71,6 @@ final class ServiceProcess {
         return "http://127.0.0.1:" + port;
     }
 
-    long pid() {
-        return process.pid();
-    }
-
     boolean isAlive() {
         return process != null && process.isAlive();
     }
