@@ -89,6 +89,10 @@ final class LocalProcess {
         }
     }
 
+    boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
     void kill() {
         if (process != null && process.isAlive()) {
             try {

@@ -16,6 +16,7 @@ public final class TestInfrastructure {
 
     private static RedisServer redis;
     private static KafkaBroker kafka;
+    private static LocalRedisCluster redisCluster;
 
     private TestInfrastructure() {
     }
@@ -28,6 +29,17 @@ public final class TestInfrastructure {
             log.info("Redis for tests at {}:{}", redis.host(), redis.port());
         }
         return redis;
+    }
+
+    /** A Redis Cluster of 3 masters with a replica each, so a master can fail over. */
+    public static synchronized LocalRedisCluster redisCluster() {
+        if (redisCluster == null) {
+            redisCluster = new LocalRedisCluster(3, 1);
+            redisCluster.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(redisCluster::stop, "stop-redis-cluster"));
+            log.info("Redis Cluster for tests at {}", redisCluster.nodesProperty());
+        }
+        return redisCluster;
     }
 
     public static synchronized KafkaBroker kafka() {

@@ -11,7 +11,8 @@ import io.dts.model.ItemResult;
 import io.dts.model.RedisKeys;
 import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
-import org.springframework.dao.ConcurrencyFailureException;
+import io.dts.redis.RedisTransactions;
+import io.dts.redis.TaskRedis;
 import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.RedisOperations;
 import org.springframework.data.redis.core.SessionCallback;
@@ -22,18 +23,20 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * {@link ShardProgress} on Redis. Counts are never incremented: an item is a field of the results
  * hash, a bit of the recorded bitmap and maybe a member of the failed set, and a shard is a member of
- * the done set, so a redelivered shard rewrites the same members and nothing is counted twice.
+ * the done set, so a redelivered shard rewrites the same members and nothing is counted twice. A
+ * task's own keys are reached through {@link TaskRedis}, the shared running-task index through the
+ * application's template.
  */
 @Repository
 public class RedisShardProgress implements ShardProgress {
 
-    private static final int MAX_ATTEMPTS = 16;
-
+    private final TaskRedis tasks;
     private final StringRedisTemplate redis;
     private final JsonMapper json;
     private final Clock clock;
 
-    public RedisShardProgress(StringRedisTemplate redis, JsonMapper json, Clock clock) {
+    public RedisShardProgress(TaskRedis tasks, StringRedisTemplate redis, JsonMapper json, Clock clock) {
+        this.tasks = tasks;
         this.redis = redis;
         this.json = json;
         this.clock = clock;
@@ -41,13 +44,13 @@ public class RedisShardProgress implements ShardProgress {
 
     @Override
     public Optional<TaskStatus> status(String taskId) {
-        Object status = redis.opsForHash().get(RedisKeys.task(taskId), TaskHash.STATUS);
+        Object status = tasks.forTask(taskId).opsForHash().get(RedisKeys.task(taskId), TaskHash.STATUS);
         return Optional.ofNullable(status).map(s -> TaskStatus.valueOf((String) s));
     }
 
     @Override
     public List<String> items(String taskId, long from, long to) {
-        List<String> items = redis.opsForList().range(RedisKeys.items(taskId), from, to - 1);
+        List<String> items = tasks.forTask(taskId).opsForList().range(RedisKeys.items(taskId), from, to - 1);
         return items == null ? List.of() : items;
     }
 
@@ -55,7 +58,7 @@ public class RedisShardProgress implements ShardProgress {
     public BitSet recorded(String taskId, long from, long to) {
         byte[] key = RedisKeys.recorded(taskId).getBytes(StandardCharsets.UTF_8);
         long firstByte = from / 8;
-        byte[] bytes = redis.execute((RedisCallback<byte[]>) c -> c.stringCommands().getRange(key, firstByte, (to - 1) / 8));
+        byte[] bytes = tasks.forTask(taskId).execute((RedisCallback<byte[]>) c -> c.stringCommands().getRange(key, firstByte, (to - 1) / 8));
         BitSet recorded = new BitSet((int) (to - from));
         if (bytes == null) {
             return recorded;
@@ -79,7 +82,7 @@ public class RedisShardProgress implements ShardProgress {
         String recordedKey = RedisKeys.recorded(taskId);
         String failedKey = RedisKeys.failed(taskId);
         // A pipelined transaction: one round trip for the whole batch.
-        redis.executePipelined(new SessionCallback<Object>() {
+        tasks.forTask(taskId).executePipelined(new SessionCallback<Object>() {
             @Override
             @SuppressWarnings("unchecked")
             public <K, V> Object execute(RedisOperations<K, V> operations) {
@@ -106,56 +109,43 @@ public class RedisShardProgress implements ShardProgress {
     public Optional<TaskStatus> completeShard(String taskId, int shardIndex, int round) {
         String taskKey = RedisKeys.task(taskId);
         String doneKey = RedisKeys.shardsDone(taskId);
-        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-            Outcome outcome = redis.execute(new SessionCallback<Outcome>() {
-                @Override
-                @SuppressWarnings("unchecked")
-                public <K, V> Outcome execute(RedisOperations<K, V> operations) {
-                    RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
-                    ops.watch(List.of(taskKey, doneKey));
-                    List<Object> task = ops.opsForHash().multiGet(taskKey,
-                            List.of(TaskHash.STATUS, TaskHash.CHUNKS_TO_EXECUTE, TaskHash.ROUND, TaskHash.RETENTION_SECONDS));
-                    if (task.get(0) == null || !String.valueOf(round).equals(task.get(2))
-                            || Boolean.TRUE.equals(ops.opsForSet().isMember(doneKey, String.valueOf(shardIndex)))) {
-                        ops.unwatch();
-                        return Outcome.NOTHING_TO_DO;
-                    }
-                    TaskStatus status = TaskStatus.valueOf((String) task.get(0));
-                    long shards = Long.parseLong((String) task.get(1));
-                    long done = ops.opsForSet().size(doneKey) + 1;
-                    TaskStatus next = null;
-                    if (done >= shards) {
-                        next = ops.opsForSet().size(RedisKeys.failed(taskId)) > 0 ? TaskStatus.FAILED : TaskStatus.COMPLETED;
-                        if (!status.canMoveTo(next)) {
-                            next = null;
-                        }
-                    }
-                    String now = String.valueOf(clock.millis());
-                    ops.multi();
-                    ops.opsForSet().add(doneKey, String.valueOf(shardIndex));
-                    ops.opsForHash().put(taskKey, TaskHash.UPDATED_AT, now);
-                    if (next != null) {
-                        ops.opsForHash().put(taskKey, TaskHash.STATUS, next.name());
-                        ops.opsForHash().put(taskKey, TaskHash.FINISHED_AT, now);
-                        Duration retention = Duration.ofSeconds(Long.parseLong((String) task.get(3)));
-                        RedisKeys.allOf(taskId).forEach(key -> ops.expire(key, retention));
-                    }
-                    List<Object> committed = ops.exec();
-                    return committed == null || committed.isEmpty() ? Outcome.CONFLICT : new Outcome(next);
-                }
-            });
-            if (outcome != Outcome.CONFLICT) {
-                if (outcome.finished() != null) {
-                    redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
-                }
-                return Optional.ofNullable(outcome.finished());
+        Optional<Completion> completion = RedisTransactions.watchAndUpdate(tasks.forTask(taskId), List.of(taskKey, doneKey), ops -> {
+            List<Object> task = ops.opsForHash().multiGet(taskKey,
+                    List.of(TaskHash.STATUS, TaskHash.CHUNKS_TO_EXECUTE, TaskHash.ROUND, TaskHash.RETENTION_SECONDS));
+            if (task.get(0) == null || !String.valueOf(round).equals(task.get(2))
+                    || Boolean.TRUE.equals(ops.opsForSet().isMember(doneKey, String.valueOf(shardIndex)))) {
+                return Optional.empty();
             }
+            TaskStatus status = TaskStatus.valueOf((String) task.get(0));
+            long shards = Long.parseLong((String) task.get(1));
+            long done = ops.opsForSet().size(doneKey) + 1;
+            TaskStatus next = null;
+            if (done >= shards) {
+                next = ops.opsForSet().size(RedisKeys.failed(taskId)) > 0 ? TaskStatus.FAILED : TaskStatus.COMPLETED;
+                if (!status.canMoveTo(next)) {
+                    next = null;
+                }
+            }
+            String now = String.valueOf(clock.millis());
+            ops.multi();
+            ops.opsForSet().add(doneKey, String.valueOf(shardIndex));
+            ops.opsForHash().put(taskKey, TaskHash.UPDATED_AT, now);
+            if (next != null) {
+                ops.opsForHash().put(taskKey, TaskHash.STATUS, next.name());
+                ops.opsForHash().put(taskKey, TaskHash.FINISHED_AT, now);
+                Duration retention = Duration.ofSeconds(Long.parseLong((String) task.get(3)));
+                RedisKeys.allOf(taskId).forEach(key -> ops.expire(key, retention));
+            }
+            return Optional.of(new Completion(next));
+        });
+        Optional<TaskStatus> finished = completion.map(Completion::finished);
+        if (finished.isPresent()) {
+            redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
         }
-        throw new ConcurrencyFailureException("Task " + taskId + ": shard " + shardIndex + " completion kept conflicting");
+        return finished;
     }
 
-    private record Outcome(TaskStatus finished) {
-        static final Outcome NOTHING_TO_DO = new Outcome(null);
-        static final Outcome CONFLICT = new Outcome(null);
+    /** A committed shard completion; {@code finished} is the task's final status when it was the last shard. */
+    private record Completion(TaskStatus finished) {
     }
 }

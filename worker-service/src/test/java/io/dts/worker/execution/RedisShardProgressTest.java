@@ -18,6 +18,7 @@ import io.dts.model.ItemResult;
 import io.dts.model.RedisKeys;
 import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
+import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisServer;
 import io.dts.testsupport.TestInfrastructure;
 import org.junit.jupiter.api.AfterAll;
@@ -40,11 +41,16 @@ class RedisShardProgressTest {
     @BeforeAll
     static void connect() {
         RedisServer server = TestInfrastructure.redis();
-        connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration(server.host(), server.port()));
+        use(new LettuceConnectionFactory(new RedisStandaloneConfiguration(server.host(), server.port())));
+    }
+
+    /** Called by the {@code @BeforeAll} of this class, and of the subclass that runs the same contract on a Redis Cluster. */
+    static void use(LettuceConnectionFactory factory) {
+        connections = factory;
         connections.afterPropertiesSet();
         connections.start();
         redis = new StringRedisTemplate(connections);
-        progress = new RedisShardProgress(redis, JsonMapper.builder().build(), Clock.systemUTC());
+        progress = new RedisShardProgress(new TaskRedis(connections, redis), redis, JsonMapper.builder().build(), Clock.systemUTC());
     }
 
     @AfterAll

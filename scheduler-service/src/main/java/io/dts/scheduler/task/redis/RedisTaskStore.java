@@ -15,6 +15,8 @@ import io.dts.model.ItemResult;
 import io.dts.model.RedisKeys;
 import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
+import io.dts.redis.RedisTransactions;
+import io.dts.redis.TaskRedis;
 import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskStore;
@@ -24,7 +26,11 @@ import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.stereotype.Repository;
 import tools.jackson.databind.json.JsonMapper;
 
-/** {@link TaskStore} on Redis; the key layout is in {@link RedisKeys}. */
+/**
+ * {@link TaskStore} on Redis; the key layout is in {@link RedisKeys}. A task's own keys are reached
+ * through {@link TaskRedis} (one hash slot, transactions allowed), the indexes shared by all tasks
+ * through the application's template.
+ */
 @Repository
 public class RedisTaskStore implements TaskStore {
 
@@ -33,11 +39,13 @@ public class RedisTaskStore implements TaskStore {
     /** Items per RPUSH when saving a task, to keep each command a reasonable size. */
     private static final int PUSH_CHUNK = 10_000;
 
+    private final TaskRedis tasks;
     private final StringRedisTemplate redis;
     private final JsonMapper json;
     private final Clock clock;
 
-    public RedisTaskStore(StringRedisTemplate redis, JsonMapper json, Clock clock) {
+    public RedisTaskStore(TaskRedis tasks, StringRedisTemplate redis, JsonMapper json, Clock clock) {
+        this.tasks = tasks;
         this.redis = redis;
         this.json = json;
         this.clock = clock;
@@ -62,8 +70,8 @@ public class RedisTaskStore implements TaskStore {
         fields.put(TaskHash.CREATED_AT, now);
         fields.put(TaskHash.UPDATED_AT, now);
         double score = task.createdAt().toEpochMilli();
-        // One round trip: the transaction is pipelined, the indexes follow it in the same pipeline.
-        redis.executePipelined(new SessionCallback<Object>() {
+        // One round trip for the task's own keys: the transaction is pipelined.
+        tasks.forTask(task.id()).executePipelined(new SessionCallback<Object>() {
             @Override
             @SuppressWarnings("unchecked")
             public <K, V> Object execute(RedisOperations<K, V> operations) {
@@ -75,17 +83,18 @@ public class RedisTaskStore implements TaskStore {
                     ops.opsForList().rightPushAll(RedisKeys.items(task.id()), items.subList(from, Math.min(items.size(), from + PUSH_CHUNK)));
                 }
                 ops.exec();
-                // Global indexes live outside the task's hash slot, so they cannot join its transaction.
-                ops.opsForZSet().add(RedisKeys.RECENT_TASKS, task.id(), score);
-                ops.opsForZSet().add(RedisKeys.PENDING_TASKS, task.id(), score);
                 return null;
             }
         });
+        // The indexes live outside the task's hash slot, so they cannot join its transaction. Until
+        // they are written the task is invisible to listings and the sweeper, never half-written.
+        redis.opsForZSet().add(RedisKeys.RECENT_TASKS, task.id(), score);
+        redis.opsForZSet().add(RedisKeys.PENDING_TASKS, task.id(), score);
     }
 
     @Override
     public Optional<Task> find(String taskId) {
-        List<Object> replies = redis.executePipelined(new SessionCallback<Object>() {
+        List<Object> replies = tasks.forTask(taskId).executePipelined(new SessionCallback<Object>() {
             @Override
             @SuppressWarnings("unchecked")
             public <K, V> Object execute(RedisOperations<K, V> operations) {
@@ -171,7 +180,7 @@ public class RedisTaskStore implements TaskStore {
 
     @Override
     public void markShardsPublished(String taskId) {
-        redis.opsForHash().put(RedisKeys.task(taskId), TaskHash.SHARDS_PUBLISHED, String.valueOf(clock.millis()));
+        tasks.forTask(taskId).opsForHash().put(RedisKeys.task(taskId), TaskHash.SHARDS_PUBLISHED, String.valueOf(clock.millis()));
     }
 
     @Override
@@ -182,17 +191,17 @@ public class RedisTaskStore implements TaskStore {
 
     @Override
     public Set<Integer> doneShards(String taskId) {
-        Set<String> members = redis.opsForSet().members(RedisKeys.shardsDone(taskId));
+        Set<String> members = tasks.forTask(taskId).opsForSet().members(RedisKeys.shardsDone(taskId));
         return members == null ? Set.of() : members.stream().map(Integer::valueOf).collect(Collectors.toSet());
     }
 
     /** The one place the scheduler changes a task's status: guarded by the transition table, under WATCH. */
     private boolean moveTo(String taskId, TaskStatus next, Map<String, String> extraFields) {
         String key = RedisKeys.task(taskId);
-        boolean moved = RedisTransactions.watchAndUpdate(redis, List.of(key), ops -> {
+        boolean moved = RedisTransactions.watchAndUpdate(tasks.forTask(taskId), List.of(key), ops -> {
             List<Object> current = ops.opsForHash().multiGet(key, List.of(TaskHash.STATUS, TaskHash.RETENTION_SECONDS));
             if (current.get(0) == null || !TaskStatus.valueOf((String) current.get(0)).canMoveTo(next)) {
-                return false;
+                return Optional.empty();
             }
             Map<String, String> fields = new HashMap<>(extraFields);
             fields.put(TaskHash.STATUS, next.name());
@@ -213,8 +222,8 @@ public class RedisTaskStore implements TaskStore {
                 Duration retention = Duration.ofSeconds(Long.parseLong((String) current.get(1)));
                 RedisKeys.allOf(taskId).forEach(k -> ops.expire(k, retention));
             }
-            return true;
-        });
+            return Optional.of(next);
+        }).isPresent();
         if (moved && !next.awaitsSharding()) {
             redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
         }
@@ -232,10 +241,10 @@ public class RedisTaskStore implements TaskStore {
     public boolean reopenFailed(String taskId) {
         String key = RedisKeys.task(taskId);
         String failedKey = RedisKeys.failed(taskId);
-        boolean reopened = RedisTransactions.watchAndUpdate(redis, List.of(key, failedKey), ops -> {
+        boolean reopened = RedisTransactions.watchAndUpdate(tasks.forTask(taskId), List.of(key, failedKey), ops -> {
             List<Object> current = ops.opsForHash().multiGet(key, List.of(TaskHash.STATUS, TaskHash.ROUND));
             if (current.get(0) == null || !TaskStatus.valueOf((String) current.get(0)).canMoveTo(TaskStatus.QUEUED)) {
-                return false;
+                return Optional.empty();
             }
             Set<String> failed = ops.opsForSet().members(failedKey);
             ops.multi();
@@ -250,8 +259,8 @@ public class RedisTaskStore implements TaskStore {
             ops.opsForHash().put(key, TaskHash.ROUND, String.valueOf(Integer.parseInt((String) current.get(1)) + 1));
             ops.opsForHash().put(key, TaskHash.CHUNKS_TO_EXECUTE, "0");
             ops.opsForHash().put(key, TaskHash.UPDATED_AT, String.valueOf(clock.millis()));
-            return true;
-        });
+            return Optional.of(TaskStatus.QUEUED);
+        }).isPresent();
         if (reopened) {
             redis.opsForZSet().add(RedisKeys.PENDING_TASKS, taskId, clock.millis());
         }
@@ -265,7 +274,7 @@ public class RedisTaskStore implements TaskStore {
 
     @Override
     public void markWaiting(String taskId, String reason) {
-        redis.opsForHash().put(RedisKeys.task(taskId), TaskHash.WAITING_REASON, reason);
+        tasks.forTask(taskId).opsForHash().put(RedisKeys.task(taskId), TaskHash.WAITING_REASON, reason);
         // Score 0: the sweeper tries it again at its next round, without waiting for the grace.
         redis.opsForZSet().add(RedisKeys.PENDING_TASKS, taskId, 0);
     }
@@ -283,7 +292,7 @@ public class RedisTaskStore implements TaskStore {
         for (long i = offset; i < offset + limit; i++) {
             fields.add(String.valueOf(i));
         }
-        List<Object> values = redis.opsForHash().multiGet(RedisKeys.results(taskId), fields);
+        List<Object> values = tasks.forTask(taskId).opsForHash().multiGet(RedisKeys.results(taskId), fields);
         return values.stream().filter(v -> v != null)
                 .map(v -> json.readValue((String) v, ItemResult.class))
                 .collect(Collectors.toList());

@@ -17,6 +17,7 @@ import io.dts.model.RedisKeys;
 import io.dts.model.TaskStatus;
 import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.Task;
+import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisServer;
 import io.dts.testsupport.TestInfrastructure;
 import org.junit.jupiter.api.AfterAll;
@@ -39,11 +40,16 @@ class RedisTaskStoreTest {
     @BeforeAll
     static void connect() {
         RedisServer server = TestInfrastructure.redis();
-        connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration(server.host(), server.port()));
+        use(new LettuceConnectionFactory(new RedisStandaloneConfiguration(server.host(), server.port())));
+    }
+
+    /** Called by the {@code @BeforeAll} of this class, and of the subclass that runs the same contract on a Redis Cluster. */
+    static void use(LettuceConnectionFactory factory) {
+        connections = factory;
         connections.afterPropertiesSet();
         connections.start();
         redis = new StringRedisTemplate(connections);
-        store = new RedisTaskStore(redis, JSON, Clock.systemUTC());
+        store = new RedisTaskStore(new TaskRedis(connections, redis), redis, JSON, Clock.systemUTC());
     }
 
     @AfterAll
