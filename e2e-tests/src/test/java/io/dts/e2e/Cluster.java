@@ -18,26 +18,40 @@ import io.dts.testsupport.RedisServer;
 import io.dts.testsupport.TestInfrastructure;
 import tools.jackson.databind.JsonNode;
 
-/** A scheduler and numbered workers as real processes on the test Redis and Kafka. */
+/** Schedulers and numbered workers as real processes on the test Kafka and the test Redis (or Redis Cluster). */
 final class Cluster implements AutoCloseable {
 
     static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "CANCELLED", "SUBMISSION_FAILED");
 
-    private final RedisServer redis = TestInfrastructure.redis();
     private final KafkaBroker kafka = TestInfrastructure.kafka();
+    private final List<String> redisArgs;
     private final List<String> schedulerArgs;
     private final List<String> workerArgs;
     private final List<ServiceProcess> schedulers = new ArrayList<>();
     private SchedulerClient client;
     private final Map<Integer, ServiceProcess> workers = new TreeMap<>();
 
+    /** On the single test Redis server. */
     Cluster(List<String> schedulerArgs, List<String> workerArgs) {
+        this(List.of("--spring.data.redis.host=" + TestInfrastructure.redis().host(),
+                "--spring.data.redis.port=" + TestInfrastructure.redis().port()), schedulerArgs, workerArgs);
+    }
+
+    private Cluster(List<String> redisArgs, List<String> schedulerArgs, List<String> workerArgs) {
+        this.redisArgs = redisArgs;
         this.schedulerArgs = schedulerArgs;
         this.workerArgs = workerArgs;
     }
 
+    /** On the test Redis Cluster (3 masters, a replica each) instead of the single server. */
+    static Cluster onRedisCluster(List<String> schedulerArgs, List<String> workerArgs) {
+        return new Cluster(List.of("--spring.data.redis.cluster.nodes=" + TestInfrastructure.redisCluster().nodesProperty()),
+                schedulerArgs, workerArgs);
+    }
+
+    /** The single test Redis server (of a cluster built with the public constructor). */
     RedisServer redis() {
-        return redis;
+        return TestInfrastructure.redis();
     }
 
     KafkaBroker kafka() {
@@ -45,8 +59,8 @@ final class Cluster implements AutoCloseable {
     }
 
     private List<String> infrastructure(List<String> more) {
-        List<String> args = new ArrayList<>(List.of("--pubsub.namespace=" + kafka.bootstrapServers(),
-                "--spring.data.redis.host=" + redis.host(), "--spring.data.redis.port=" + redis.port()));
+        List<String> args = new ArrayList<>(List.of("--pubsub.namespace=" + kafka.bootstrapServers()));
+        args.addAll(redisArgs);
         args.addAll(more);
         return args;
     }
