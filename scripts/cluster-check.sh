@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks that the cluster survives losing a Kafka node and a scheduler in the middle of a task.
-# Starts 3 Kafka nodes, 2 schedulers behind nginx and 2 workers (stack.sh up), checks that the
-# three topics are replicated on all 3 nodes, submits a 40-item task through nginx, kill -9s one
+# Starts 3 Kafka nodes, a Redis Cluster of 3 masters, 2 schedulers behind nginx and 2 workers
+# (stack.sh up), checks that the three topics are replicated on all 3 nodes, submits a 40-item task through nginx, kill -9s one
 # Kafka node and one scheduler while it runs, and checks that the task completes with every item
 # run and recorded exactly once, and that 5 tasks submitted after the kills complete as well.
 # Stops the stack at the end (logs stay in .stack/logs) unless --keep is given.
@@ -12,6 +12,8 @@ source "$(dirname "$0")/lib.sh"
 usage() {
   cat <<EOF
 usage: $0 [--keep] [--kill-broker N] [--kill-scheduler N] [stack.sh up options, e.g. --no-build]
+
+  Runs on a Redis Cluster of 3 masters; pass --redis-single to run on one Redis server instead.
 
   --keep              leave the stack running at the end (the killed node and scheduler stay
                       dead; "./scripts/stack.sh up" restarts them)
@@ -95,9 +97,9 @@ terminal() { [[ $1 =~ ^(COMPLETED|FAILED|CANCELLED|SUBMISSION_FAILED)$ ]]; }
 trap finish EXIT
 
 # ---------------------------------------------------------------------------------------------
-log "starting 3 Kafka nodes, 2 schedulers behind nginx and 2 workers: stack.sh up ${UP_ARGS[*]}"
+log "starting 3 Kafka nodes, Redis, 2 schedulers behind nginx and 2 workers: stack.sh up --redis-cluster ${UP_ARGS[*]}"
 t_up="$(now_ms)"
-"$DTS_ROOT/scripts/stack.sh" up "${UP_ARGS[@]}" --kafka-brokers 3 --schedulers 2 --workers 2
+"$DTS_ROOT/scripts/stack.sh" up --redis-cluster "${UP_ARGS[@]}" --kafka-brokers 3 --schedulers 2 --workers 2
 up_ms=$(($(now_ms) - t_up))
 ensure_packages jq kcat curl
 
@@ -209,6 +211,17 @@ results_check="$(jq -r --argjson n "$ITEMS" '
   "$tmp/results.json")"
 [[ $results_check == ok ]] || fail "results of task $id: $results_check" "${APP_LOGS[@]}"
 per_worker="$(jq -r 'group_by(.workerId) | map("\(.[0].workerId)=\(length)") | join(" ")' "$tmp/results.json")"
+# Where the task's keys live: its hash slot and the master that serves it (one server: itself).
+redis_report="one Redis server on 127.0.0.1:${REDIS_PORT:-6379}"
+if [[ -e $RUN_DIR/redis-1.pid ]]; then
+  redis_port=${REDIS_PORT:-6379}
+  slot="$(redis-cli -p "$redis_port" cluster keyslot "task:{$id}")"
+  redis_report="Redis Cluster $(redis-cli -p "$redis_port" cluster info | grep -E '^cluster_(state|size|known_nodes)' | tr -d '\r' | tr '\n' ' ')"
+  master="$(redis-cli -p "$redis_port" cluster nodes | awk -v s="$slot" '$3 ~ /master/ {
+    for (i = 9; i <= NF; i++) { n = split($i, r, "-"); if (n == 1) r[2] = r[1]
+      if (r[1] + 0 <= s + 0 && s + 0 <= r[2] + 0) { split($2, a, "@"); print a[1] } } }')"
+  redis_report+=$'\n'"  task $id: all its keys in hash slot $slot, served by the master at $master"
+fi
 
 log "waiting for the $SMALL_TASKS tasks submitted after the kills"
 small_status=() small_took=()
@@ -243,7 +256,8 @@ topics_after="$(topic_report 2>/dev/null || true)"
 cat <<EOF
 
 == cluster check report
-stack up (3 Kafka nodes, 2 schedulers, nginx, 2 workers):  $(secs "$up_ms")
+stack up (3 Kafka nodes, Redis, 2 schedulers, nginx, 2 workers):  $(secs "$up_ms")
+$redis_report
 topics before the kills (kcat -L):  brokers $brokers, controller node ${controller:-?}
 $(indent <<<"$topics")
   min.insync.replicas: $(tr '\n' ' ' <<<"$min_isr")

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Runs the whole system on this machine, bound to 127.0.0.1, without Docker:
-# Redis, a single-node or 3-node KRaft Kafka, 1..N schedulers (nginx in front when N > 1) and
-# 1..M workers. State lives in .stack/: run/ (PID files), logs/, redis/, kafka/, nginx/, work/.
+# Redis (one server or a 3-master Redis Cluster), a single-node or 3-node KRaft Kafka, 1..N
+# schedulers (nginx in front when N > 1) and 1..M workers. State lives in .stack/: run/ (PID
+# files), logs/, redis/ (or redis-cluster/), kafka/, nginx/, work/.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 usage() {
   cat <<EOF
-usage: $0 up|down|status [--workers M] [--threads T] [--schedulers N] [--kafka-brokers 1|3] [--no-build]
+usage: $0 up|down|status [--workers M] [--threads T] [--schedulers N] [--kafka-brokers 1|3]
+                         [--redis-cluster | --redis-single] [--no-build]
 
   up      install what is missing, build the jars when stale, start what is not running
           (default 2 workers, 1 scheduler, 1 Kafka broker; until "down", up keeps the shape
@@ -19,13 +21,17 @@ usage: $0 up|down|status [--workers M] [--threads T] [--schedulers N] [--kafka-b
   --threads T         threads per worker (default: the worker's default, one per core)
   --kafka-brokers 3   a 3-node KRaft cluster (each node broker and controller) instead of one
                       broker; topics get replication factor 3 and min.insync.replicas 2
+  --redis-cluster     a Redis Cluster of 3 masters (redis-server in cluster mode, created with
+                      redis-cli --cluster create) instead of one server; --redis-single goes back
   --no-build          never run Maven for the service jars, use the ones in */target
 
 JVM options (env): SCHEDULER_JAVA_OPTS, WORKER_JAVA_OPTS
-Ports (env): REDIS_PORT=6379 KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 (with 3 brokers, node n
+Ports (env): REDIS_PORT=6379 (the cluster's nodes on REDIS_PORT..REDIS_PORT+2, their cluster bus
+             on those ports + 10000) KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 (with 3 brokers, node n
              listens on KAFKA_PORT+2(n-1) and KAFKA_CONTROLLER_PORT+2(n-1): 9092/9093, 9094/9095,
              9096/9097) SCHEDULER_PORT=30000 (schedulers on 30001.. when N > 1) WORKER_PORT=30101
-Logs: .stack/logs/<component>.log (kafka.log, or kafka-1.log.. with 3 brokers)
+Logs: .stack/logs/<component>.log (kafka.log, or kafka-1.log.. with 3 brokers; redis-1.log..
+      with the Redis Cluster)
 EOF
 }
 
@@ -45,12 +51,13 @@ SCHEDULER_JAR="$DTS_ROOT/scheduler-service/target/scheduler-service-exec.jar"
 WORKER_JAR="$DTS_ROOT/worker-service/target/worker-service-exec.jar"
 
 # The shape of the stack: the last `up` (while it runs), else the defaults, then the options.
-# The layout file reads "WORKERS SCHEDULERS THREADS|- KAFKA_BROKERS" (older files lack the last).
-WORKERS=2 SCHEDULERS=1 THREADS="" KAFKA_BROKERS=1 BUILD=1
+# The layout file reads "WORKERS SCHEDULERS THREADS|- KAFKA_BROKERS REDIS_CLUSTER" (older files
+# lack the last ones).
+WORKERS=2 SCHEDULERS=1 THREADS="" KAFKA_BROKERS=1 REDIS_CLUSTER=0 BUILD=1
 if [[ -f $LAYOUT_FILE ]]; then
-  read -r WORKERS SCHEDULERS THREADS KAFKA_BROKERS <"$LAYOUT_FILE" || true
+  read -r WORKERS SCHEDULERS THREADS KAFKA_BROKERS REDIS_CLUSTER <"$LAYOUT_FILE" || true
   [[ $THREADS == - ]] && THREADS=""
-  KAFKA_BROKERS="${KAFKA_BROKERS:-1}"
+  KAFKA_BROKERS="${KAFKA_BROKERS:-1}" REDIS_CLUSTER="${REDIS_CLUSTER:-0}"
 fi
 command="${1:-}"
 (($#)) && shift
@@ -60,6 +67,8 @@ while (($#)); do
     --threads) THREADS="${2:?--threads needs a number}"; shift 2 ;;
     --schedulers) SCHEDULERS="${2:?--schedulers needs a number}"; shift 2 ;;
     --kafka-brokers) KAFKA_BROKERS="${2:?--kafka-brokers needs 1 or 3}"; shift 2 ;;
+    --redis-cluster) REDIS_CLUSTER=1; shift ;;
+    --redis-single) REDIS_CLUSTER=0; shift ;;
     --no-build) BUILD=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -88,9 +97,21 @@ kafka_addresses() {
   echo "${out%,}"
 }
 kafka_bootstrap() { kafka_addresses port; }
+# Redis: one server "redis", or the cluster's masters redis-1..3 on REDIS_PORT..REDIS_PORT+2.
+REDIS_CLUSTER_NODES=3
+redis_port() { if ((REDIS_CLUSTER)); then echo $((REDIS_PORT + $1 - 1)); else echo "$REDIS_PORT"; fi; }
+redis_cluster_addresses() {
+  local i out=""
+  for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do out+="127.0.0.1:$(redis_port "$i"),"; done
+  echo "${out%,}"
+}
 
-redis_ready() {
-  [[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]
+redis_ready() { # redis_ready [I]
+  [[ "$(redis-cli -h 127.0.0.1 -p "$(redis_port "${1:-1}")" ping 2>/dev/null)" == PONG ]]
+}
+# Node I of the Redis Cluster sees every slot served.
+redis_cluster_ready() {
+  redis-cli -h 127.0.0.1 -p "$(redis_port "$1")" cluster info 2>/dev/null | grep -q '^cluster_state:ok'
 }
 kafka_ready() { # kafka_ready I: node I answers
   if command -v kcat >/dev/null; then
@@ -333,16 +354,49 @@ start_kafka() {
   fi
 }
 
+# Starts the one Redis server, or the 3 nodes of the Redis Cluster; a new cluster is created once
+# (redis-cli --cluster create), afterwards the nodes find each other again from their nodes.conf.
+# Every key of a task carries the {taskId} hash tag, so a task's transactions run on one master.
+start_redis() {
+  local i name
+  # Switching between one server and the cluster: stop the other shape (each keeps its data).
+  if ((REDIS_CLUSTER)); then stop redis; else for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do stop "redis-$i"; done; fi
+  local persistence=(--appendonly yes --appendfsync everysec --save '' --daemonize no --logfile '')
+  if ((!REDIS_CLUSTER)); then
+    mkdir -p "$STACK_DIR/redis"
+    launch redis "$REDIS_PORT" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$STACK_DIR/redis" "${persistence[@]}"
+    wait_healthy redis 20 redis_ready
+    return 0
+  fi
+  ((REDIS_PORT + REDIS_CLUSTER_NODES - 1 + 10000 <= 65535)) || die "REDIS_PORT too high: the cluster bus uses port + 10000"
+  for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do
+    name="redis-$i"
+    mkdir -p "$STACK_DIR/redis-cluster/$name"
+    launch "$name" "$(redis_port "$i")" redis-server --bind 127.0.0.1 --port "$(redis_port "$i")" \
+      --dir "$STACK_DIR/redis-cluster/$name" --cluster-enabled yes --cluster-config-file nodes.conf \
+      --cluster-node-timeout 5000 "${persistence[@]}"
+  done
+  for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do wait_healthy "redis-$i" 20 redis_ready "$i"; done
+  if redis-cli -h 127.0.0.1 -p "$(redis_port 1)" cluster info | grep -q '^cluster_slots_assigned:0'; then
+    log "creating the Redis Cluster of $REDIS_CLUSTER_NODES masters (once): $(redis_cluster_addresses)"
+    # shellcheck disable=SC2046 # one address per word
+    redis-cli --cluster create $(redis_cluster_addresses | tr , ' ') --cluster-replicas 0 --cluster-yes \
+      >>"$(log_file redis-1)" 2>&1 || die "redis-cli --cluster create failed; see $(log_file redis-1)"
+  fi
+  for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do wait_healthy "redis-$i" 30 redis_cluster_ready "$i"; done
+  log "Redis Cluster of $REDIS_CLUSTER_NODES masters is up: $(redis_cluster_addresses)"
+}
+
 up() {
   trap cleanup_failed_up EXIT
-  mkdir -p "$RUN_DIR" "$LOG_DIR" "$STACK_DIR/redis"
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
   local pkgs=(curl java:openjdk-17-jdk-headless mvn:maven redis-server redis-cli:redis-tools)
   ((SCHEDULERS > 1)) && pkgs+=(nginx)
   ((KAFKA_BROKERS > 1)) && pkgs+=(kcat)
   ensure_packages "${pkgs[@]}"
   install_kafka
   build_jars
-  echo "$WORKERS $SCHEDULERS ${THREADS:--} $KAFKA_BROKERS" >"$LAYOUT_FILE"
+  echo "$WORKERS $SCHEDULERS ${THREADS:--} $KAFKA_BROKERS $REDIS_CLUSTER" >"$LAYOUT_FILE"
 
   # Shrink first, so freed ports (30000 when nginx goes away) can be reused below.
   local f name i
@@ -356,14 +410,15 @@ up() {
   done
   ((SCHEDULERS == 1)) && stop nginx
 
-  launch redis "$REDIS_PORT" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$STACK_DIR/redis" \
-    --appendonly yes --appendfsync everysec --save '' --daemonize no --logfile ''
-  wait_healthy redis 20 redis_ready
-
+  start_redis
   start_kafka
 
-  local common=(--pubsub.namespace="$(kafka_bootstrap)" --spring.data.redis.host=127.0.0.1
-    --spring.data.redis.port="$REDIS_PORT") topics=()
+  local common=(--pubsub.namespace="$(kafka_bootstrap)") topics=()
+  if ((REDIS_CLUSTER)); then
+    common+=(--spring.data.redis.cluster.nodes="$(redis_cluster_addresses)")
+  else
+    common+=(--spring.data.redis.host=127.0.0.1 --spring.data.redis.port="$REDIS_PORT")
+  fi
   ((KAFKA_BROKERS > 1)) && topics=(--pubsub.replication-factor=3 --pubsub.min-insync-replicas=2)
   for ((i = 1; i <= SCHEDULERS; i++)); do
     # shellcheck disable=SC2086 # the options are words
@@ -405,9 +460,9 @@ up() {
 # down, status
 
 # Components that have a PID file, in stop order, one line per group that stops together:
-# workers, schedulers, nginx, the Kafka nodes (all at once), Redis.
+# workers, schedulers, nginx, the Kafka nodes (all at once), Redis (every node at once).
 known_components() {
-  local f kafka=(kafka)
+  local f kafka=(kafka) redis=(redis)
   for f in "$RUN_DIR"/worker-*.pid "$RUN_DIR"/scheduler-*.pid; do
     [[ -e $f ]] && basename "$f" .pid
   done | sort -t- -k1,1r -k2,2n
@@ -416,7 +471,10 @@ known_components() {
     [[ -e $f ]] && kafka+=("$(basename "$f" .pid)")
   done
   echo "${kafka[*]}"
-  echo redis
+  for f in "$RUN_DIR"/redis-*.pid; do
+    [[ -e $f ]] && redis+=("$(basename "$f" .pid)")
+  done
+  echo "${redis[*]}"
 }
 
 down() {
@@ -428,7 +486,12 @@ down() {
 
 status() {
   local name port check pid health all_up=0 i
-  local rows=("redis $REDIS_PORT redis_ready")
+  local rows=()
+  if ((REDIS_CLUSTER)); then
+    for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do rows+=("redis-$i $(redis_port "$i") redis_cluster_ready $i"); done
+  else
+    rows=("redis $REDIS_PORT redis_ready")
+  fi
   for ((i = 1; i <= KAFKA_BROKERS; i++)); do rows+=("$(kafka_name "$i") $(kafka_port "$i") kafka_ready $i"); done
   for ((i = 1; i <= SCHEDULERS; i++)); do rows+=("scheduler-$i $(scheduler_port "$i") scheduler_ready $i"); done
   ((SCHEDULERS > 1)) && rows+=("nginx $SCHEDULER_PORT nginx_ready")
