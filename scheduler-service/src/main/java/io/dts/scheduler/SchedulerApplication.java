@@ -1,15 +1,12 @@
 package io.dts.scheduler;
 
-import io.dts.redis.TaskRedis;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
-import org.springframework.context.annotation.Import;
 import org.springframework.scheduling.annotation.EnableScheduling;
 
 /** The stateless REST scheduler: accepts tasks, shards them over live workers, reports progress. */
 @SpringBootApplication
-@Import(TaskRedis.class)
 @ConfigurationPropertiesScan
 @EnableScheduling
 public class SchedulerApplication {

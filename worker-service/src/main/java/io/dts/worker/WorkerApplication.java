@@ -1,15 +1,12 @@
 package io.dts.worker;
 
-import io.dts.redis.TaskRedis;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
-import org.springframework.context.annotation.Import;
 import org.springframework.scheduling.annotation.EnableScheduling;
 
 /** A worker node: runs the items of the shards it is given on every core, and reports them in Redis. */
 @SpringBootApplication
-@Import(TaskRedis.class)
 @ConfigurationPropertiesScan
 @EnableScheduling
 public class WorkerApplication {
