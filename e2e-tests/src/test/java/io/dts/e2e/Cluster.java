@@ -23,7 +23,7 @@ final class Cluster implements AutoCloseable {
 
     static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "CANCELLED", "SUBMISSION_FAILED");
 
-    private final KafkaBroker kafka = TestInfrastructure.kafka();
+    private final KafkaBroker kafka;
     private final List<String> redisArgs;
     private final List<String> schedulerArgs;
     private final List<String> workerArgs;
@@ -31,13 +31,14 @@ final class Cluster implements AutoCloseable {
     private SchedulerClient client;
     private final Map<Integer, ServiceProcess> workers = new TreeMap<>();
 
-    /** On the single test Redis server. */
+    /** On the test Kafka broker and the single test Redis server. */
     Cluster(List<String> schedulerArgs, List<String> workerArgs) {
-        this(List.of("--spring.data.redis.host=" + TestInfrastructure.redis().host(),
+        this(TestInfrastructure.kafka(), List.of("--spring.data.redis.host=" + TestInfrastructure.redis().host(),
                 "--spring.data.redis.port=" + TestInfrastructure.redis().port()), schedulerArgs, workerArgs);
     }
 
-    private Cluster(List<String> redisArgs, List<String> schedulerArgs, List<String> workerArgs) {
+    private Cluster(KafkaBroker kafka, List<String> redisArgs, List<String> schedulerArgs, List<String> workerArgs) {
+        this.kafka = kafka;
         this.redisArgs = redisArgs;
         this.schedulerArgs = schedulerArgs;
         this.workerArgs = workerArgs;
@@ -45,7 +46,12 @@ final class Cluster implements AutoCloseable {
 
     /** On the test Redis Cluster (3 masters, a replica each) instead of the single server. */
     static Cluster onRedisCluster(List<String> schedulerArgs, List<String> workerArgs) {
-        return new Cluster(List.of("--spring.data.redis.cluster.nodes=" + TestInfrastructure.redisCluster().nodesProperty()),
+        return onRedisCluster(TestInfrastructure.kafka(), schedulerArgs, workerArgs);
+    }
+
+    /** On the given Kafka (a 3-node cluster, say) and the test Redis Cluster. */
+    static Cluster onRedisCluster(KafkaBroker kafka, List<String> schedulerArgs, List<String> workerArgs) {
+        return new Cluster(kafka, List.of("--spring.data.redis.cluster.nodes=" + TestInfrastructure.redisCluster().nodesProperty()),
                 schedulerArgs, workerArgs);
     }
 

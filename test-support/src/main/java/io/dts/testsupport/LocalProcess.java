@@ -42,10 +42,17 @@ final class LocalProcess {
         return command;
     }
 
-    /** Starts the server unless it is running already. */
+    /** Starts the server unless it is running already, and waits until it listens on {@code port}. */
     void start(List<String> command, int port, Duration timeout) {
+        if (launch(command)) {
+            awaitPort(port, timeout);
+        }
+    }
+
+    /** Starts the process unless it is running already; false when it was running. */
+    boolean launch(List<String> command) {
         if (process != null && process.isAlive()) {
-            return;
+            return false;
         }
         try {
             process = new ProcessBuilder(command)
@@ -55,7 +62,7 @@ final class LocalProcess {
         } catch (IOException e) {
             throw new IllegalStateException("Cannot start " + name + " (" + command.get(0) + "): " + e.getMessage(), e);
         }
-        awaitPort(port, timeout);
+        return true;
     }
 
     /** Runs a command to completion (for example a storage format) and fails if it fails. */
@@ -103,7 +110,7 @@ final class LocalProcess {
         }
     }
 
-    private void awaitPort(int port, Duration timeout) {
+    void awaitPort(int port, Duration timeout) {
         Instant deadline = Instant.now().plus(timeout);
         while (Instant.now().isBefore(deadline)) {
             if (!process.isAlive()) {

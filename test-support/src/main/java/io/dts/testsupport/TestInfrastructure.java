@@ -42,9 +42,21 @@ public final class TestInfrastructure {
         return redisCluster;
     }
 
+    /**
+     * A second Kafka: 3 KRaft nodes, internal topics on 3 replicas, min.insync.replicas 2. Local
+     * processes only (as the Redis Cluster), started by the tests that need it; stop it when done.
+     */
+    public static LocalKafkaCluster startKafkaCluster() {
+        LocalKafkaCluster cluster = new LocalKafkaCluster(3);
+        cluster.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(cluster::stop, "stop-kafka-cluster"));
+        log.info("Kafka cluster for tests at {}", cluster.bootstrapServers());
+        return cluster;
+    }
+
     public static synchronized KafkaBroker kafka() {
         if (kafka == null) {
-            kafka = dockerAvailable() ? new ContainerKafkaBroker() : new LocalKafkaBroker();
+            kafka = dockerAvailable() ? new ContainerKafkaBroker() : new LocalKafkaCluster(1);
             kafka.start();
             Runtime.getRuntime().addShutdownHook(new Thread(kafka::stop, "stop-kafka"));
             log.info("Kafka for tests at {}", kafka.bootstrapServers());

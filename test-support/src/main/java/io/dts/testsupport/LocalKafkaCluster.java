@@ -1,0 +1,166 @@
+package io.dts.testsupport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * KRaft Kafka in child JVMs, started from the kafka_2.13 jars on this JVM's classpath, on free
+ * loopback ports: one node, or a cluster of 3 where every node is broker and controller, internal
+ * topics have 3 replicas and {@code min.insync.replicas} is 2, as the stack's
+ * {@code --kafka-brokers 3} runs it. Data survives stop and start.
+ */
+public final class LocalKafkaCluster implements KafkaBroker {
+
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+    private final List<Node> nodes = new ArrayList<>();
+    private final Path dir;
+    private boolean formatted;
+
+    public LocalKafkaCluster(int size) {
+        try {
+            dir = Files.createTempDirectory("dts-kafka-");
+            Files.writeString(dir.resolve("logback.xml"), """
+                    <configuration>
+                      <appender name="out" class="ch.qos.logback.core.ConsoleAppender">
+                        <encoder><pattern>%d %-5level %logger{36} - %msg%n</pattern></encoder>
+                      </appender>
+                      <root level="WARN"><appender-ref ref="out"/></root>
+                    </configuration>
+                    """);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        for (int id = 1; id <= size; id++) {
+            nodes.add(new Node(id, LocalProcess.freePort(), LocalProcess.freePort(), dir.resolve("server-" + id + ".properties"),
+                    new LocalProcess("kafka-" + id, dir.resolve("kafka-" + id + ".log"))));
+        }
+        try {
+            for (Node node : nodes) {
+                Files.writeString(node.config(), serverProperties(node));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private String serverProperties(Node node) {
+        int replicas = Math.min(3, nodes.size());
+        int minInsync = nodes.size() > 1 ? 2 : 1;
+        String controllers = nodes.stream().map(n -> "127.0.0.1:" + n.controllerPort()).collect(Collectors.joining(","));
+        return """
+                process.roles=broker,controller
+                node.id=%1$d
+                controller.quorum.bootstrap.servers=%4$s
+                listeners=PLAINTEXT://127.0.0.1:%2$d,CONTROLLER://127.0.0.1:%3$d
+                advertised.listeners=PLAINTEXT://127.0.0.1:%2$d
+                controller.listener.names=CONTROLLER
+                inter.broker.listener.name=PLAINTEXT
+                listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+                log.dirs=%5$s
+                num.partitions=4
+                default.replication.factor=%6$d
+                min.insync.replicas=%7$d
+                offsets.topic.replication.factor=%6$d
+                offsets.topic.num.partitions=4
+                transaction.state.log.replication.factor=%6$d
+                transaction.state.log.min.isr=%7$d
+                share.coordinator.state.topic.replication.factor=%6$d
+                share.coordinator.state.topic.min.isr=%7$d
+                group.initial.rebalance.delay.ms=0
+                auto.create.topics.enable=true
+                # A dead node is fenced after 4 s instead of 9 s (as the stack runs a cluster).
+                broker.heartbeat.interval.ms=1000
+                broker.session.timeout.ms=4000
+                """.formatted(node.id(), node.port(), node.controllerPort(), controllers,
+                dir.resolve("data-" + node.id()), replicas, minInsync);
+    }
+
+    /** Starts the nodes that do not run and waits until every node is a registered broker. */
+    @Override
+    public void start() {
+        String logback = "-Dlogback.configurationFile=" + dir.resolve("logback.xml");
+        if (!formatted) {
+            format(logback);
+            formatted = true;
+        }
+        // All nodes first: a quorum of 3 needs 2 of them before any broker opens its port.
+        for (Node node : nodes) {
+            node.process().launch(withProperty(logback, LocalProcess.javaCommand("kafka.Kafka", node.config().toString())));
+        }
+        for (Node node : nodes) {
+            node.process().awaitPort(node.port(), START_TIMEOUT);
+        }
+        awaitBrokers(nodes.size());
+    }
+
+    /** Formats every node once, all with one cluster id; a cluster names its controllers up front. */
+    private void format(String logback) {
+        String clusterId = Uuid.randomUuid().toString();
+        String initialControllers = nodes.stream()
+                .map(n -> n.id() + "@127.0.0.1:" + n.controllerPort() + ":" + Uuid.randomUuid())
+                .collect(Collectors.joining(","));
+        for (Node node : nodes) {
+            List<String> format = LocalProcess.javaCommand("kafka.tools.StorageTool", "format", "-t", clusterId, "-c", node.config().toString());
+            format.addAll(nodes.size() == 1 ? List.of("--standalone") : List.of("--initial-controllers", initialControllers));
+            node.process().runToCompletion(withProperty(logback, format));
+        }
+    }
+
+    private void awaitBrokers(int count) {
+        Instant deadline = Instant.now().plus(START_TIMEOUT);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000))) {
+            while (Instant.now().isBefore(deadline)) {
+                try {
+                    if (admin.describeCluster().nodes().get().size() >= count) {
+                        return;
+                    }
+                } catch (Exception notYet) {
+                    // keep polling until the deadline
+                }
+                Thread.sleep(250);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        throw new IllegalStateException("Kafka: fewer than " + count + " brokers registered within " + START_TIMEOUT + "; logs in " + dir);
+    }
+
+    private static List<String> withProperty(String property, List<String> command) {
+        command.add(1, property);
+        return command;
+    }
+
+    @Override
+    public void stop() {
+        nodes.forEach(node -> node.process().stop());
+    }
+
+    /** Kills node {@code id} (1..size) with SIGKILL, as a crash would. */
+    public void kill(int id) {
+        nodes.get(id - 1).process().kill();
+    }
+
+    /** Every node's {@code host:port}, comma-separated. */
+    @Override
+    public String bootstrapServers() {
+        return IntStream.range(0, nodes.size()).mapToObj(i -> "127.0.0.1:" + nodes.get(i).port()).collect(Collectors.joining(","));
+    }
+
+    private record Node(int id, int port, int controllerPort, Path config, LocalProcess process) {
+    }
+}
