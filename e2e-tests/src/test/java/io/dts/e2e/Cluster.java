@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -29,6 +30,7 @@ final class Cluster implements AutoCloseable {
     private final List<String> workerArgs;
     private final List<ServiceProcess> schedulers = new ArrayList<>();
     private SchedulerClient client;
+    private Nginx nginx;
     private final Map<Integer, ServiceProcess> workers = new TreeMap<>();
 
     /** On the test Kafka broker and the single test Redis server. */
@@ -85,6 +87,16 @@ final class Cluster implements AutoCloseable {
         return scheduler;
     }
 
+    /** Starts {@code count} schedulers behind nginx (in {@code prefix}) and returns a client that talks to nginx. */
+    SchedulerClient startSchedulersBehindNginx(int count, Path prefix) throws IOException {
+        List<String> upstreams = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            upstreams.add(startScheduler().baseUrl().substring("http://".length()));
+        }
+        nginx = new Nginx(prefix, freePort()).start(upstreams);
+        return new SchedulerClient(nginx.baseUrl());
+    }
+
     /** The newest scheduler. */
     ServiceProcess scheduler() {
         return schedulers.get(schedulers.size() - 1);
@@ -137,13 +149,23 @@ final class Cluster implements AutoCloseable {
     }
 
     JsonNode awaitTerminal(String taskId, Duration atMost) {
-        await("task " + taskId + " finished").atMost(atMost).pollInterval(Duration.ofMillis(100))
-                .until(() -> TERMINAL.contains(client.task(taskId).get("status").asString()));
-        return client.task(taskId);
+        return awaitTerminal(client, taskId, atMost);
+    }
+
+    /** Polls through {@code via} (nginx, say) until the task is finished; a failed read is polled again. */
+    static JsonNode awaitTerminal(SchedulerClient via, String taskId, Duration atMost) {
+        await("task " + taskId + " finished").atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> {
+            SchedulerClient.Response response = via.get("/api/tasks/" + taskId);
+            return response.status() == 200 && TERMINAL.contains(response.body().get("status").asString());
+        });
+        return via.task(taskId);
     }
 
     @Override
     public void close() throws InterruptedException {
+        if (nginx != null) {
+            nginx.close();
+        }
         for (ServiceProcess worker : workers.values()) {
             worker.stop();
         }

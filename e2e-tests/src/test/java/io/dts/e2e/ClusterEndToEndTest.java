@@ -32,15 +32,11 @@ class ClusterEndToEndTest {
 
     private final Cluster cluster = new Cluster(
             List.of("--scheduler.sweep-interval=500ms", "--scheduler.sweep-grace=3s"), List.of());
-    private Nginx nginx;
     private SchedulerClient viaNginx;
 
     @BeforeAll
     void startCluster(@TempDir Path nginxPrefix) throws Exception {
-        ServiceProcess first = cluster.startScheduler();
-        ServiceProcess second = cluster.startScheduler();
-        nginx = new Nginx(nginxPrefix, Cluster.freePort()).start(List.of(first.baseUrl().substring(7), second.baseUrl().substring(7)));
-        viaNginx = new SchedulerClient(nginx.baseUrl());
+        viaNginx = cluster.startSchedulersBehindNginx(2, nginxPrefix);
         cluster.startWorker(1);
         cluster.startWorker(2);
         cluster.awaitLiveWorkers(2);
@@ -48,24 +44,12 @@ class ClusterEndToEndTest {
 
     @AfterAll
     void stopCluster() throws InterruptedException {
-        if (nginx != null) {
-            nginx.close();
-        }
         cluster.close();
     }
 
     private static String task(int items, String command) {
         String list = IntStream.range(0, items).mapToObj(i -> "\"" + i + "\"").collect(Collectors.joining(","));
         return "{\"templateFunction\":\"" + command + "\",\"inputList\":[" + list + "]}";
-    }
-
-    private JsonNode awaitTerminalViaNginx(String id) {
-        org.awaitility.Awaitility.await("task " + id).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-                .until(() -> {
-                    SchedulerClient.Response response = viaNginx.get("/api/tasks/" + id);
-                    return response.status() == 200 && Cluster.TERMINAL.contains(response.body().get("status").asString());
-                });
-        return viaNginx.task(id);
     }
 
     @Test
@@ -81,7 +65,7 @@ class ClusterEndToEndTest {
         }
 
         for (String id : ids) {
-            JsonNode done = awaitTerminalViaNginx(id);
+            JsonNode done = Cluster.awaitTerminal(viaNginx, id, Duration.ofSeconds(120));
             assertThat(done.get("status").asString()).as(id).isEqualTo("COMPLETED");
             assertThat(done.get("itemsSucceeded").asLong()).isEqualTo(done.get("itemsTotal").asLong());
         }
@@ -99,7 +83,7 @@ class ClusterEndToEndTest {
         cluster.awaitLiveWorkers(3);
 
         String id = viaNginx.submit(task(30, "echo $1"));
-        JsonNode done = awaitTerminalViaNginx(id);
+        JsonNode done = Cluster.awaitTerminal(viaNginx, id, Duration.ofSeconds(120));
 
         assertThat(done.get("status").asString()).isEqualTo("COMPLETED");
         assertThat(done.get("chunksToExecute").asInt()).isEqualTo(3);
@@ -117,7 +101,7 @@ class ClusterEndToEndTest {
 
         cluster.worker(3).stop();
 
-        JsonNode done = awaitTerminalViaNginx(id);
+        JsonNode done = Cluster.awaitTerminal(viaNginx, id, Duration.ofSeconds(120));
         assertThat(done.get("status").asString()).isEqualTo("COMPLETED");
         assertThat(done.get("itemsSucceeded").asLong()).isEqualTo(30);
         JsonNode results = viaNginx.get("/api/tasks/" + id + "/results?limit=100").body();

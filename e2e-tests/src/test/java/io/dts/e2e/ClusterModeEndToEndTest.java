@@ -42,17 +42,13 @@ class ClusterModeEndToEndTest {
 
     private LocalKafkaCluster kafka;
     private Cluster cluster;
-    private Nginx nginx;
     private SchedulerClient viaNginx;
 
     @BeforeAll
     void startCluster(@TempDir Path nginxPrefix) throws Exception {
         kafka = TestInfrastructure.startKafkaCluster();
         cluster = Cluster.onRedisCluster(kafka, List.of("--pubsub.replication-factor=3", "--pubsub.min-insync-replicas=2"), List.of());
-        ServiceProcess first = cluster.startScheduler();
-        ServiceProcess second = cluster.startScheduler();
-        nginx = new Nginx(nginxPrefix, Cluster.freePort()).start(List.of(first.baseUrl().substring(7), second.baseUrl().substring(7)));
-        viaNginx = new SchedulerClient(nginx.baseUrl());
+        viaNginx = cluster.startSchedulersBehindNginx(2, nginxPrefix);
         cluster.startWorker(1);
         cluster.startWorker(2);
         cluster.awaitLiveWorkers(2);
@@ -60,9 +56,6 @@ class ClusterModeEndToEndTest {
 
     @AfterAll
     void stopCluster() throws InterruptedException {
-        if (nginx != null) {
-            nginx.close();
-        }
         if (cluster != null) {
             cluster.close();
         }
@@ -76,17 +69,9 @@ class ClusterModeEndToEndTest {
         return "{\"templateFunction\":\"" + command + "\",\"inputList\":[" + list + "]}";
     }
 
-    private JsonNode awaitTerminal(String id) {
-        await("task " + id).atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            SchedulerClient.Response response = viaNginx.get("/api/tasks/" + id);
-            return response.status() == 200 && Cluster.TERMINAL.contains(response.body().get("status").asString());
-        });
-        return viaNginx.task(id);
-    }
-
     /** COMPLETED, and every item has exactly one result, in index order, whose output is the item. */
     private void assertCompletedWithEveryItemOnce(String id, List<String> items) {
-        JsonNode done = awaitTerminal(id);
+        JsonNode done = Cluster.awaitTerminal(viaNginx, id, Duration.ofSeconds(120));
         assertThat(done.get("status").asString()).as(id).isEqualTo("COMPLETED");
         assertThat(done.get("itemsSucceeded").asLong()).isEqualTo(items.size());
         assertThat(done.get("itemsFailed").asLong()).isZero();
