@@ -86,10 +86,19 @@ public class RedisTaskStore implements TaskStore {
                 return null;
             }
         });
-        // The indexes live outside the task's hash slot, so they cannot join its transaction. Until
-        // they are written the task is invisible to listings and the sweeper, never half-written.
-        redis.opsForZSet().add(RedisKeys.RECENT_TASKS, task.id(), score);
-        redis.opsForZSet().add(RedisKeys.PENDING_TASKS, task.id(), score);
+        // The indexes live outside the task's hash slot, so they cannot join its transaction: a
+        // second round trip, pipelined too. Until it is done the task is only invisible to listings
+        // and the sweeper, never half-written.
+        redis.executePipelined(new SessionCallback<Object>() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <K, V> Object execute(RedisOperations<K, V> operations) {
+                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                ops.opsForZSet().add(RedisKeys.RECENT_TASKS, task.id(), score);
+                ops.opsForZSet().add(RedisKeys.PENDING_TASKS, task.id(), score);
+                return null;
+            }
+        });
     }
 
     @Override
