@@ -42,8 +42,10 @@ SCHEDULER_PORT="${SCHEDULER_PORT:-30000}"
 WORKER_PORT="${WORKER_PORT:-30101}"
 STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-120}"
 # Serial GC and a bounded heap keep the services lean (a 1,000,000-item submit fits in the scheduler's).
-SCHEDULER_JAVA_OPTS="${SCHEDULER_JAVA_OPTS:--Xmx256m -XX:+UseSerialGC -Xss512k -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=64m -XX:+ExitOnOutOfMemoryError}"
-WORKER_JAVA_OPTS="${WORKER_JAVA_OPTS:--Xmx128m -XX:+UseSerialGC -Xss512k -XX:ReservedCodeCacheSize=64m -XX:+ExitOnOutOfMemoryError}"
+# A small initial heap grows only as far as the work needs: by default it would start at 1/64 of
+# the RAM, on most machines all of -Xmx.
+SCHEDULER_JAVA_OPTS="${SCHEDULER_JAVA_OPTS:--Xms32m -Xmx256m -XX:+UseSerialGC -Xss512k -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=64m -XX:+ExitOnOutOfMemoryError}"
+WORKER_JAVA_OPTS="${WORKER_JAVA_OPTS:--Xms16m -Xmx128m -XX:+UseSerialGC -Xss512k -XX:ReservedCodeCacheSize=64m -XX:+ExitOnOutOfMemoryError}"
 KAFKA_DIR="$STACK_DIR/kafka"
 NGINX_DIR="$STACK_DIR/nginx"
 LAYOUT_FILE="$STACK_DIR/layout"
