@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Checks that the cluster survives losing a Kafka node and a scheduler in the middle of a task.
-# Starts 3 Kafka nodes, a Redis Cluster of 3 masters, 2 schedulers behind nginx and 2 workers
-# (stack.sh up), checks that the three topics are replicated on all 3 nodes, submits a 40-item task through nginx, kill -9s one
-# Kafka node and one scheduler while it runs, and checks that the task completes with every item
-# run and recorded exactly once, and that 5 tasks submitted after the kills complete as well.
+# Checks that the cluster survives losing a Kafka node, a scheduler and a Redis master in the
+# middle of a task. Starts 3 Kafka nodes, a Redis Cluster of 3 masters with a replica each, 2
+# schedulers behind nginx and 2 workers (stack.sh up), checks that the three topics are replicated
+# on all 3 nodes, submits a 40-item task through nginx, kill -9s one Kafka node, one scheduler and
+# the Redis master that holds the task while it runs, and checks that the task completes with every
+# item run and recorded exactly once, and that 5 tasks submitted after the kills complete as well.
 # Stops the stack at the end (logs stay in .stack/logs) unless --keep is given.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -13,7 +14,8 @@ usage() {
   cat <<EOF
 usage: $0 [--keep] [--kill-broker N] [--kill-scheduler N] [stack.sh up options, e.g. --no-build]
 
-  Runs on a Redis Cluster of 3 masters; pass --redis-single to run on one Redis server instead.
+  Runs on a Redis Cluster of 3 masters with a replica each; pass --redis-single to run on one
+  Redis server instead (then no Redis node is killed).
 
   --keep              leave the stack running at the end (the killed node and scheduler stay
                       dead; "./scripts/stack.sh up" restarts them)
@@ -51,8 +53,8 @@ finish() {
   local rc=$?
   rm -rf "$tmp"
   if ((KEEP)); then
-    log "the stack keeps running (--keep): ./scripts/stack.sh status; kafka-$KILL_BROKER and" \
-      "scheduler-$KILL_SCHEDULER stay dead until ./scripts/stack.sh up; stop it with ./scripts/stack.sh down"
+    log "the stack keeps running (--keep): ./scripts/stack.sh status; what was killed stays dead" \
+      "until ./scripts/stack.sh up; stop it with ./scripts/stack.sh down"
   else
     log "stopping the stack (logs stay in $LOG_DIR; --keep leaves it running)"
     "$DTS_ROOT/scripts/stack.sh" down >/dev/null || warn "stack.sh down failed; run it again: ./scripts/stack.sh down"
@@ -93,6 +95,21 @@ submit() {
 
 indent() { sed 's/^/  /'; }
 terminal() { [[ $1 =~ ^(COMPLETED|FAILED|CANCELLED|SUBMISSION_FAILED)$ ]]; }
+
+# The Redis Cluster, when the stack runs one: a node that answers, and the master of a slot.
+redis_cluster() { [[ -e $RUN_DIR/redis-1.pid ]]; }
+live_redis_port() {
+  local port
+  for ((port = ${REDIS_PORT:-6379}; port < ${REDIS_PORT:-6379} + 6; port++)); do
+    [[ "$(redis-cli -p "$port" ping 2>/dev/null)" == PONG ]] && echo "$port" && return 0
+  done
+  return 1
+}
+slot_master() { # slot_master SLOT: host:port of the master that serves it
+  redis-cli -p "$(live_redis_port)" cluster nodes | awk -v s="$1" '$3 ~ /master/ && $3 !~ /fail/ {
+    for (i = 9; i <= NF; i++) { n = split($i, r, "-"); if (n == 1) r[2] = r[1]
+      if (r[1] + 0 <= s + 0 && s + 0 <= r[2] + 0) { split($2, a, "@"); print a[1] } } }'
+}
 
 trap finish EXIT
 
@@ -161,12 +178,21 @@ terminal "$status" && fail "task $id was $status before the kills; nothing was t
 
 broker_pid="$(pid_of "kafka-$KILL_BROKER")" || fail "kafka-$KILL_BROKER is not running" "$LOG_DIR/kafka-$KILL_BROKER.log"
 scheduler_pid="$(pid_of "scheduler-$KILL_SCHEDULER")" || fail "scheduler-$KILL_SCHEDULER is not running" "$LOG_DIR/scheduler-$KILL_SCHEDULER.log"
+redis_killed="" slot="" master_before=""
+if redis_cluster; then
+  slot="$(redis-cli -p "$(live_redis_port)" cluster keyslot "task:{$id}")"
+  master_before="$(slot_master "$slot")"
+  redis_node="redis-$((${master_before##*:} - ${REDIS_PORT:-6379} + 1))"
+  redis_pid="$(pid_of "$redis_node")" || fail "$redis_node ($master_before) is not running" "$LOG_DIR/$redis_node.log"
+  redis_killed=", $redis_node (pid $redis_pid, the Redis master of the task's slot $slot)"
+fi
 kill -9 "$broker_pid"
 kill -9 "$scheduler_pid"
+[[ -n $redis_killed ]] && kill -9 "$redis_pid"
 t_kill="$(now_ms)"
 role=""
 [[ $controller == "$KILL_BROKER" ]] && role=", the active controller"
-log "kill -9 kafka-$KILL_BROKER (pid $broker_pid$role) and scheduler-$KILL_SCHEDULER (pid $scheduler_pid)" \
+log "kill -9 kafka-$KILL_BROKER (pid $broker_pid$role), scheduler-$KILL_SCHEDULER (pid $scheduler_pid)$redis_killed" \
   "at $done_items/$ITEMS items, $(secs $((t_kill - t_submit))) after the submit"
 
 # Submitted right after the kills, while Kafka moves the partitions of the dead node.
@@ -211,16 +237,12 @@ results_check="$(jq -r --argjson n "$ITEMS" '
   "$tmp/results.json")"
 [[ $results_check == ok ]] || fail "results of task $id: $results_check" "${APP_LOGS[@]}"
 per_worker="$(jq -r 'group_by(.workerId) | map("\(.[0].workerId)=\(length)") | join(" ")' "$tmp/results.json")"
-# Where the task's keys live: its hash slot and the master that serves it (one server: itself).
+# Where the task's keys live now: its hash slot and the master that serves it (one server: itself).
 redis_report="one Redis server on 127.0.0.1:${REDIS_PORT:-6379}"
-if [[ -e $RUN_DIR/redis-1.pid ]]; then
-  redis_port=${REDIS_PORT:-6379}
-  slot="$(redis-cli -p "$redis_port" cluster keyslot "task:{$id}")"
-  redis_report="Redis Cluster $(redis-cli -p "$redis_port" cluster info | grep -E '^cluster_(state|size|known_nodes)' | tr -d '\r' | tr '\n' ' ')"
-  master="$(redis-cli -p "$redis_port" cluster nodes | awk -v s="$slot" '$3 ~ /master/ {
-    for (i = 9; i <= NF; i++) { n = split($i, r, "-"); if (n == 1) r[2] = r[1]
-      if (r[1] + 0 <= s + 0 && s + 0 <= r[2] + 0) { split($2, a, "@"); print a[1] } } }')"
-  redis_report+=$'\n'"  task $id: all its keys in hash slot $slot, served by the master at $master"
+if redis_cluster; then
+  redis_report="Redis Cluster after the kills: $(redis-cli -p "$(live_redis_port)" cluster info |
+    grep -E '^cluster_(state|size|known_nodes)' | tr -d '\r' | tr '\n' ' ')"
+  redis_report+=$'\n'"  task $id: all its keys in hash slot $slot, served by $master_before before the kill, by $(slot_master "$slot") after it"
 fi
 
 log "waiting for the $SMALL_TASKS tasks submitted after the kills"
@@ -261,7 +283,7 @@ $redis_report
 topics before the kills (kcat -L):  brokers $brokers, controller node ${controller:-?}
 $(indent <<<"$topics")
   min.insync.replicas: $(tr '\n' ' ' <<<"$min_isr")
-killed: kafka-$KILL_BROKER (pid $broker_pid$role) and scheduler-$KILL_SCHEDULER (pid $scheduler_pid), kill -9,
+killed: kafka-$KILL_BROKER (pid $broker_pid$role), scheduler-$KILL_SCHEDULER (pid $scheduler_pid)$redis_killed, kill -9,
         at $done_items/$ITEMS items done, $(secs $((t_kill - t_submit))) after the submit
 task $id: COMPLETED, $ITEMS ok, 0 failed, $ITEMS results with indices 0..$((ITEMS - 1)) once each ($per_worker)
   submit to completion: $(secs $((t_done - t_submit))); kill to completion: $(secs $((t_done - t_kill)))

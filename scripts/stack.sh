@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole system on this machine, bound to 127.0.0.1, without Docker:
-# Redis (one server or a 3-master Redis Cluster), a single-node or 3-node KRaft Kafka, 1..N
+# Redis (one server or a Redis Cluster of 3 masters with a replica each), a single-node or 3-node KRaft Kafka, 1..N
 # schedulers (nginx in front when N > 1) and 1..M workers. State lives in .stack/: run/ (PID
 # files), logs/, redis/ (or redis-cluster/), kafka/, nginx/, work/.
 set -euo pipefail
@@ -21,12 +21,13 @@ usage: $0 up|down|status [--workers M] [--threads T] [--schedulers N] [--kafka-b
   --threads T         threads per worker (default: the worker's default, one per core)
   --kafka-brokers 3   a 3-node KRaft cluster (each node broker and controller) instead of one
                       broker; topics get replication factor 3 and min.insync.replicas 2
-  --redis-cluster     a Redis Cluster of 3 masters (redis-server in cluster mode, created with
-                      redis-cli --cluster create) instead of one server; --redis-single goes back
+  --redis-cluster     a Redis Cluster of 3 masters with a replica each (redis-server in cluster
+                      mode, created with redis-cli --cluster create) instead of one server;
+                      --redis-single goes back
   --no-build          never run Maven for the service jars, use the ones in */target
 
 JVM options (env): SCHEDULER_JAVA_OPTS, WORKER_JAVA_OPTS
-Ports (env): REDIS_PORT=6379 (the cluster's nodes on REDIS_PORT..REDIS_PORT+2, their cluster bus
+Ports (env): REDIS_PORT=6379 (the cluster's nodes on REDIS_PORT..REDIS_PORT+5, their cluster bus
              on those ports + 10000) KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 (with 3 brokers, node n
              listens on KAFKA_PORT+2(n-1) and KAFKA_CONTROLLER_PORT+2(n-1): 9092/9093, 9094/9095,
              9096/9097) SCHEDULER_PORT=30000 (schedulers on 30001.. when N > 1) WORKER_PORT=30101
@@ -99,8 +100,9 @@ kafka_addresses() {
   echo "${out%,}"
 }
 kafka_bootstrap() { kafka_addresses port; }
-# Redis: one server "redis", or the cluster's masters redis-1..3 on REDIS_PORT..REDIS_PORT+2.
-REDIS_CLUSTER_NODES=3
+# Redis: one server "redis", or the cluster's nodes redis-1..6 on REDIS_PORT..REDIS_PORT+5 (3
+# masters, each with a replica that takes over when its master fails).
+REDIS_CLUSTER_NODES=6
 redis_port() { if ((REDIS_CLUSTER)); then echo $((REDIS_PORT + $1 - 1)); else echo "$REDIS_PORT"; fi; }
 redis_cluster_addresses() {
   local i out=""
@@ -379,14 +381,16 @@ start_redis() {
       --cluster-node-timeout 5000 "${persistence[@]}"
   done
   for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do wait_healthy "redis-$i" 20 redis_ready "$i"; done
-  if redis-cli -h 127.0.0.1 -p "$(redis_port 1)" cluster info | grep -q '^cluster_slots_assigned:0'; then
-    log "creating the Redis Cluster of $REDIS_CLUSTER_NODES masters (once): $(redis_cluster_addresses)"
+  local info
+  info="$(redis-cli -h 127.0.0.1 -p "$(redis_port 1)" cluster info)"
+  if [[ $info == *cluster_slots_assigned:0* ]]; then
+    log "creating the Redis Cluster, 3 masters with a replica each (once): $(redis_cluster_addresses)"
     # shellcheck disable=SC2046 # one address per word
-    redis-cli --cluster create $(redis_cluster_addresses | tr , ' ') --cluster-replicas 0 --cluster-yes \
+    redis-cli --cluster create $(redis_cluster_addresses | tr , ' ') --cluster-replicas 1 --cluster-yes \
       >>"$(log_file redis-1)" 2>&1 || die "redis-cli --cluster create failed; see $(log_file redis-1)"
   fi
   for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do wait_healthy "redis-$i" 30 redis_cluster_ready "$i"; done
-  log "Redis Cluster of $REDIS_CLUSTER_NODES masters is up: $(redis_cluster_addresses)"
+  log "Redis Cluster of $REDIS_CLUSTER_NODES nodes is up: $(redis_cluster_addresses)"
 }
 
 up() {

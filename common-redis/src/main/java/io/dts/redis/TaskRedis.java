@@ -1,12 +1,15 @@
 package io.dts.redis;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 import io.dts.model.RedisKeys;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.models.partitions.Partitions;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.data.redis.RedisConnectionFailureException;
@@ -18,16 +21,18 @@ import org.springframework.data.redis.core.StringRedisTemplate;
 
 /**
  * The Redis connection for one task's keys. On a single server it is the application's template. On
- * a Redis Cluster, Spring Data Redis runs neither WATCH, MULTI/EXEC nor pipelines, so a task's keys
- * are reached through a plain connection to the master that serves the task's hash slot: every key
- * of a task carries the {@code {taskId}} tag, so its transactions stay valid there. Keys shared by all
- * tasks (indexes, heartbeats, locks) keep using the application's template, which routes by key.
+ * a Redis Cluster, Spring Data Redis's cluster connection refuses WATCH and MULTI/EXEC, so a task's
+ * keys are reached through a plain connection to the master that serves the task's hash slot: every
+ * key of a task carries the {@code {taskId}} tag, so its transactions stay valid there. Keys shared by
+ * all tasks (indexes, heartbeats, locks) keep using the application's template, which routes by key.
  */
 public class TaskRedis implements DisposableBean {
 
     private final StringRedisTemplate shared;
     private final LettuceConnectionFactory cluster;
+    /** One connection factory per master, by {@code host:port}. */
     private final Map<String, Master> masters = new ConcurrentHashMap<>();
+    private volatile boolean closed;
 
     public TaskRedis(RedisConnectionFactory connections, StringRedisTemplate shared) {
         this.shared = shared;
@@ -39,15 +44,39 @@ public class TaskRedis implements DisposableBean {
         if (cluster == null) {
             return shared;
         }
-        // Lettuce keeps the slot map up to date (periodic and adaptive refresh, see application.yml),
-        // so after a failover the next call reaches the new master.
-        RedisClusterClient client = (RedisClusterClient) cluster.getRequiredNativeClient();
-        RedisClusterNode master = client.getPartitions().getMasterBySlot(SlotHash.getSlot(RedisKeys.task(taskId)));
+        if (closed) {
+            throw new IllegalStateException("TaskRedis is closed");
+        }
+        // Lettuce refreshes this slot map every few seconds and on redirects (application.yml), so
+        // after a failover the new master is found within that period; meanwhile commands sent to
+        // the old one fail and the callers retry.
+        Partitions slots = ((RedisClusterClient) cluster.getRequiredNativeClient()).getPartitions();
+        RedisClusterNode master = slots.getMasterBySlot(SlotHash.getSlot(RedisKeys.task(taskId)));
         if (master == null) {
             throw new RedisConnectionFailureException("No Redis Cluster master serves the slot of task " + taskId);
         }
         RedisURI uri = master.getUri();
-        return masters.computeIfAbsent(uri.getHost() + ":" + uri.getPort(), address -> connect(uri.getHost(), uri.getPort())).template();
+        String address = uri.getHost() + ":" + uri.getPort();
+        Master connection = masters.get(address);
+        if (connection == null) {
+            // A master we have not seen: the cluster changed, so let go of nodes that are masters no more.
+            forgetFormerMasters(slots);
+            connection = masters.computeIfAbsent(address, a -> connect(uri.getHost(), uri.getPort()));
+        }
+        return connection.template();
+    }
+
+    /** Closes the connections to nodes that serve no slot any more (a failed master, now replaced). */
+    private void forgetFormerMasters(Partitions slots) {
+        Set<String> serving = slots.stream()
+                .filter(node -> node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty())
+                .map(node -> node.getUri().getHost() + ":" + node.getUri().getPort()).collect(Collectors.toSet());
+        for (String address : masters.keySet()) {
+            Master former = serving.contains(address) ? null : masters.remove(address);
+            if (former != null) {
+                former.connections().destroy();
+            }
+        }
     }
 
     private Master connect(String host, int port) {
@@ -64,6 +93,7 @@ public class TaskRedis implements DisposableBean {
 
     @Override
     public void destroy() {
+        closed = true;
         masters.values().forEach(master -> master.connections().destroy());
         masters.clear();
     }

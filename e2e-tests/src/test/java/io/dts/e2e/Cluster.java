@@ -25,6 +25,8 @@ final class Cluster implements AutoCloseable {
     static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "CANCELLED", "SUBMISSION_FAILED");
 
     private final KafkaBroker kafka;
+    /** The single Redis server the services use, or null on the Redis Cluster. */
+    private final RedisServer redis;
     private final List<String> redisArgs;
     private final List<String> schedulerArgs;
     private final List<String> workerArgs;
@@ -35,12 +37,13 @@ final class Cluster implements AutoCloseable {
 
     /** On the test Kafka broker and the single test Redis server. */
     Cluster(List<String> schedulerArgs, List<String> workerArgs) {
-        this(TestInfrastructure.kafka(), List.of("--spring.data.redis.host=" + TestInfrastructure.redis().host(),
+        this(TestInfrastructure.kafka(), TestInfrastructure.redis(), List.of("--spring.data.redis.host=" + TestInfrastructure.redis().host(),
                 "--spring.data.redis.port=" + TestInfrastructure.redis().port()), schedulerArgs, workerArgs);
     }
 
-    private Cluster(KafkaBroker kafka, List<String> redisArgs, List<String> schedulerArgs, List<String> workerArgs) {
+    private Cluster(KafkaBroker kafka, RedisServer redis, List<String> redisArgs, List<String> schedulerArgs, List<String> workerArgs) {
         this.kafka = kafka;
+        this.redis = redis;
         this.redisArgs = redisArgs;
         this.schedulerArgs = schedulerArgs;
         this.workerArgs = workerArgs;
@@ -53,13 +56,16 @@ final class Cluster implements AutoCloseable {
 
     /** On the given Kafka (a 3-node cluster, say) and the test Redis Cluster. */
     static Cluster onRedisCluster(KafkaBroker kafka, List<String> schedulerArgs, List<String> workerArgs) {
-        return new Cluster(kafka, List.of("--spring.data.redis.cluster.nodes=" + TestInfrastructure.redisCluster().nodesProperty()),
+        return new Cluster(kafka, null, List.of("--spring.data.redis.cluster.nodes=" + TestInfrastructure.redisCluster().nodesProperty()),
                 schedulerArgs, workerArgs);
     }
 
-    /** The single test Redis server (of a cluster built with the public constructor). */
+    /** The single test Redis server the services use; a cluster on the Redis Cluster has none. */
     RedisServer redis() {
-        return TestInfrastructure.redis();
+        if (redis == null) {
+            throw new IllegalStateException("This cluster runs on the Redis Cluster, not on the single test Redis server");
+        }
+        return redis;
     }
 
     KafkaBroker kafka() {

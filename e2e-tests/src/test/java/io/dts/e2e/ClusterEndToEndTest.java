@@ -8,8 +8,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,21 +45,16 @@ class ClusterEndToEndTest {
         cluster.close();
     }
 
-    private static String task(int items, String command) {
-        String list = IntStream.range(0, items).mapToObj(i -> "\"" + i + "\"").collect(Collectors.joining(","));
-        return "{\"templateFunction\":\"" + command + "\",\"inputList\":[" + list + "]}";
-    }
-
     @Test
     @Order(1)
     void every_task_submitted_through_nginx_finishes_when_a_scheduler_is_killed() throws Exception {
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            ids.add(viaNginx.submit(task(6, "sleep 0.3; echo $1")));
+            ids.add(viaNginx.submit(SchedulerClient.taskJson("sleep 0.3; echo $1", SchedulerClient.numbers(6))));
         }
         cluster.schedulers().get(0).kill();
         for (int i = 0; i < 5; i++) {
-            ids.add(viaNginx.submit(task(4, "echo $1")));
+            ids.add(viaNginx.submit(SchedulerClient.taskJson("echo $1", SchedulerClient.numbers(4))));
         }
 
         for (String id : ids) {
@@ -82,7 +75,7 @@ class ClusterEndToEndTest {
         cluster.startWorker(3);
         cluster.awaitLiveWorkers(3);
 
-        String id = viaNginx.submit(task(30, "echo $1"));
+        String id = viaNginx.submit(SchedulerClient.taskJson("echo $1", SchedulerClient.numbers(30)));
         JsonNode done = Cluster.awaitTerminal(viaNginx, id, Duration.ofSeconds(120));
 
         assertThat(done.get("status").asString()).isEqualTo("COMPLETED");
@@ -95,7 +88,7 @@ class ClusterEndToEndTest {
     @Test
     @Order(3)
     void a_worker_stopped_cleanly_hands_back_its_shard_and_no_item_is_lost() throws Exception {
-        String id = viaNginx.submit(task(30, "sleep 0.4; echo $1"));
+        String id = viaNginx.submit(SchedulerClient.taskJson("sleep 0.4; echo $1", SchedulerClient.numbers(30)));
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
                 .until(() -> viaNginx.task(id).get("itemsSucceeded").asLong() >= 4);
 

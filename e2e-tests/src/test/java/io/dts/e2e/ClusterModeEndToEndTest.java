@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import io.dts.testsupport.LocalKafkaCluster;
@@ -64,11 +63,6 @@ class ClusterModeEndToEndTest {
         }
     }
 
-    private static String task(List<String> items, String command) {
-        String list = items.stream().map(item -> "\"" + item + "\"").collect(Collectors.joining(","));
-        return "{\"templateFunction\":\"" + command + "\",\"inputList\":[" + list + "]}";
-    }
-
     /** COMPLETED, and every item has exactly one result, in index order, whose output is the item. */
     private void assertCompletedWithEveryItemOnce(String id, List<String> items) {
         JsonNode done = Cluster.awaitTerminal(viaNginx, id, Duration.ofSeconds(120));
@@ -105,17 +99,20 @@ class ClusterModeEndToEndTest {
     @Order(2)
     void a_broker_killed_mid_task_loses_nothing() {
         List<String> items = IntStream.range(0, 40).mapToObj(String::valueOf).toList();
-        String id = viaNginx.submit(task(items, "sleep 0.25; echo $1"));
+        String id = viaNginx.submit(SchedulerClient.taskJson("sleep 0.25; echo $1", items));
         await().atMost(Duration.ofSeconds(60)).until(() -> viaNginx.task(id).get("itemsSucceeded").asLong() >= 4);
 
+        JsonNode beforeKill = viaNginx.task(id);
         kafka.kill(1);
         long killedAt = System.nanoTime();
+        assertThat(beforeKill.get("status").asString()).as("still running when the broker was killed").isEqualTo("INPROGRESS");
+        assertThat(beforeKill.get("itemsSucceeded").asLong()).isLessThan(items.size());
         List<String> later = new ArrayList<>();
         List<List<String>> laterItems = new ArrayList<>();
         for (int t = 0; t < 3; t++) {
             int task = t;
             laterItems.add(IntStream.range(0, 4).mapToObj(i -> "later-" + task + "-" + i).toList());
-            later.add(viaNginx.submit(task(laterItems.get(t), "echo $1")));
+            later.add(viaNginx.submit(SchedulerClient.taskJson("echo $1", laterItems.get(t))));
         }
 
         assertCompletedWithEveryItemOnce(id, items);

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 import io.dts.model.RedisKeys;
 import io.dts.testsupport.LocalRedisCluster;
@@ -54,11 +53,6 @@ class RedisClusterEndToEndTest {
         cluster.close();
     }
 
-    private static String task(int items, String command) {
-        String list = IntStream.range(0, items).mapToObj(i -> "\"" + i + "\"").collect(Collectors.joining(","));
-        return "{\"templateFunction\":\"" + command + "\",\"inputList\":[" + list + "]}";
-    }
-
     private int masterOf(String taskId) {
         return redisCluster.masterOfSlot(SlotHash.getSlot(RedisKeys.task(taskId)));
     }
@@ -79,7 +73,7 @@ class RedisClusterEndToEndTest {
         List<String> ids = new ArrayList<>();
         Set<Integer> masters = new HashSet<>();
         for (int i = 0; i < 12; i++) {
-            String id = cluster.client().submit(task(20, "echo $1"));
+            String id = cluster.client().submit(SchedulerClient.taskJson("echo $1", SchedulerClient.numbers(20)));
             ids.add(id);
             masters.add(masterOf(id));
         }
@@ -100,8 +94,9 @@ class RedisClusterEndToEndTest {
     void a_failed_task_is_retried_on_the_cluster_and_only_its_failed_item_runs_again(@TempDir Path dir) throws Exception {
         Path runs = dir.resolve("runs");
         Path failedOnce = dir.resolve("failed-once");
-        String id = cluster.client().submit(task(10, "echo $1 >> " + runs
-                + "; if [ $1 = 7 ] && [ ! -e " + failedOnce + " ]; then touch " + failedOnce + "; exit 3; fi; echo $1"));
+        String id = cluster.client().submit(SchedulerClient.taskJson("echo $1 >> " + runs
+                + "; if [ $1 = 7 ] && [ ! -e " + failedOnce + " ]; then touch " + failedOnce + "; exit 3; fi; echo $1",
+                SchedulerClient.numbers(10)));
         JsonNode failed = cluster.awaitTerminal(id, Duration.ofSeconds(60));
         assertThat(failed.get("status").asString()).isEqualTo("FAILED");
         assertThat(failed.get("itemsFailed").asLong()).isEqualTo(1);
@@ -120,19 +115,22 @@ class RedisClusterEndToEndTest {
     @Test
     @Order(3)
     void a_task_whose_redis_master_is_killed_mid_run_finishes_on_the_promoted_replica() {
-        String id = cluster.client().submit(task(40, "sleep 0.25; echo $1"));
-        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.client().task(id).get("itemsSucceeded").asLong() >= 6);
+        String id = cluster.client().submit(SchedulerClient.taskJson("sleep 0.25; echo $1", SchedulerClient.numbers(60)));
         int master = masterOf(id);
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.client().task(id).get("itemsSucceeded").asLong() >= 6);
 
+        JsonNode beforeKill = cluster.client().task(id);
         redisCluster.kill(master);
         long killedAt = System.nanoTime();
+        assertThat(beforeKill.get("status").asString()).as("still running when its master was killed").isEqualTo("INPROGRESS");
+        assertThat(beforeKill.get("itemsSucceeded").asLong()).isLessThan(60);
 
         JsonNode done = cluster.awaitTerminal(id, Duration.ofSeconds(120));
         System.out.printf("RECOVERY Redis Cluster master kill -9: task finished %.1f s after the kill%n", (System.nanoTime() - killedAt) / 1e9);
         assertThat(masterOf(id)).isNotEqualTo(master);
         assertThat(done.get("status").asString()).isEqualTo("COMPLETED");
-        assertThat(done.get("itemsSucceeded").asLong()).isEqualTo(40);
+        assertThat(done.get("itemsSucceeded").asLong()).isEqualTo(60);
         assertThat(done.get("itemsFailed").asLong()).isZero();
-        assertEveryItemRecordedOnce(id, 40);
+        assertEveryItemRecordedOnce(id, 60);
     }
 }

@@ -6,7 +6,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -24,6 +26,16 @@ final class SchedulerClient {
     }
 
     record Response(int status, String contentType, JsonNode body, String location) {
+    }
+
+    /** The JSON of a task that runs {@code command} (no placeholders) for each of {@code items}. */
+    static String taskJson(String command, List<String> items) {
+        return JSON.writeValueAsString(Map.of("templateFunction", command, "inputList", items));
+    }
+
+    /** The items "0", "1", ... up to {@code count - 1}. */
+    static List<String> numbers(int count) {
+        return IntStream.range(0, count).mapToObj(String::valueOf).toList();
     }
 
     Response post(String path, String contentType, String body) {

@@ -101,10 +101,15 @@ public final class LocalKafkaCluster implements KafkaBroker {
         for (Node node : nodes) {
             node.process().launch(withProperty(logback, LocalProcess.javaCommand("kafka.Kafka", node.config().toString())));
         }
-        for (Node node : nodes) {
-            node.process().awaitPort(node.port(), START_TIMEOUT);
+        try {
+            for (Node node : nodes) {
+                node.process().awaitPort(node.port(), START_TIMEOUT);
+            }
+            awaitBrokers(nodes.size());
+        } catch (RuntimeException e) {
+            stop();
+            throw e;
         }
-        awaitBrokers(nodes.size());
     }
 
     /** Formats every node once, all with one cluster id; a cluster names its controllers up front. */

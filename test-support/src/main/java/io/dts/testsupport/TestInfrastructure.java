@@ -34,10 +34,11 @@ public final class TestInfrastructure {
     /** A Redis Cluster of 3 masters with a replica each, so a master can fail over. */
     public static synchronized LocalRedisCluster redisCluster() {
         if (redisCluster == null) {
-            redisCluster = new LocalRedisCluster(3, 1);
-            redisCluster.start();
-            Runtime.getRuntime().addShutdownHook(new Thread(redisCluster::stop, "stop-redis-cluster"));
-            log.info("Redis Cluster for tests at {}", redisCluster.nodesProperty());
+            LocalRedisCluster cluster = new LocalRedisCluster(3, 1);
+            Runtime.getRuntime().addShutdownHook(new Thread(cluster::stop, "stop-redis-cluster"));
+            cluster.start();
+            log.info("Redis Cluster for tests at {}", cluster.nodesProperty());
+            redisCluster = cluster;
         }
         return redisCluster;
     }
@@ -48,8 +49,8 @@ public final class TestInfrastructure {
      */
     public static LocalKafkaCluster startKafkaCluster() {
         LocalKafkaCluster cluster = new LocalKafkaCluster(3);
-        cluster.start();
         Runtime.getRuntime().addShutdownHook(new Thread(cluster::stop, "stop-kafka-cluster"));
+        cluster.start();
         log.info("Kafka cluster for tests at {}", cluster.bootstrapServers());
         return cluster;
     }

@@ -35,6 +35,7 @@ class RedisShardProgressTest {
     private static final int UPDATERS = 16;
 
     private static LettuceConnectionFactory connections;
+    private static TaskRedis taskRedis;
     private static StringRedisTemplate redis;
     private static RedisShardProgress progress;
 
@@ -50,11 +51,13 @@ class RedisShardProgressTest {
         connections.afterPropertiesSet();
         connections.start();
         redis = new StringRedisTemplate(connections);
-        progress = new RedisShardProgress(new TaskRedis(connections, redis), redis, JsonMapper.builder().build(), Clock.systemUTC());
+        taskRedis = new TaskRedis(connections, redis);
+        progress = new RedisShardProgress(taskRedis, redis, JsonMapper.builder().build(), Clock.systemUTC());
     }
 
     @AfterAll
     static void disconnect() {
+        taskRedis.destroy();
         connections.destroy();
     }
 

@@ -43,7 +43,8 @@ public class TaskDispatcher {
     public void dispatch(String taskId) {
         Task task = store.find(taskId).orElse(null);
         if (task == null) {
-            log.warn("Task {} is not in Redis; nothing to shard", taskId);
+            log.warn("Task {} is not in Redis (its save failed); dropping it from the queue", taskId);
+            store.forgetMissing(taskId);
             return;
         }
         if (!task.status().awaitsSharding()) {
@@ -71,7 +72,11 @@ public class TaskDispatcher {
      */
     public void reconcile(String taskId, Duration publishGrace, Duration stallTimeout) {
         Task task = store.find(taskId).orElse(null);
-        if (task == null || task.status() != TaskStatus.INPROGRESS) {
+        if (task == null) {
+            store.forgetMissing(taskId);
+            return;
+        }
+        if (task.status() != TaskStatus.INPROGRESS) {
             return;
         }
         Duration idle = Duration.between(task.updatedAt(), clock.instant());

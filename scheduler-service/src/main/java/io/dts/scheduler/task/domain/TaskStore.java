@@ -11,7 +11,10 @@ import io.dts.model.TaskStatus;
 /** Where tasks, their items and their results are kept (Redis). */
 public interface TaskStore {
 
-    /** Saves the task and all its items at once, as {@code QUEUED}: either everything is written or nothing. */
+    /**
+     * Saves the task and all its items at once, as {@code QUEUED}: either all of the task is written
+     * or none of it (an index entry may then point at nothing; see {@link #forgetMissing}).
+     */
     void create(NewTask task);
 
     Optional<Task> find(String taskId);
@@ -49,6 +52,9 @@ public interface TaskStore {
 
     /** Indices of the shards of the current round that are done. */
     Set<Integer> doneShards(String taskId);
+
+    /** Drops a task id that has no task behind it (its save failed half-way) from the pending and running indexes. */
+    void forgetMissing(String taskId);
 
     /** Says, visibly on the task, why an accepted task is not sharded yet, and has it swept again soon. */
     void markWaiting(String taskId, String reason);

@@ -70,6 +70,19 @@ public class RedisTaskStore implements TaskStore {
         fields.put(TaskHash.CREATED_AT, now);
         fields.put(TaskHash.UPDATED_AT, now);
         double score = task.createdAt().toEpochMilli();
+        // The indexes live outside the task's hash slot, so they cannot join its transaction. They go
+        // first: if the task's own write then fails, they point at nothing and the sweeper drops them
+        // (forgetMissing); the other order could leave a task that no index knows and that never expires.
+        redis.executePipelined(new SessionCallback<Object>() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <K, V> Object execute(RedisOperations<K, V> operations) {
+                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                ops.opsForZSet().add(RedisKeys.RECENT_TASKS, task.id(), score);
+                ops.opsForZSet().add(RedisKeys.PENDING_TASKS, task.id(), score);
+                return null;
+            }
+        });
         // One round trip for the task's own keys: the transaction is pipelined.
         tasks.forTask(task.id()).executePipelined(new SessionCallback<Object>() {
             @Override
@@ -83,19 +96,6 @@ public class RedisTaskStore implements TaskStore {
                     ops.opsForList().rightPushAll(RedisKeys.items(task.id()), items.subList(from, Math.min(items.size(), from + PUSH_CHUNK)));
                 }
                 ops.exec();
-                return null;
-            }
-        });
-        // The indexes live outside the task's hash slot, so they cannot join its transaction: a
-        // second round trip, pipelined too. Until it is done the task is only invisible to listings
-        // and the sweeper, never half-written.
-        redis.executePipelined(new SessionCallback<Object>() {
-            @Override
-            @SuppressWarnings("unchecked")
-            public <K, V> Object execute(RedisOperations<K, V> operations) {
-                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
-                ops.opsForZSet().add(RedisKeys.RECENT_TASKS, task.id(), score);
-                ops.opsForZSet().add(RedisKeys.PENDING_TASKS, task.id(), score);
                 return null;
             }
         });
@@ -279,6 +279,12 @@ public class RedisTaskStore implements TaskStore {
     @Override
     public void forgetFinishedBefore(Duration age) {
         redis.opsForZSet().removeRangeByScore(RedisKeys.RECENT_TASKS, 0, clock.millis() - age.toMillis());
+    }
+
+    @Override
+    public void forgetMissing(String taskId) {
+        redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
+        redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
     }
 
     @Override

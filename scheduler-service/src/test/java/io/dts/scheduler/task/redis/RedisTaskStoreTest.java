@@ -34,6 +34,7 @@ class RedisTaskStoreTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private static LettuceConnectionFactory connections;
+    private static TaskRedis taskRedis;
     private static StringRedisTemplate redis;
     private static RedisTaskStore store;
 
@@ -49,11 +50,13 @@ class RedisTaskStoreTest {
         connections.afterPropertiesSet();
         connections.start();
         redis = new StringRedisTemplate(connections);
-        store = new RedisTaskStore(new TaskRedis(connections, redis), redis, JSON, Clock.systemUTC());
+        taskRedis = new TaskRedis(connections, redis);
+        store = new RedisTaskStore(taskRedis, redis, JSON, Clock.systemUTC());
     }
 
     @AfterAll
     static void disconnect() {
+        taskRedis.destroy();
         connections.destroy();
     }
 
@@ -144,6 +147,19 @@ class RedisTaskStoreTest {
 
         assertThat(store.results(created.id(), 0, 10)).extracting(ItemResult::index).containsExactly(0L, 1L, 3L);
         assertThat(store.results(created.id(), 1, 2)).extracting(ItemResult::stdout).containsExactly("o1");
+    }
+
+    @Test
+    void an_indexed_id_without_its_task_is_forgotten_by_the_indexes() {
+        String orphan = UUID.randomUUID().toString();
+        redis.opsForZSet().add(RedisKeys.PENDING_TASKS, orphan, 0);
+        redis.opsForZSet().add(RedisKeys.RUNNING_TASKS, orphan, 0);
+
+        store.forgetMissing(orphan);
+
+        assertThat(store.pendingOlderThan(Duration.ZERO, 10_000)).doesNotContain(orphan);
+        assertThat(store.runningTasks(10_000)).doesNotContain(orphan);
+        assertThat(store.recent(null, 10)).extracting(Task::id).doesNotContain(orphan);
     }
 
     @Test
