@@ -82,12 +82,20 @@ secs() { printf '%d.%d s' $(($1 / 1000)) $(($1 % 1000 / 100)); } # secs MILLIS
 # get URL FILE: GET through nginx, prints the HTTP status (000 when nothing answered).
 get() { curl -sS -o "$2" -w '%{http_code}' --max-time 5 "$1" 2>/dev/null || true; }
 
-# submit ITEMS... : POST a task whose items sleep 0.5 s and echo themselves; prints its id.
+# submit ITEMS... : POST a task whose items sleep 0.5 s and echo themselves; prints its id. While a
+# Redis master fails over, the API answers 503 (Retry-After, nothing saved): retried for up to 30 s
+# like a client would, each refusal noted in $tmp/refused (its time in ms).
 submit() {
-  local code
+  local code t0
   jq -n --args '{templateFunction: "sleep 0.5; echo $1", inputList: $ARGS.positional}' "$@" >"$tmp/task.json"
-  code="$(curl -sS -o "$tmp/submitted.json" -w '%{http_code}' --max-time 10 -H 'Content-Type: application/json' \
-    --data-binary "@$tmp/task.json" "$API/tasks" 2>/dev/null || true)"
+  t0="$(now_ms)"
+  while :; do
+    code="$(curl -sS -o "$tmp/submitted.json" -w '%{http_code}' --max-time 10 -H 'Content-Type: application/json' \
+      --data-binary "@$tmp/task.json" "$API/tasks" 2>/dev/null || true)"
+    if [[ $code != 503 ]] || (($(now_ms) - t0 >= 30000)); then break; fi
+    now_ms >>"$tmp/refused"
+    sleep 0.5
+  done
   [[ $code == 202 ]] || fail "POST $API/tasks answered HTTP $code: $(cat "$tmp/submitted.json" 2>/dev/null)" \
     "$LOG_DIR/nginx.log" "$LOG_DIR/scheduler-1.log" "$LOG_DIR/scheduler-2.log"
   jq -r .id "$tmp/submitted.json"
@@ -261,6 +269,11 @@ for ((i = 0; i < TASK_TIMEOUT * 4; i++)); do
   sleep 0.25
 done
 t_small_done="$(now_ms)"
+refusals="submits refused with 503 (then retried): none"
+if [[ -s $tmp/refused ]]; then
+  refusals="submits refused with 503 (then retried) while Redis failed over: $(wc -l <"$tmp/refused"), the last"
+  refusals+=" $(secs $(($(tail -n 1 "$tmp/refused") - t_kill))) after the kills"
+fi
 small_report=()
 for s in "${!small_ids[@]}"; do
   sid="${small_ids[s]}" sstatus="${small_status[s]:-}"
@@ -289,6 +302,7 @@ task $id: COMPLETED, $ITEMS ok, 0 failed, $ITEMS results with indices 0..$((ITEM
   submit to completion: $(secs $((t_done - t_submit))); kill to completion: $(secs $((t_done - t_kill)))
   GETs through nginx that failed: $get_errors
 $SMALL_TASKS tasks of $SMALL_ITEMS items submitted after the kills: all COMPLETED; submit to completion: ${small_report[*]}
+  $refusals
   kill to the last of them completed: $(secs $((t_small_done - t_kill)))
 after the kills (kcat -L): brokers $brokers_after
 $(indent <<<"$topics_after")

@@ -63,9 +63,12 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler({RedisConnectionFailureException.class, DataAccessResourceFailureException.class, QueryTimeoutException.class,
             RedisSystemException.class, RedisPipelineException.class})
-    ProblemDetail redisDown(RuntimeException e) {
-        return problem(HttpStatus.SERVICE_UNAVAILABLE, "Storage unavailable",
-                "Redis, where tasks are kept, cannot be reached right now; nothing was saved. Retry shortly. (" + e.getMessage() + ")", null);
+    ResponseEntity<ProblemDetail> redisDown(RuntimeException e) {
+        // Retry-After: a Redis restart or a Redis Cluster failover takes seconds.
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, "2")
+                .body(problem(HttpStatus.SERVICE_UNAVAILABLE, "Storage unavailable",
+                        "Redis, where tasks are kept, cannot be reached right now; nothing was saved. Retry shortly. ("
+                                + e.getMessage() + ")", null));
     }
 
     @ExceptionHandler(Exception.class)

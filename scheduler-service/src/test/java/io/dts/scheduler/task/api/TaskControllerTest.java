@@ -198,6 +198,7 @@ class TaskControllerTest {
 
         submit("{\"templateFunction\":\"echo\"}")
                 .andExpect(status().isServiceUnavailable())
+                .andExpect(header().string("Retry-After", "2"))
                 .andExpect(content().contentType(MediaType.APPLICATION_PROBLEM_JSON))
                 .andExpect(jsonPath("$.detail", containsString("Redis")));
         verify(submitter, never()).submit(any());
