@@ -47,7 +47,7 @@ public class TaskRedis implements DisposableBean {
         if (closed) {
             throw new IllegalStateException("TaskRedis is closed");
         }
-        // Lettuce refreshes this slot map every few seconds and on redirects (application.yml), so
+        // Lettuce refreshes this slot map every few seconds and on redirects (dts-redis-client.yml), so
         // after a failover the new master is found within that period; meanwhile commands sent to
         // the old one fail and the callers retry.
         Partitions slots = ((RedisClusterClient) cluster.getRequiredNativeClient()).getPartitions();
@@ -89,6 +89,11 @@ public class TaskRedis implements DisposableBean {
         connections.afterPropertiesSet();
         connections.start();
         return new Master(connections, new StringRedisTemplate(connections));
+    }
+
+    /** {@code host:port} of the masters this holds connections to. */
+    Set<String> connectedMasters() {
+        return Set.copyOf(masters.keySet());
     }
 
     @Override

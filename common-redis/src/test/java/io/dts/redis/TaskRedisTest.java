@@ -46,7 +46,7 @@ class TaskRedisTest {
         return shared;
     }
 
-    /** The cluster client as the services configure it (application.yml): 2 s timeouts, the slot map follows failovers. */
+    /** The cluster client as the services configure it (dts-redis-client.yml): 2 s timeouts, the slot map follows failovers. */
     private StringRedisTemplate connectToCluster(LocalRedisCluster cluster) {
         ClusterTopologyRefreshOptions refresh = ClusterTopologyRefreshOptions.builder()
                 .enableAllAdaptiveRefreshTriggers().enablePeriodicRefresh(Duration.ofSeconds(5)).build();
@@ -150,6 +150,8 @@ class TaskRedisTest {
 
         assertThat(newMaster).isNotEqualTo(deadMaster).isEqualTo(cluster.masterOfSlot(slotOf(taskId)));
         assertThat(task).containsEntry(TaskHash.STATUS, "INPROGRESS");
+        assertThat(taskRedis.connectedMasters()).as("the dead master's connections are closed")
+                .contains("127.0.0.1:" + newMaster).doesNotContain("127.0.0.1:" + deadMaster);
         startTask(taskRedis.forTask(taskId), taskId);
     }
 }
