@@ -1,6 +1,7 @@
 package io.dts.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.HashSet;
@@ -11,22 +12,19 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import io.dts.model.RedisKeys;
 import io.dts.model.TaskHash;
 import io.dts.testsupport.LocalRedisCluster;
-import io.dts.testsupport.RedisServer;
+import io.dts.testsupport.RedisConnections;
 import io.dts.testsupport.TestInfrastructure;
 import io.lettuce.core.LettuceFutures;
-import io.lettuce.core.cluster.ClusterClientOptions;
-import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.data.redis.connection.RedisClusterConfiguration;
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -37,22 +35,12 @@ class TaskRedisTest {
     private LettuceConnectionFactory connections;
     private TaskRedis taskRedis;
 
+    /** The application's template on {@code factory} (started), and a {@link TaskRedis} on it. */
     private StringRedisTemplate connect(LettuceConnectionFactory factory) {
         connections = factory;
-        connections.afterPropertiesSet();
-        connections.start();
         StringRedisTemplate shared = new StringRedisTemplate(connections);
         taskRedis = new TaskRedis(connections, shared);
         return shared;
-    }
-
-    /** The cluster client as the services configure it (dts-redis-client.yml): 2 s timeouts, the slot map follows failovers. */
-    private StringRedisTemplate connectToCluster(LocalRedisCluster cluster) {
-        ClusterTopologyRefreshOptions refresh = ClusterTopologyRefreshOptions.builder()
-                .enableAllAdaptiveRefreshTriggers().enablePeriodicRefresh(Duration.ofSeconds(5)).build();
-        LettuceClientConfiguration client = LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(2))
-                .clientOptions(ClusterClientOptions.builder().topologyRefreshOptions(refresh).build()).build();
-        return connect(new LettuceConnectionFactory(new RedisClusterConfiguration(cluster.addresses()), client));
     }
 
     @AfterEach
@@ -84,8 +72,7 @@ class TaskRedisTest {
 
     @Test
     void on_one_server_every_task_uses_the_application_template() {
-        RedisServer server = TestInfrastructure.redis();
-        StringRedisTemplate shared = connect(new LettuceConnectionFactory(new RedisStandaloneConfiguration(server.host(), server.port())));
+        StringRedisTemplate shared = connect(RedisConnections.toServer());
         String taskId = UUID.randomUUID().toString();
 
         assertThat(taskRedis.forTask(taskId)).isSameAs(shared);
@@ -96,7 +83,7 @@ class TaskRedisTest {
     @Test
     void on_a_cluster_each_task_reaches_the_master_of_its_slot_and_its_transactions_run_there() {
         LocalRedisCluster cluster = TestInfrastructure.redisCluster();
-        StringRedisTemplate shared = connectToCluster(cluster);
+        StringRedisTemplate shared = connect(RedisConnections.toCluster());
         Set<Integer> mastersUsed = new HashSet<>();
 
         for (int i = 0; i < 30; i++) {
@@ -114,9 +101,9 @@ class TaskRedisTest {
     }
 
     @Test
-    void when_a_master_dies_its_tasks_move_to_the_promoted_replica_with_their_data() throws InterruptedException {
+    void when_a_master_dies_its_tasks_move_to_the_promoted_replica_with_their_data() {
         LocalRedisCluster cluster = TestInfrastructure.redisCluster();
-        StringRedisTemplate shared = connectToCluster(cluster);
+        StringRedisTemplate shared = connect(RedisConnections.toCluster());
         // The services use the cluster connection all the time (heartbeats, indexes); its topology refresh runs meanwhile.
         assertThat(shared.opsForZSet().size(RedisKeys.RUNNING_TASKS)).isNotNull();
         String taskId = UUID.randomUUID().toString();
@@ -134,24 +121,23 @@ class TaskRedisTest {
 
         cluster.kill(deadMaster);
         long killedAt = System.nanoTime();
-        Map<Object, Object> task = Map.of();
-        int newMaster = deadMaster;
-        while (task.isEmpty() && System.nanoTime() - killedAt < Duration.ofSeconds(30).toNanos()) {
-            try {
-                StringRedisTemplate after = taskRedis.forTask(taskId);
-                newMaster = portOf(after);
-                task = after.opsForHash().entries(RedisKeys.task(taskId));
-            } catch (RuntimeException stillFailingOver) {
-                Thread.sleep(200);
-            }
-        }
+        AtomicInteger newMaster = new AtomicInteger(deadMaster);
+        AtomicReference<Map<Object, Object>> task = new AtomicReference<>(Map.of());
+        // Until the replica is promoted and the slot map refreshed, reads fail or reach the dead node.
+        await("the task's keys on the promoted replica").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .ignoreExceptions().until(() -> {
+                    StringRedisTemplate after = taskRedis.forTask(taskId);
+                    newMaster.set(portOf(after));
+                    task.set(after.opsForHash().entries(RedisKeys.task(taskId)));
+                    return !task.get().isEmpty();
+                });
         System.out.printf("REDIS FAILOVER: task readable on the new master %.1f s after its master was killed%n",
                 (System.nanoTime() - killedAt) / 1e9);
 
-        assertThat(newMaster).isNotEqualTo(deadMaster).isEqualTo(cluster.masterOfSlot(slotOf(taskId)));
-        assertThat(task).containsEntry(TaskHash.STATUS, "INPROGRESS");
+        assertThat(newMaster.get()).isNotEqualTo(deadMaster).isEqualTo(cluster.masterOfSlot(slotOf(taskId)));
+        assertThat(task.get()).containsEntry(TaskHash.STATUS, "INPROGRESS");
         assertThat(taskRedis.connectedMasters()).as("the dead master's connections are closed")
-                .contains("127.0.0.1:" + newMaster).doesNotContain("127.0.0.1:" + deadMaster);
+                .contains("127.0.0.1:" + newMaster.get()).doesNotContain("127.0.0.1:" + deadMaster);
         startTask(taskRedis.forTask(taskId), taskId);
     }
 }

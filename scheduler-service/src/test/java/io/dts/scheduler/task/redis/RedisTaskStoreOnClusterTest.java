@@ -1,9 +1,7 @@
 package io.dts.scheduler.task.redis;
 
-import io.dts.testsupport.TestInfrastructure;
+import io.dts.testsupport.RedisConnections;
 import org.junit.jupiter.api.BeforeAll;
-import org.springframework.data.redis.connection.RedisClusterConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
  * The same contract of the task store on a Redis Cluster of 3 masters: a task's transactions and
@@ -14,6 +12,6 @@ class RedisTaskStoreOnClusterTest extends RedisTaskStoreTest {
     /** Hides the superclass's {@code connect()}, so JUnit runs only this one. */
     @BeforeAll
     static void connect() {
-        use(new LettuceConnectionFactory(new RedisClusterConfiguration(TestInfrastructure.redisCluster().addresses())));
+        use(RedisConnections.toCluster());
     }
 }

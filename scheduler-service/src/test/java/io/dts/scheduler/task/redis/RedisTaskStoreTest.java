@@ -18,12 +18,10 @@ import io.dts.model.TaskStatus;
 import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.redis.TaskRedis;
-import io.dts.testsupport.RedisServer;
-import io.dts.testsupport.TestInfrastructure;
+import io.dts.testsupport.RedisConnections;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import tools.jackson.databind.json.JsonMapper;
@@ -40,15 +38,12 @@ class RedisTaskStoreTest {
 
     @BeforeAll
     static void connect() {
-        RedisServer server = TestInfrastructure.redis();
-        use(new LettuceConnectionFactory(new RedisStandaloneConfiguration(server.host(), server.port())));
+        use(RedisConnections.toServer());
     }
 
-    /** Called by the {@code @BeforeAll} of this class, and of the subclass that runs the same contract on a Redis Cluster. */
+    /** Called with a started factory by the {@code @BeforeAll} of this class, and of the subclass that runs the same contract on a Redis Cluster. */
     static void use(LettuceConnectionFactory factory) {
         connections = factory;
-        connections.afterPropertiesSet();
-        connections.start();
         redis = new StringRedisTemplate(connections);
         taskRedis = new TaskRedis(connections, redis);
         store = new RedisTaskStore(taskRedis, redis, JSON, Clock.systemUTC());
