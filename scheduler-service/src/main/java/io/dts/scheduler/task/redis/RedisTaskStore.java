@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,9 +21,11 @@ import io.dts.redis.TaskRedis;
 import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskStore;
+import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.core.RedisOperations;
 import org.springframework.data.redis.core.SessionCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Repository;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -36,6 +39,8 @@ public class RedisTaskStore implements TaskStore {
 
     /** How many of the most recent tasks a listing by status looks at. */
     static final int RECENT_SCAN = 1_000;
+    /** See the script for its arguments. */
+    private static final RedisScript<Long> MOVE_TO = RedisScript.of(new ClassPathResource("redis/move-to.lua"), Long.class);
     /** Items per RPUSH when saving a task, to keep each command a reasonable size. */
     private static final int PUSH_CHUNK = 10_000;
 
@@ -204,35 +209,34 @@ public class RedisTaskStore implements TaskStore {
         return members == null ? Set.of() : members.stream().map(Integer::valueOf).collect(Collectors.toSet());
     }
 
-    /** The one place the scheduler changes a task's status: guarded by the transition table, under WATCH. */
+    /**
+     * The one place the scheduler changes a task's status: guarded by the transition table, in one
+     * server-side script (one round trip, atomic, no WATCH to retry).
+     */
     private boolean moveTo(String taskId, TaskStatus next, Map<String, String> extraFields) {
-        String key = RedisKeys.task(taskId);
-        boolean moved = RedisTransactions.watchAndUpdate(tasks.forTask(taskId), List.of(key), ops -> {
-            List<Object> current = ops.opsForHash().multiGet(key, List.of(TaskHash.STATUS, TaskHash.RETENTION_SECONDS));
-            if (current.get(0) == null || !TaskStatus.valueOf((String) current.get(0)).canMoveTo(next)) {
-                return Optional.empty();
-            }
-            Map<String, String> fields = new HashMap<>(extraFields);
-            fields.put(TaskHash.STATUS, next.name());
-            fields.put(TaskHash.UPDATED_AT, String.valueOf(clock.millis()));
-            if (next.isTerminal()) {
-                fields.put(TaskHash.FINISHED_AT, String.valueOf(clock.millis()));
-            }
-            ops.multi();
-            // One HSET per field: each replies, so a committed EXEC is never empty (empty means conflict).
-            fields.forEach((field, value) -> ops.opsForHash().put(key, field, value));
-            if (!next.awaitsSharding()) {
-                ops.opsForHash().delete(key, TaskHash.WAITING_REASON);
-            }
-            if (next == TaskStatus.INPROGRESS) {
-                ops.opsForHash().delete(key, TaskHash.SHARDS_PUBLISHED);
-            }
-            if (next.isTerminal()) {
-                Duration retention = Duration.ofSeconds(Long.parseLong((String) current.get(1)));
-                RedisKeys.allOf(taskId).forEach(k -> ops.expire(k, retention));
-            }
-            return Optional.of(next);
-        }).isPresent();
+        String movableFrom = Arrays.stream(TaskStatus.values()).filter(status -> status.canMoveTo(next)).map(Enum::name)
+                .collect(Collectors.joining(",", ",", ","));
+        List<String> deletes = new ArrayList<>();
+        if (!next.awaitsSharding()) {
+            deletes.add(TaskHash.WAITING_REASON);
+        }
+        if (next == TaskStatus.INPROGRESS) {
+            deletes.add(TaskHash.SHARDS_PUBLISHED);
+        }
+        Map<String, String> fields = new HashMap<>(extraFields);
+        fields.put(TaskHash.STATUS, next.name());
+        fields.put(TaskHash.UPDATED_AT, String.valueOf(clock.millis()));
+        if (next.isTerminal()) {
+            fields.put(TaskHash.FINISHED_AT, String.valueOf(clock.millis()));
+        }
+        List<String> args = new ArrayList<>(List.of(TaskHash.STATUS, movableFrom,
+                next.isTerminal() ? TaskHash.RETENTION_SECONDS : "", String.valueOf(deletes.size())));
+        args.addAll(deletes);
+        fields.forEach((field, value) -> {
+            args.add(field);
+            args.add(value);
+        });
+        boolean moved = Long.valueOf(1).equals(tasks.forTask(taskId).execute(MOVE_TO, RedisKeys.allOf(taskId), args.toArray()));
         if (moved && !next.awaitsSharding()) {
             redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
         }
