@@ -1,5 +1,8 @@
 package io.dts.scheduler.task.redis;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,8 +42,8 @@ public class RedisTaskStore implements TaskStore {
 
     /** How many of the most recent tasks a listing by status looks at. */
     static final int RECENT_SCAN = 1_000;
-    /** See the script for its arguments. */
-    private static final RedisScript<Long> MOVE_TO = RedisScript.of(new ClassPathResource("redis/move-to.lua"), Long.class);
+    /** See the script for its arguments. Read once: a script read from a resource is checked for changes on every call. */
+    private static final RedisScript<Long> MOVE_TO = RedisScript.of(script("redis/move-to.lua"), Long.class);
     /** Items per RPUSH when saving a task, to keep each command a reasonable size. */
     private static final int PUSH_CHUNK = 10_000;
 
@@ -54,6 +57,14 @@ public class RedisTaskStore implements TaskStore {
         this.redis = redis;
         this.json = json;
         this.clock = clock;
+    }
+
+    private static String script(String path) {
+        try {
+            return new ClassPathResource(path).getContentAsString(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read " + path, e);
+        }
     }
 
     @Override
