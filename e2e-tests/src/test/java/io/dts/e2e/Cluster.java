@@ -135,6 +135,14 @@ final class Cluster implements AutoCloseable {
         }
     }
 
+    /** Starts workers 1..{@code count} (those not running) and waits until exactly they are live. */
+    void startWorkers(int count) {
+        for (int number = 1; number <= count; number++) {
+            startWorker(number);
+        }
+        awaitLiveWorkers(count);
+    }
+
     /** Waits until exactly these workers are live, each owning its own shard-topic partitions. */
     void awaitLiveWorkers(int count) {
         await("" + count + " live workers with their own partitions").atMost(Duration.ofSeconds(60)).until(() -> {

@@ -35,9 +35,7 @@ class ClusterEndToEndTest {
     @BeforeAll
     void startCluster(@TempDir Path nginxPrefix) throws Exception {
         viaNginx = cluster.startSchedulersBehindNginx(2, nginxPrefix);
-        cluster.startWorker(1);
-        cluster.startWorker(2);
-        cluster.awaitLiveWorkers(2);
+        cluster.startWorkers(2);
     }
 
     @AfterAll

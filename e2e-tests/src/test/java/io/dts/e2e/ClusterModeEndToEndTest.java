@@ -48,9 +48,7 @@ class ClusterModeEndToEndTest {
         kafka = TestInfrastructure.startKafkaCluster();
         cluster = Cluster.onRedisCluster(kafka, List.of("--pubsub.replication-factor=3", "--pubsub.min-insync-replicas=2"), List.of());
         viaNginx = cluster.startSchedulersBehindNginx(2, nginxPrefix);
-        cluster.startWorker(1);
-        cluster.startWorker(2);
-        cluster.awaitLiveWorkers(2);
+        cluster.startWorkers(2);
     }
 
     @AfterAll

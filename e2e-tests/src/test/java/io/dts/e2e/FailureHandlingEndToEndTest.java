@@ -43,9 +43,7 @@ class FailureHandlingEndToEndTest {
     @BeforeAll
     void startCluster() {
         cluster.startScheduler();
-        cluster.startWorker(1);
-        cluster.startWorker(2);
-        cluster.awaitLiveWorkers(2);
+        cluster.startWorkers(2);
     }
 
     /** Every test leaves the cluster whole for the next. */
@@ -56,9 +54,7 @@ class FailureHandlingEndToEndTest {
         if (!cluster.scheduler().isAlive()) {
             cluster.startScheduler();
         }
-        cluster.startWorker(1);
-        cluster.startWorker(2);
-        cluster.awaitLiveWorkers(2);
+        cluster.startWorkers(2);
     }
 
     @AfterAll

@@ -41,9 +41,7 @@ class PipelineEndToEndTest {
                 .until(() -> client.task(taskSubmittedBeforeAnyWorker).has("waitingReason"));
         viewWhileNoWorkerLived = client.task(taskSubmittedBeforeAnyWorker);
 
-        cluster.startWorker(1);
-        cluster.startWorker(2);
-        cluster.awaitLiveWorkers(2);
+        cluster.startWorkers(2);
     }
 
     @AfterAll

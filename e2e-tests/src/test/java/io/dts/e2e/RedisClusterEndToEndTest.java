@@ -43,9 +43,7 @@ class RedisClusterEndToEndTest {
     @BeforeAll
     void startCluster() {
         cluster.startScheduler();
-        cluster.startWorker(1);
-        cluster.startWorker(2);
-        cluster.awaitLiveWorkers(2);
+        cluster.startWorkers(2);
     }
 
     @AfterAll

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,12 @@ public class RedisTaskStore implements TaskStore {
     static final int RECENT_SCAN = 1_000;
     /** See the script for its arguments. Read once: a script read from a resource is checked for changes on every call. */
     private static final RedisScript<Long> MOVE_TO = RedisScript.of(script("redis/move-to.lua"), Long.class);
+    /** For each status, the statuses a task may move to it from, as the script takes them (",A,B,"). */
+    private static final Map<TaskStatus, String> MOVABLE_FROM = Arrays.stream(TaskStatus.values()).collect(Collectors.toMap(
+            next -> next,
+            next -> Arrays.stream(TaskStatus.values()).filter(status -> status.canMoveTo(next)).map(Enum::name)
+                    .collect(Collectors.joining(",", ",", ",")),
+            (a, b) -> a, () -> new EnumMap<>(TaskStatus.class)));
     /** Items per RPUSH when saving a task, to keep each command a reasonable size. */
     private static final int PUSH_CHUNK = 10_000;
 
@@ -225,8 +232,7 @@ public class RedisTaskStore implements TaskStore {
      * server-side script (one round trip, atomic, no WATCH to retry).
      */
     private boolean moveTo(String taskId, TaskStatus next, Map<String, String> extraFields) {
-        String movableFrom = Arrays.stream(TaskStatus.values()).filter(status -> status.canMoveTo(next)).map(Enum::name)
-                .collect(Collectors.joining(",", ",", ","));
+        String movableFrom = MOVABLE_FROM.get(next);
         List<String> deletes = new ArrayList<>();
         if (!next.awaitsSharding()) {
             deletes.add(TaskHash.WAITING_REASON);
