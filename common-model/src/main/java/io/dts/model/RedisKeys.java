@@ -65,8 +65,13 @@ public final class RedisKeys {
         return "lock:" + name;
     }
 
-    /** String: the task id that an Idempotency-Key was first used for. */
+    /** String: the task id that an Idempotency-Key was first used for, and the request's fingerprint. */
     public static String idempotencyKey(String key) {
         return "idempotency:" + key;
+    }
+
+    /** String: a task id a client chose itself (the original create path), and the request's fingerprint. */
+    public static String clientTaskId(String taskId) {
+        return "client-task-id:" + taskId;
     }
 }

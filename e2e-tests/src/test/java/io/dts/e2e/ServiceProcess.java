@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** One real scheduler or worker, run from its executable jar as a separate JVM, as in production. */
@@ -23,11 +24,18 @@ final class ServiceProcess {
     private final Path jar;
     private final int port;
     private final List<String> args;
+    private final Map<String, String> environment;
     private final Path log;
     private Process process;
 
     ServiceProcess(String name, String module, int port, List<String> args) {
+        this(name, module, port, args, Map.of());
+    }
+
+    /** With {@code environment} added to this JVM's own. */
+    ServiceProcess(String name, String module, int port, List<String> args, Map<String, String> environment) {
         this.name = name;
+        this.environment = environment;
         this.jar = Path.of("..", module, "target", module + "-exec.jar").toAbsolutePath().normalize();
         this.port = port;
         this.args = args;
@@ -42,7 +50,9 @@ final class ServiceProcess {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(), "--server.port=" + port));
         command.addAll(args);
-        process = new ProcessBuilder(command).redirectErrorStream(true)
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
+        process = builder.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         await(name + " healthy (log: " + log + ")").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
                 .until(() -> {

@@ -6,6 +6,7 @@ import java.util.Map;
 import io.dts.scheduler.task.domain.InvalidTaskException;
 import io.dts.scheduler.task.domain.InvalidTaskException.FieldError;
 import io.dts.scheduler.task.domain.PayloadTooLargeException;
+import io.dts.scheduler.task.domain.RequestMismatchException;
 import io.dts.scheduler.task.domain.TaskConflictException;
 import io.dts.scheduler.task.domain.TaskNotFoundException;
 import org.slf4j.Logger;
@@ -61,6 +62,17 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
         return problem(HttpStatus.CONFLICT, "Task state conflict", e.getMessage(), null);
     }
 
+    @ExceptionHandler(RequestMismatchException.class)
+    ProblemDetail mismatch(RequestMismatchException e) {
+        return problem(HttpStatus.UNPROCESSABLE_CONTENT, "Request does not match its key", e.getMessage(), null);
+    }
+
+    /** A body read by hand (the original create path's seed fields) fails like one Spring MVC reads. */
+    @ExceptionHandler(JacksonException.class)
+    ProblemDetail unreadableJson(JacksonException e) {
+        return unreadable(e);
+    }
+
     @ExceptionHandler({RedisConnectionFailureException.class, DataAccessResourceFailureException.class, QueryTimeoutException.class,
             RedisSystemException.class, RedisPipelineException.class})
     ResponseEntity<ProblemDetail> redisDown(RuntimeException e) {
@@ -88,7 +100,7 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
         return ResponseEntity.badRequest().body(unreadable(e));
     }
 
-    private ProblemDetail unreadable(HttpMessageNotReadableException e) {
+    private ProblemDetail unreadable(Exception e) {
         UnrecognizedPropertyException unknown = causeOfType(e, UnrecognizedPropertyException.class);
         if (unknown != null) {
             String field = unknown.getPropertyName();

@@ -4,11 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import io.dts.model.MasterTask;
 import io.dts.scheduler.task.domain.InvalidTaskException;
 import io.dts.scheduler.task.domain.TaskService;
-import jakarta.validation.Valid;
 import jakarta.validation.Validator;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -23,14 +23,24 @@ import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 import tools.jackson.databind.node.StringNode;
 
-/** The original {@code /schedule/*} paths, kept as aliases of the task API. */
+/**
+ * The original {@code /schedule/*} paths, kept as aliases of the task API. Create also takes the
+ * original client's serialized MasterTask: its {@code id} (a UUID it generated) becomes the task id,
+ * and the fields the server owns ({@code status}, the chunk counts) are ignored.
+ */
 @RestController
 @RequestMapping("/schedule")
 public class ScheduleAliasController {
 
-    private static final Set<String> FORM_FIELDS = Set.of("templateFunction", "variableJson", "inputList", "timeoutSeconds", "maxRetries");
+    private static final String CLIENT_ID = "id";
+    /** Fields of the original client's MasterTask that the server owns: accepted and ignored. */
+    private static final Set<String> SERVER_OWNED = Set.of("status", "chunksToExecute", "chunksExecuted");
+    private static final Set<String> FORM_FIELDS = Set.of("templateFunction", "variableJson", "inputList", "timeoutSeconds", "maxRetries",
+            CLIENT_ID, "status", "chunksToExecute", "chunksExecuted");
+    private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
     private final TaskService tasks;
     private final JsonMapper json;
@@ -43,9 +53,16 @@ public class ScheduleAliasController {
     }
 
     @PostMapping(path = "/create", consumes = MediaType.APPLICATION_JSON_VALUE)
-    public ResponseEntity<TaskView> create(@Valid @RequestBody MasterTask request,
+    public ResponseEntity<TaskView> create(@RequestBody ObjectNode body,
                                            @RequestHeader(name = TaskController.IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
-        return TaskController.accepted(tasks.submit(request, idempotencyKey));
+        JsonNode id = body.remove(CLIENT_ID);
+        body.remove(SERVER_OWNED);
+        if (id != null && !id.isNull() && !id.isString()) {
+            throw new InvalidTaskException(CLIENT_ID, "must be a UUID string, like \"" + java.util.UUID.randomUUID() + "\"");
+        }
+        // The rest is a MasterTask, read as strictly as on /api/tasks.
+        MasterTask request = valid(json.treeToValue(body, MasterTask.class));
+        return TaskController.accepted(tasks.submit(request, idempotencyKey, clientId(id == null ? null : id.stringValue())));
     }
 
     /**
@@ -55,13 +72,28 @@ public class ScheduleAliasController {
     @PostMapping(path = "/create", consumes = MediaType.APPLICATION_FORM_URLENCODED_VALUE)
     public ResponseEntity<TaskView> createFromForm(@RequestParam MultiValueMap<String, String> form,
                                                    @RequestHeader(name = TaskController.IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
-        MasterTask request = fromForm(form);
+        MasterTask request = valid(fromForm(form));
+        return TaskController.accepted(tasks.submit(request, idempotencyKey, clientId(form.getFirst(CLIENT_ID))));
+    }
+
+    private MasterTask valid(MasterTask request) {
         var violations = validator.validate(request);
         if (!violations.isEmpty()) {
             throw new InvalidTaskException(violations.stream()
                     .map(v -> new InvalidTaskException.FieldError(v.getPropertyPath().toString(), v.getMessage())).toList());
         }
-        return TaskController.accepted(tasks.submit(request, idempotencyKey));
+        return request;
+    }
+
+    /** A client-sent id, or {@code null} for none; only a UUID may name a task. */
+    private static String clientId(String id) {
+        if (id == null || id.isEmpty()) {
+            return null;
+        }
+        if (!UUID.matcher(id).matches()) {
+            throw new InvalidTaskException(CLIENT_ID, "must be a UUID, like \"" + java.util.UUID.randomUUID() + "\"");
+        }
+        return id;
     }
 
     @GetMapping("/status")

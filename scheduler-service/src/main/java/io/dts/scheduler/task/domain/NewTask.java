@@ -1,7 +1,11 @@
 package io.dts.scheduler.task.domain;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -22,6 +26,31 @@ public record NewTask(
 
     public boolean withoutItems() {
         return items.isEmpty();
+    }
+
+    /**
+     * SHA-256 of what the task runs (template, rendered command, items, limits), not of its id or
+     * time: two requests with the same fingerprint ask for the same work.
+     */
+    public String fingerprint() {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            update(digest, templateFunction);
+            update(digest, command);
+            update(digest, timeoutSeconds + "/" + maxRetries + "/" + items.size());
+            items.forEach(item -> update(digest, item));
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    /** Length-prefixed, so that ("ab", "c") and ("a", "bc") differ. */
+    private static void update(MessageDigest digest, String value) {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        digest.update(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
+        digest.update((byte) ':');
+        digest.update(bytes);
     }
 
     /** A task without items still runs its command once. */

@@ -2,10 +2,13 @@ package io.dts.scheduler.task.domain;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 import io.dts.model.ItemResult;
 import io.dts.model.MasterTask;
@@ -40,29 +43,72 @@ public class TaskService {
     }
 
     /**
-     * Saves the task as {@code QUEUED} and starts publishing it. With an idempotency key already used,
-     * returns the task it was used for instead of creating another.
+     * Saves the task as {@code QUEUED} and starts publishing it. With an idempotency key already used
+     * for the same request, returns the task it was used for instead of creating another.
      */
     public Task submit(MasterTask request, String idempotencyKey) {
-        NewTask task = accept(request);
-        if (idempotencyKey != null) {
-            Optional<String> existing = store.claimIdempotencyKey(idempotencyKey, task.id(), properties.idempotencyRetention());
-            if (existing.isPresent()) {
-                log.info("Task {} returned again for Idempotency-Key {}", existing.get(), idempotencyKey);
-                return get(existing.get());
-            }
-        }
+        return submit(request, idempotencyKey, null);
+    }
+
+    /**
+     * As {@link #submit(MasterTask, String)}, and {@code clientTaskId}, when not {@code null}, becomes the
+     * task's id (the original client chooses its own): sent again with the same request it returns that
+     * task, so a retry is safe; with another request, or naming a task it did not create, it is a conflict.
+     */
+    public Task submit(MasterTask request, String idempotencyKey, String clientTaskId) {
+        NewTask task = accept(request, clientTaskId == null ? UUID.randomUUID().toString() : clientTaskId);
+        RequestClaim claim = new RequestClaim(task.id(), task.fingerprint());
+        // Claims this request made, undone if it ends without a task of its own.
+        Deque<Runnable> releases = new ArrayDeque<>();
         try {
-            store.create(task);
-        } catch (RuntimeException e) {
             if (idempotencyKey != null) {
-                store.releaseIdempotencyKey(idempotencyKey);
+                Optional<RequestClaim> earlier = store.claimIdempotencyKey(idempotencyKey, claim, properties.idempotencyRetention());
+                if (earlier.isPresent()) {
+                    log.info("Task {} returned again for a reused Idempotency-Key", earlier.get().taskId());
+                    return earlierTask(earlier.get(), claim, () -> new RequestMismatchException("The Idempotency-Key was used for task "
+                            + earlier.get().taskId() + " with another request; use a new key for a new task."));
+                }
+                releases.push(() -> store.releaseIdempotencyKey(idempotencyKey));
             }
-            throw e;
+            if (clientTaskId != null) {
+                Optional<RequestClaim> earlier = store.claimClientTaskId(claim, properties.retention());
+                if (earlier.isPresent()) {
+                    Task same = earlierTask(earlier.get(), claim, () -> new TaskConflictException("Task " + clientTaskId
+                            + " exists with another request; send a new id for a new task."));
+                    releases.clear(); // an Idempotency-Key claimed above names this same task
+                    return same;
+                }
+                releases.push(() -> store.releaseClientTaskId(clientTaskId));
+                if (store.find(clientTaskId).isPresent()) {
+                    throw new TaskConflictException("Task " + clientTaskId + " exists already; send a new id for a new task.");
+                }
+            }
+            store.create(task);
+            releases.clear();
+        } finally {
+            releases.forEach(TaskService::quietly);
         }
         log.info("Task {} accepted: {} items", task.id(), task.itemsTotal());
         submitter.submit(task.id());
         return Task.queued(task);
+    }
+
+    /** The task an earlier claim made, if this is the same request; a request still being saved is a conflict to retry. */
+    private Task earlierTask(RequestClaim earlier, RequestClaim claim, Supplier<RuntimeException> mismatch) {
+        if (!earlier.sameRequestAs(claim)) {
+            throw mismatch.get();
+        }
+        return store.find(earlier.taskId()).orElseThrow(() -> new TaskConflictException(
+                "The same request for task " + earlier.taskId() + " is still being saved; retry in a moment."));
+    }
+
+    private static void quietly(Runnable release) {
+        try {
+            release.run();
+        } catch (RuntimeException e) {
+            // It expires with its retention; until then the same request is answered as still being saved.
+            log.warn("Could not release a request claim: {}", e.getMessage());
+        }
     }
 
     /** Stops a task: workers kill its running processes and start none of its remaining items. */
@@ -104,10 +150,10 @@ public class TaskService {
         return store.results(taskId, offset, Math.min(limit, properties.maxResultsPage()));
     }
 
-    private NewTask accept(MasterTask request) {
+    private NewTask accept(MasterTask request, String id) {
         String command = renderer.render(request.templateFunction(), request.variableJson());
         List<String> items = items(request.inputList());
-        return new NewTask(UUID.randomUUID().toString(), request.templateFunction(), command, items,
+        return new NewTask(id, request.templateFunction(), command, items,
                 request.timeoutSeconds() == null ? 0 : request.timeoutSeconds(),
                 request.maxRetries() == null ? 0 : request.maxRetries(), properties.retention(), clock.instant());
     }

@@ -68,10 +68,15 @@ public interface TaskStore {
     /** Results of the items {@code [offset, offset + limit)} that have finished, in index order. */
     List<ItemResult> results(String taskId, long offset, int limit);
 
-    /** Claims an idempotency key for a task id; returns the id it already points at, if any. */
-    Optional<String> claimIdempotencyKey(String key, String taskId, Duration retention);
+    /** Claims an {@code Idempotency-Key} for a request, atomically; returns the earlier claim when it was used before. */
+    Optional<RequestClaim> claimIdempotencyKey(String key, RequestClaim claim, Duration retention);
 
     void releaseIdempotencyKey(String key);
+
+    /** Claims a client-sent task id, atomically; returns the earlier claim when it was used before. */
+    Optional<RequestClaim> claimClientTaskId(RequestClaim claim, Duration retention);
+
+    void releaseClientTaskId(String taskId);
 
     /** Holds a cluster-wide lock for {@code ttl} if no one else holds it. */
     boolean tryLock(String name, String owner, Duration ttl);

@@ -23,6 +23,7 @@ import io.dts.model.TaskStatus;
 import io.dts.redis.RedisTransactions;
 import io.dts.redis.TaskRedis;
 import io.dts.scheduler.task.domain.NewTask;
+import io.dts.scheduler.task.domain.RequestClaim;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskStore;
 import org.springframework.core.io.ClassPathResource;
@@ -335,15 +336,38 @@ public class RedisTaskStore implements TaskStore {
     }
 
     @Override
-    public Optional<String> claimIdempotencyKey(String key, String taskId, Duration retention) {
-        String redisKey = RedisKeys.idempotencyKey(key);
-        Boolean claimed = redis.opsForValue().setIfAbsent(redisKey, taskId, retention);
-        return Boolean.TRUE.equals(claimed) ? Optional.empty() : Optional.ofNullable(redis.opsForValue().get(redisKey));
+    public Optional<RequestClaim> claimIdempotencyKey(String key, RequestClaim claim, Duration retention) {
+        return claim(RedisKeys.idempotencyKey(key), claim, retention);
     }
 
     @Override
     public void releaseIdempotencyKey(String key) {
         redis.delete(RedisKeys.idempotencyKey(key));
+    }
+
+    @Override
+    public Optional<RequestClaim> claimClientTaskId(RequestClaim claim, Duration retention) {
+        return claim(RedisKeys.clientTaskId(claim.taskId()), claim, retention);
+    }
+
+    @Override
+    public void releaseClientTaskId(String taskId) {
+        redis.delete(RedisKeys.clientTaskId(taskId));
+    }
+
+    /** SET NX of "taskId fingerprint"; a value without a fingerprint was written before they were kept. */
+    private Optional<RequestClaim> claim(String redisKey, RequestClaim claim, Duration retention) {
+        Boolean claimed = redis.opsForValue().setIfAbsent(redisKey, claim.taskId() + " " + claim.fingerprint(), retention);
+        if (Boolean.TRUE.equals(claimed)) {
+            return Optional.empty();
+        }
+        String earlier = redis.opsForValue().get(redisKey);
+        if (earlier == null) { // expired in between: claim it again
+            return claim(redisKey, claim, retention);
+        }
+        int space = earlier.indexOf(' ');
+        return Optional.of(space < 0 ? new RequestClaim(earlier, null)
+                : new RequestClaim(earlier.substring(0, space), earlier.substring(space + 1)));
     }
 
     @Override

@@ -23,6 +23,7 @@ import io.dts.scheduler.config.ClockConfig;
 import io.dts.scheduler.config.PubsubProperties;
 import io.dts.scheduler.config.SchedulerProperties;
 import io.dts.scheduler.task.domain.NewTask;
+import io.dts.scheduler.task.domain.RequestClaim;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskService;
 import io.dts.scheduler.task.domain.TaskStore;
@@ -262,5 +263,53 @@ class TaskControllerTest {
         mvc.perform(post("/api/tasks/" + id + "/retry-failed"))
                 .andExpect(status().isConflict())
                 .andExpect(jsonPath("$.detail", containsString("only a FAILED task")));
+    }
+
+    @Test
+    void an_idempotency_key_reused_with_another_body_is_a_422_and_saves_nothing() throws Exception {
+        when(store.claimIdempotencyKey(org.mockito.ArgumentMatchers.eq("key-1"), any(), any()))
+                .thenReturn(Optional.of(new RequestClaim("earlier-task", "fingerprint-of-another-body")));
+
+        mvc.perform(post("/api/tasks").header("Idempotency-Key", "key-1").contentType(MediaType.APPLICATION_JSON)
+                        .content("{\"templateFunction\":\"echo\"}"))
+                .andExpect(status().isUnprocessableContent())
+                .andExpect(content().contentType(MediaType.APPLICATION_PROBLEM_JSON))
+                .andExpect(jsonPath("$.detail", containsString("earlier-task")));
+        assertNothingSaved();
+    }
+
+    @Test
+    void the_original_create_path_takes_the_seed_master_task_as_json_under_its_own_id() throws Exception {
+        String id = java.util.UUID.randomUUID().toString();
+
+        mvc.perform(post("/schedule/create").contentType(MediaType.APPLICATION_JSON).content("""
+                        {"id":"%s","templateFunction":"echo $1","inputList":["a"],"status":"COMPLETED","chunksToExecute":9,"chunksExecuted":9}
+                        """.formatted(id)))
+                .andExpect(status().isAccepted())
+                .andExpect(header().string("Location", "/api/tasks/" + id))
+                .andExpect(jsonPath("$.id").value(id))
+                .andExpect(jsonPath("$.status").value("QUEUED"))
+                .andExpect(jsonPath("$.chunksToExecute").value(0));
+        org.assertj.core.api.Assertions.assertThat(saved.get().id()).isEqualTo(id);
+    }
+
+    @Test
+    void the_original_create_path_is_as_strict_as_the_api_about_everything_but_the_seed_fields() throws Exception {
+        mvc.perform(post("/schedule/create").contentType(MediaType.APPLICATION_JSON)
+                        .content("{\"id\":\"not-a-uuid\",\"templateFunction\":\"echo\"}"))
+                .andExpect(status().isBadRequest())
+                .andExpect(jsonPath("$.errors[0].field").value("id"));
+        mvc.perform(post("/schedule/create").contentType(MediaType.APPLICATION_JSON)
+                        .content("{\"templateFunction\":\"echo\",\"timeoutSeconds\":\"soon\"}"))
+                .andExpect(status().isBadRequest())
+                .andExpect(content().contentType(MediaType.APPLICATION_PROBLEM_JSON))
+                .andExpect(jsonPath("$.errors[0].field").value("timeoutSeconds"));
+        mvc.perform(post("/schedule/create").contentType(MediaType.APPLICATION_JSON).content("{\"templateFunction\":\"echo\",\"bogus\":1}"))
+                .andExpect(status().isBadRequest())
+                .andExpect(jsonPath("$.errors[0].field").value("bogus"));
+        mvc.perform(post("/schedule/create").contentType(MediaType.APPLICATION_JSON).content("{\"templateFunction\":\" \"}"))
+                .andExpect(status().isBadRequest())
+                .andExpect(jsonPath("$.errors[0].field").value("templateFunction"));
+        assertNothingSaved();
     }
 }

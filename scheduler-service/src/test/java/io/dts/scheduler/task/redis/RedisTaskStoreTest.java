@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,6 +17,7 @@ import io.dts.model.ItemResult;
 import io.dts.model.RedisKeys;
 import io.dts.model.TaskStatus;
 import io.dts.scheduler.task.domain.NewTask;
+import io.dts.scheduler.task.domain.RequestClaim;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
@@ -158,13 +160,36 @@ class RedisTaskStoreTest {
     }
 
     @Test
-    void an_idempotency_key_points_at_the_first_task_it_was_used_for() {
+    void an_idempotency_key_points_at_the_first_task_it_was_used_for_and_its_request() {
         String key = UUID.randomUUID().toString();
 
-        assertThat(store.claimIdempotencyKey(key, "first", Duration.ofMinutes(1))).isEmpty();
-        assertThat(store.claimIdempotencyKey(key, "second", Duration.ofMinutes(1))).contains("first");
+        assertThat(store.claimIdempotencyKey(key, new RequestClaim("first", "f1"), Duration.ofMinutes(1))).isEmpty();
+        assertThat(store.claimIdempotencyKey(key, new RequestClaim("second", "f2"), Duration.ofMinutes(1)))
+                .contains(new RequestClaim("first", "f1"));
         store.releaseIdempotencyKey(key);
-        assertThat(store.claimIdempotencyKey(key, "third", Duration.ofMinutes(1))).isEmpty();
+        assertThat(store.claimIdempotencyKey(key, new RequestClaim("third", "f3"), Duration.ofMinutes(1))).isEmpty();
+    }
+
+    @Test
+    void a_client_task_id_is_claimed_once_among_concurrent_requests() throws Exception {
+        String id = UUID.randomUUID().toString();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<Optional<RequestClaim>>> claims = new java.util.ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                String fingerprint = "f" + i;
+                claims.add(pool.submit(() -> store.claimClientTaskId(new RequestClaim(id, fingerprint), Duration.ofMinutes(1))));
+            }
+            long won = 0;
+            for (var claim : claims) {
+                won += claim.get().isEmpty() ? 1 : 0;
+            }
+            assertThat(won).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+        store.releaseClientTaskId(id);
+        assertThat(store.claimClientTaskId(new RequestClaim(id, "again"), Duration.ofMinutes(1))).isEmpty();
     }
 
     @Test
