@@ -29,7 +29,7 @@ ensure_packages() {
   fi
   log "installing ${missing[*]} (apt-get)"
   if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null ||
-    ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; then
+    ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
     die "apt-get could not install ${missing[*]}; try: sudo apt-get install -y ${missing[*]}"
   fi
 }
@@ -52,6 +52,16 @@ pid_of() {
 
 is_running() { pid_of "$1" >/dev/null; }
 
+# A daemon gets no descriptor of ours beyond stdio: an inherited lock (flock) or pipe would stay
+# held for as long as it lives.
+close_inherited_fds() {
+  local fd
+  for fd in "/proc/$BASHPID/fd/"*; do
+    fd="${fd##*/}"
+    if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
+}
+
 # start_bg NAME CMD... runs CMD detached (own session, stdin closed), output to the NAME log;
 # the previous log is kept as NAME.log.1. The command line is saved next to the PID.
 start_bg() {
@@ -60,7 +70,7 @@ start_bg() {
   log="$(log_file "$name")"
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   [[ -f $log ]] && mv -f "$log" "$log.1"
-  (cd "$DTS_ROOT" && exec setsid nohup "$@" >"$log" 2>&1 </dev/null) &
+  (cd "$DTS_ROOT" && close_inherited_fds && exec setsid nohup "$@" >"$log" 2>&1 </dev/null) &
   echo $! >"$(pid_file "$name")"
   printf '%s\n' "$*" >"$RUN_DIR/$name.cmd"
 }

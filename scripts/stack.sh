@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole system on this machine, bound to 127.0.0.1, without Docker:
-# Redis (one server or a Redis Cluster of 3 masters with a replica each), a single-node or 3-node KRaft Kafka, 1..N
-# schedulers (nginx in front when N > 1) and 1..M workers. State lives in .stack/: run/ (PID
-# files), logs/, redis/ (or redis-cluster/), kafka/, nginx/, work/.
+# Runs the whole system on this machine without Docker: Redis (one server or a Redis Cluster of 3
+# masters with a replica each), a single-node or 3-node KRaft Kafka, 1..N schedulers (nginx in
+# front when N > 1) and 1..M workers, every listener on 127.0.0.1 (the HTTP ones on --bind ADDR).
+# State lives in .stack/: run/ (PID files), logs/, redis/ (or redis-cluster/), kafka/, nginx/, work/.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 usage() {
   cat <<EOF
 usage: $0 up|down|status [--workers M] [--threads T] [--schedulers N] [--kafka-brokers 1|3]
-                         [--redis-cluster | --redis-single] [--no-build]
+                         [--redis-cluster | --redis-single] [--bind ADDR] [--no-build]
 
   up      install what is missing, build the jars when stale, start what is not running
           (default 2 workers, 1 scheduler, 1 Kafka broker; until "down", up keeps the shape
@@ -24,6 +24,10 @@ usage: $0 up|down|status [--workers M] [--threads T] [--schedulers N] [--kafka-b
   --redis-cluster     a Redis Cluster of 3 masters with a replica each (redis-server in cluster
                       mode, created with redis-cli --cluster create) instead of one server;
                       --redis-single goes back
+  --bind ADDR         the IPv4 address the HTTP listeners bind: schedulers, workers and nginx
+                      (default 127.0.0.1, loopback only; 0.0.0.0 for every interface). The API
+                      asks for no credential yet: whoever reaches it can run commands as you.
+                      Redis and Kafka always stay on 127.0.0.1: they have no authentication yet
   --no-build          never run Maven for the service jars, use the ones in */target
 
 JVM options (env): SCHEDULER_JAVA_OPTS, WORKER_JAVA_OPTS
@@ -49,19 +53,22 @@ SCHEDULER_JAVA_OPTS="${SCHEDULER_JAVA_OPTS:--Xms32m -Xmx256m -XX:+UseSerialGC -X
 WORKER_JAVA_OPTS="${WORKER_JAVA_OPTS:--Xms16m -Xmx128m -XX:+UseSerialGC -Xss512k -XX:ReservedCodeCacheSize=64m -XX:+ExitOnOutOfMemoryError}"
 KAFKA_DIR="$STACK_DIR/kafka"
 NGINX_DIR="$STACK_DIR/nginx"
+API_RULES="$DTS_ROOT/deploy/nginx/dts-api.conf"
 LAYOUT_FILE="$STACK_DIR/layout"
 SCHEDULER_JAR="$DTS_ROOT/scheduler-service/target/scheduler-service-exec.jar"
 WORKER_JAR="$DTS_ROOT/worker-service/target/worker-service-exec.jar"
 
 # The shape of the stack: the last `up` (while it runs), else the defaults, then the options.
-# The layout file reads "WORKERS SCHEDULERS THREADS|- KAFKA_BROKERS REDIS_CLUSTER" (older files
-# lack the last ones).
-WORKERS=2 SCHEDULERS=1 THREADS="" KAFKA_BROKERS=1 REDIS_CLUSTER=0 BUILD=1
+# The layout file reads "WORKERS SCHEDULERS THREADS|- KAFKA_BROKERS REDIS_CLUSTER BIND" (older
+# files lack the last ones).
+WORKERS=2 SCHEDULERS=1 THREADS="" KAFKA_BROKERS=1 REDIS_CLUSTER=0 BIND=127.0.0.1 BUILD=1
 if [[ -f $LAYOUT_FILE ]]; then
-  read -r WORKERS SCHEDULERS THREADS KAFKA_BROKERS REDIS_CLUSTER <"$LAYOUT_FILE" || true
+  read -r WORKERS SCHEDULERS THREADS KAFKA_BROKERS REDIS_CLUSTER BIND <"$LAYOUT_FILE" || true
   [[ $THREADS == - ]] && THREADS=""
-  KAFKA_BROKERS="${KAFKA_BROKERS:-1}" REDIS_CLUSTER="${REDIS_CLUSTER:-0}"
+  KAFKA_BROKERS="${KAFKA_BROKERS:-1}" REDIS_CLUSTER="${REDIS_CLUSTER:-0}" BIND="${BIND:-127.0.0.1}"
 fi
+# The address of the HTTP listeners the last `up` started (nginx cannot move its listener on a reload).
+RUNNING_BIND="$BIND"
 command="${1:-}"
 (($#)) && shift
 while (($#)); do
@@ -72,6 +79,7 @@ while (($#)); do
     --kafka-brokers) KAFKA_BROKERS="${2:?--kafka-brokers needs 1 or 3}"; shift 2 ;;
     --redis-cluster) REDIS_CLUSTER=1; shift ;;
     --redis-single) REDIS_CLUSTER=0; shift ;;
+    --bind) BIND="${2:?--bind needs an IPv4 address}"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -81,6 +89,11 @@ done
   die "--workers needs a number >= 0, --schedulers and --threads a number >= 1"
 [[ $KAFKA_BROKERS == 1 || $KAFKA_BROKERS == 3 ]] ||
   die "--kafka-brokers takes 1 (a single broker) or 3 (a cluster that survives losing one)"
+[[ $BIND =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] ||
+  die "--bind takes an IPv4 address of this machine (see: ip -br addr), or 0.0.0.0 for every interface"
+# Where this script reaches the HTTP listeners (health checks, nginx's upstreams): their address,
+# or loopback when they listen on every interface.
+if [[ $BIND == 0.0.0.0 ]]; then HTTP_HOST=127.0.0.1; else HTTP_HOST="$BIND"; fi
 
 scheduler_port() { # scheduler_port I
   if ((SCHEDULERS == 1)); then echo "$SCHEDULER_PORT"; else echo $((SCHEDULER_PORT + $1)); fi
@@ -128,9 +141,11 @@ kafka_ready() { # kafka_ready I: node I answers
 kafka_cluster_ready() {
   kcat -b "$(kafka_bootstrap)" -L -m 2 2>/dev/null | grep -q "^ $KAFKA_BROKERS brokers:"
 }
-scheduler_ready() { http_ok "http://127.0.0.1:$(scheduler_port "$1")/actuator/health/readiness"; }
-worker_ready() { http_ok "http://127.0.0.1:$(worker_port "$1")/actuator/health"; }
-nginx_ready() { port_open "$SCHEDULER_PORT"; }
+# listening HOST PORT: something accepts connections there (port_open, on any address).
+listening() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+scheduler_ready() { http_ok "http://$HTTP_HOST:$(scheduler_port "$1")/actuator/health/readiness"; }
+worker_ready() { http_ok "http://$HTTP_HOST:$(worker_port "$1")/actuator/health"; }
+nginx_ready() { listening "$HTTP_HOST" "$SCHEDULER_PORT"; }
 
 # ---------------------------------------------------------------------------------------------
 # up
@@ -144,11 +159,13 @@ cleanup_failed_up() {
   for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop "${STARTED[i]}" || true; done
 }
 
-# launch NAME PORT CMD...: starts NAME unless it already runs with the same command line.
-# A component that runs with another command line (port or options changed) is restarted.
+# launch NAME ADDRESS PORT CMD...: starts NAME, which CMD binds to ADDRESS:PORT, unless it already
+# runs with the same command line. A component that runs with another command line (address, port
+# or options changed) is restarted.
 launch() {
-  local name="$1" port="$2"
-  shift 2
+  local name="$1" address="$2" port="$3" probe="$2"
+  shift 3
+  [[ $address == 0.0.0.0 ]] && probe=127.0.0.1
   if is_running "$name"; then
     if same_command "$name" "$@"; then
       log "$name already running (pid $(pid_of "$name"))"
@@ -157,11 +174,11 @@ launch() {
     log "$name runs with other options, restarting it"
     stop "$name"
   fi
-  if port_open "$port"; then
+  if listening "$probe" "$port"; then
     die "port $port is taken by another process (see: ss -ltnp 'sport = :$port');" \
       "stop it or choose other ports with the env variables listed in: $0 --help"
   fi
-  log "starting $name on 127.0.0.1:$port (log: $(log_file "$name"))"
+  log "starting $name on $address:$port (log: $(log_file "$name"))"
   start_bg "$name" "$@"
   STARTED+=("$name")
 }
@@ -253,11 +270,13 @@ logger.config.level = WARN
 EOF
 }
 
-# write_nginx_config: returns 1 when the configuration did not change.
+# write_nginx_config: returns 1 when neither the configuration nor the API rules it includes changed.
+# The API rules (body limit, proxy settings, problem+json error pages) are deploy/nginx/dts-api.conf,
+# shared with docker-compose and the end-to-end tests; this file adds what is particular to the stack.
 write_nginx_config() {
   local i servers=""
   for ((i = 1; i <= SCHEDULERS; i++)); do
-    servers+="    server 127.0.0.1:$(scheduler_port "$i") max_fails=1 fail_timeout=5s;"$'\n'
+    servers+="    server $HTTP_HOST:$(scheduler_port "$i") max_fails=1 fail_timeout=5s;"$'\n'
   done
   mkdir -p "$NGINX_DIR/tmp" "$LOG_DIR"
   cat >"$NGINX_DIR/nginx.conf.new" <<EOF
@@ -274,25 +293,16 @@ http {
   fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
   uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
   scgi_temp_path $NGINX_DIR/tmp/scgi;
-  client_max_body_size 16m;
   upstream schedulers {
 $servers    keepalive 16;
   }
   server {
-    listen 127.0.0.1:$SCHEDULER_PORT;
-    location / {
-      proxy_pass http://schedulers;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$host;
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_connect_timeout 2s;
-      proxy_next_upstream error timeout http_502 http_503;
-    }
+    listen $BIND:$SCHEDULER_PORT;
+    include "$API_RULES";
   }
 }
 EOF
-  if cmp -s "$NGINX_DIR/nginx.conf.new" "$NGINX_DIR/nginx.conf"; then
+  if cmp -s "$NGINX_DIR/nginx.conf.new" "$NGINX_DIR/nginx.conf" && [[ ! $API_RULES -nt $NGINX_DIR/nginx.conf ]]; then
     rm -f "$NGINX_DIR/nginx.conf.new"
     return 1
   fi
@@ -349,7 +359,7 @@ start_kafka() {
   for ((i = 1; i <= KAFKA_BROKERS; i++)); do write_kafka_config "$i"; done
   is_running "$(kafka_name 1)" || format_kafka "${java_kafka[@]}"
   for ((i = 1; i <= KAFKA_BROKERS; i++)); do
-    launch "$(kafka_name "$i")" "$(kafka_port "$i")" "${java_kafka[@]}" -Xmx384m kafka.Kafka "$(kafka_config "$i")"
+    launch "$(kafka_name "$i")" 127.0.0.1 "$(kafka_port "$i")" "${java_kafka[@]}" -Xmx384m kafka.Kafka "$(kafka_config "$i")"
   done
   for ((i = 1; i <= KAFKA_BROKERS; i++)); do wait_healthy "$(kafka_name "$i")" 60 kafka_ready "$i"; done
   if ((KAFKA_BROKERS > 1)); then
@@ -368,7 +378,7 @@ start_redis() {
   local persistence=(--appendonly yes --appendfsync everysec --save '' --daemonize no --logfile '')
   if ((!REDIS_CLUSTER)); then
     mkdir -p "$STACK_DIR/redis"
-    launch redis "$REDIS_PORT" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$STACK_DIR/redis" "${persistence[@]}"
+    launch redis 127.0.0.1 "$REDIS_PORT" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$STACK_DIR/redis" "${persistence[@]}"
     wait_healthy redis 20 redis_ready
     return 0
   fi
@@ -376,7 +386,7 @@ start_redis() {
   for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do
     name="redis-$i"
     mkdir -p "$STACK_DIR/redis-cluster/$name"
-    launch "$name" "$(redis_port "$i")" redis-server --bind 127.0.0.1 --port "$(redis_port "$i")" \
+    launch "$name" 127.0.0.1 "$(redis_port "$i")" redis-server --bind 127.0.0.1 --port "$(redis_port "$i")" \
       --dir "$STACK_DIR/redis-cluster/$name" --cluster-enabled yes --cluster-config-file nodes.conf \
       --cluster-node-timeout 5000 "${persistence[@]}"
   done
@@ -402,7 +412,10 @@ up() {
   ensure_packages "${pkgs[@]}"
   install_kafka
   build_jars
-  echo "$WORKERS $SCHEDULERS ${THREADS:--} $KAFKA_BROKERS $REDIS_CLUSTER" >"$LAYOUT_FILE"
+  echo "$WORKERS $SCHEDULERS ${THREADS:--} $KAFKA_BROKERS $REDIS_CLUSTER $BIND" >"$LAYOUT_FILE"
+  [[ $BIND == 127.* ]] ||
+    warn "the API listens on $BIND:$SCHEDULER_PORT and asks for no credential yet: whoever reaches it" \
+      "can run any command as $(id -un). Open it only to a network you trust (back to loopback: --bind 127.0.0.1)"
 
   # Shrink first, so freed ports (30000 when nginx goes away) can be reused below.
   local f name i
@@ -414,7 +427,9 @@ up() {
       scheduler-*) ((${name#scheduler-} <= SCHEDULERS)) || stop "$name" ;;
     esac
   done
-  ((SCHEDULERS == 1)) && stop nginx
+  # On another address nginx is restarted, not reloaded: a reload would bind the new address while
+  # the old one still holds the port.
+  if ((SCHEDULERS == 1)) || [[ $BIND != "$RUNNING_BIND" ]]; then stop nginx; fi
 
   start_redis
   start_kafka
@@ -428,8 +443,8 @@ up() {
   ((KAFKA_BROKERS > 1)) && topics=(--pubsub.replication-factor=3 --pubsub.min-insync-replicas=2)
   for ((i = 1; i <= SCHEDULERS; i++)); do
     # shellcheck disable=SC2086 # the options are words
-    launch "scheduler-$i" "$(scheduler_port "$i")" java $SCHEDULER_JAVA_OPTS -jar "$SCHEDULER_JAR" \
-      --server.port="$(scheduler_port "$i")" "${common[@]}" "${topics[@]}"
+    launch "scheduler-$i" "$BIND" "$(scheduler_port "$i")" java $SCHEDULER_JAVA_OPTS -jar "$SCHEDULER_JAR" \
+      --server.address="$BIND" --server.port="$(scheduler_port "$i")" "${common[@]}" "${topics[@]}"
   done
   for ((i = 1; i <= SCHEDULERS; i++)); do wait_healthy "scheduler-$i" "$STARTUP_TIMEOUT" scheduler_ready "$i"; done
 
@@ -438,7 +453,7 @@ up() {
       log "reloading nginx (pid $(pid_of nginx)): the scheduler list changed"
       kill -HUP "$(pid_of nginx)"
     else
-      launch nginx "$SCHEDULER_PORT" nginx -e "$LOG_DIR/nginx.log" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf"
+      launch nginx "$BIND" "$SCHEDULER_PORT" nginx -e "$LOG_DIR/nginx.log" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf"
       wait_healthy nginx 10 nginx_ready
     fi
   fi
@@ -449,7 +464,8 @@ up() {
   # by worker id) is shared with a worker of the same id started from another checkout.
   for ((i = 1; i <= WORKERS; i++)); do
     # shellcheck disable=SC2086 # the options are words
-    launch "worker-$i" "$(worker_port "$i")" java $WORKER_JAVA_OPTS -jar "$WORKER_JAR" --server.port="$(worker_port "$i")" \
+    launch "worker-$i" "$BIND" "$(worker_port "$i")" java $WORKER_JAVA_OPTS -jar "$WORKER_JAR" \
+      --server.address="$BIND" --server.port="$(worker_port "$i")" \
       --worker.id="worker-$i" --worker.work-dir="$STACK_DIR/work" "${threads[@]}" "${common[@]}"
   done
   for ((i = 1; i <= WORKERS; i++)); do wait_healthy "worker-$i" "$STARTUP_TIMEOUT" worker_ready "$i"; done
@@ -459,7 +475,7 @@ up() {
       warn "$(basename "$f" .pid) runs an older build; restart it with: $0 down && $0 up"
   done
   trap - EXIT
-  log "stack is up: API http://127.0.0.1:$SCHEDULER_PORT/api/tasks, status: $0 status, stop: $0 down"
+  log "stack is up: API http://$HTTP_HOST:$SCHEDULER_PORT/api/tasks, status: $0 status, stop: $0 down"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Runs every test (unit, contract and end-to-end) with Maven. The tests start their own Redis and
-# Kafka on free ports, so the local stack is not needed. Extra arguments go to Maven:
+# Runs every check: docker-compose.yml validated, then every test (unit, contract and end-to-end)
+# with Maven. The tests start their own Redis and Kafka on free ports, so the local stack is not
+# needed. Extra arguments go to Maven:
 #   ./scripts/test.sh -pl worker-service -am
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-# The Redis-backed tests run a real redis-server binary from the PATH.
-ensure_packages java:openjdk-17-jdk-headless mvn:maven redis-server
+# The programs the tests start besides java and bash: redis-server (the Redis-backed tests),
+# redis-cli (it creates the test Redis Cluster) and nginx (in front of the schedulers in the
+# end-to-end tests). docker-compose validates the compose file, without a Docker engine.
+ensure_packages java:openjdk-17-jdk-headless mvn:maven redis-server redis-cli:redis-tools nginx docker-compose
 cd "$DTS_ROOT"
+log "docker-compose -f docker-compose.yml config -q"
+docker-compose -f docker-compose.yml config -q ||
+  die "docker-compose.yml is not valid (message above); check it with: docker-compose config"
 log "mvn -B verify $*"
 mvn -B verify "$@" || die "tests failed; the reports are in */target/surefire-reports (and failsafe-reports)"
 log "all tests passed"

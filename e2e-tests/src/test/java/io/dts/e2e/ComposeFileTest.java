@@ -107,7 +107,11 @@ class ComposeFileTest {
                 assertThat(nginxConf).as("upstream server for %s", name).contains("server " + name + ":30000");
             }
         });
-        assertThat(nginxConf).contains("listen 30000;", "proxy_next_upstream error timeout http_502 http_503;");
+        assertThat(nginxConf).contains("listen 30000;", "include /etc/nginx/dts-api.conf;");
+        assertThat(list(services.get("nginx").get("volumes"))).as("the shared API rules, mounted where nginx.conf includes them")
+                .contains("./deploy/nginx/dts-api.conf:/etc/nginx/dts-api.conf:ro");
+        assertThat(Files.readString(REPO_ROOT.resolve("deploy/nginx/dts-api.conf")))
+                .contains("proxy_next_upstream error timeout http_502 http_503;");
     }
 
     // ---------------------------------------------------------------------------------------------

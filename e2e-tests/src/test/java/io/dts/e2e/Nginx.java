@@ -12,8 +12,14 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
-/** nginx from the system packages, unprivileged from a prefix folder, balancing the schedulers as the stack does. */
+/**
+ * nginx from the system packages, unprivileged from a prefix folder, balancing the schedulers with the API rules
+ * every deployment shares ({@code deploy/nginx/dts-api.conf}: body limit, proxy settings, problem+json error pages).
+ */
 final class Nginx implements AutoCloseable {
+
+    /** The e2e tests run in the e2e-tests module folder; the shared rules are in the repository's deploy/nginx. */
+    private static final Path API_RULES = Path.of("..", "deploy", "nginx", "dts-api.conf").toAbsolutePath().normalize();
 
     private final Path prefix;
     private final int port;
@@ -25,6 +31,9 @@ final class Nginx implements AutoCloseable {
     }
 
     Nginx start(List<String> upstreams) throws IOException {
+        if (!Files.isRegularFile(API_RULES)) {
+            throw new IllegalStateException(API_RULES + " is missing: run the e2e tests from the e2e-tests module folder (mvn does)");
+        }
         Files.createDirectories(prefix.resolve("logs"));
         String servers = upstreams.stream().map(u -> "    server " + u + " max_fails=1 fail_timeout=5s;")
                 .collect(Collectors.joining("\n"));
@@ -38,18 +47,14 @@ final class Nginx implements AutoCloseable {
                   uwsgi_temp_path %1$s/uwsgi; scgi_temp_path %1$s/scgi;
                   upstream schedulers {
                 %2$s
+                    keepalive 16;
                   }
                   server {
                     listen 127.0.0.1:%3$d;
-                    client_max_body_size 64m;
-                    location / {
-                      proxy_pass http://schedulers;
-                      proxy_next_upstream error timeout http_502 http_503;
-                      proxy_connect_timeout 1s;
-                    }
+                    include "%4$s";
                   }
                 }
-                """.formatted(prefix, servers, port));
+                """.formatted(prefix, servers, port, API_RULES));
         process = new ProcessBuilder("nginx", "-p", prefix.toString(), "-c", prefix.resolve("nginx.conf").toString(),
                 "-g", "daemon off;").redirectErrorStream(true)
                 .redirectOutput(prefix.resolve("logs/stdout.log").toFile()).start();
