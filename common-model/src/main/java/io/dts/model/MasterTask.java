@@ -14,13 +14,16 @@ import tools.jackson.databind.JsonNode;
  *
  * @param variableJson   a JSON object, or a string holding one; {@code null} means no variables
  * @param inputList      any JSON values; strings are passed as-is, others as compact JSON
- * @param timeoutSeconds per-item limit; {@code null} takes the worker's default
- * @param maxRetries     extra attempts per failed item; {@code null} means none
+ * @param timeoutSeconds per-item limit, at most 7 days; {@code null} takes the worker's default
+ * @param maxRetries     extra attempts per failed item, at most 100; {@code null} means none
  */
 public record MasterTask(
         @NotBlank(message = "must be a non-blank bash command") String templateFunction,
         JsonNode variableJson,
         List<JsonNode> inputList,
-        @Positive Long timeoutSeconds,
-        @PositiveOrZero @Max(100) Integer maxRetries) {
+        @Positive @Max(MAX_TIMEOUT_SECONDS) Long timeoutSeconds,
+        @PositiveOrZero @Max(MAX_RETRIES) Integer maxRetries) {
+
+    public static final long MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
+    public static final int MAX_RETRIES = 100;
 }

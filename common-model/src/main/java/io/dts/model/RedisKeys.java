@@ -50,9 +50,18 @@ public final class RedisKeys {
         return task(taskId) + ":shards-done";
     }
 
+    /**
+     * Hash: {@code <round>/<shardIndex>} to how many times a worker took that shard from Kafka, counted
+     * before it runs: a shard whose every worker died running it is quarantined instead of run again.
+     */
+    public static String deliveries(String taskId) {
+        return task(taskId) + ":deliveries";
+    }
+
     /** Every key of one task, to expire them together when it finishes. */
     public static List<String> allOf(String taskId) {
-        return List.of(task(taskId), items(taskId), results(taskId), recorded(taskId), failed(taskId), shardsDone(taskId));
+        return List.of(task(taskId), items(taskId), results(taskId), recorded(taskId), failed(taskId), shardsDone(taskId),
+                deliveries(taskId));
     }
 
     /** String with TTL: the latest {@link WorkerHeartbeat} JSON of one worker; gone when it dies. */

@@ -81,10 +81,15 @@ final class Cluster implements AutoCloseable {
 
     /** Starts one more scheduler; the client talks to the newest one. */
     ServiceProcess startScheduler() {
+        return startScheduler("256m");
+    }
+
+    /** Starts one more scheduler with at most {@code maxHeap} of heap; the client talks to the newest one. */
+    ServiceProcess startScheduler(String maxHeap) {
         ServiceProcess scheduler;
         try {
             scheduler = new ServiceProcess("scheduler-" + (schedulers.size() + 1), "scheduler-service", freePort(),
-                    infrastructure(schedulerArgs)).start();
+                    infrastructure(schedulerArgs)).withMaxHeap(maxHeap).start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

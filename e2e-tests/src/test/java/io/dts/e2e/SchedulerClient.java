@@ -25,7 +25,11 @@ final class SchedulerClient {
         this.baseUrl = baseUrl;
     }
 
-    record Response(int status, String contentType, JsonNode body, String location) {
+    record Response(int status, String contentType, JsonNode body, String location, java.net.http.HttpHeaders headers) {
+
+        String header(String name) {
+            return headers.firstValue(name).orElse(null);
+        }
     }
 
     /** The JSON of a task that runs {@code command} (no placeholders) for each of {@code items}. */
@@ -84,7 +88,7 @@ final class SchedulerClient {
             HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
             JsonNode body = response.body().isEmpty() ? null : JSON.readTree(response.body());
             return new Response(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), body,
-                    response.headers().firstValue("Location").orElse(null));
+                    response.headers().firstValue("Location").orElse(null), response.headers());
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {

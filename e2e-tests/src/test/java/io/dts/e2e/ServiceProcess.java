@@ -25,6 +25,7 @@ final class ServiceProcess {
     private final int port;
     private final List<String> args;
     private final Map<String, String> environment;
+    private String heap = "-Xmx256m";
     private final Path log;
     private Process process;
 
@@ -42,13 +43,21 @@ final class ServiceProcess {
         this.log = Path.of("target", "e2e-logs", name + ".log").toAbsolutePath();
     }
 
+    /** Runs the JVM with this much heap ({@code -Xmx}, 256m unless set), to prove what fits in it. */
+    ServiceProcess withMaxHeap(String size) {
+        heap = "-Xmx" + size;
+        return this;
+    }
+
     ServiceProcess start() throws IOException {
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing: build with `mvn package` (./scripts/test.sh does)");
         }
         Files.createDirectories(log.getParent());
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(), "--server.port=" + port));
+                // Serial GC as scripts/stack.sh runs them; loopback only, as everything the tests start.
+                heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(), "--server.port=" + port,
+                "--server.address=127.0.0.1"));
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().putAll(environment);

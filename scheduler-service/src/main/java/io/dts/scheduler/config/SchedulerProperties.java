@@ -2,6 +2,7 @@ package io.dts.scheduler.config;
 
 import java.time.Duration;
 
+import io.dts.model.ItemPlaceholder;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -14,12 +15,18 @@ import org.springframework.validation.annotation.Validated;
  * @param maxRequestSize  largest accepted request body (413 above)
  * @param maxItems        most items in one inputList (413 above)
  * @param maxItemSize     largest single item, in UTF-8 bytes (413 above)
+ * @param maxTemplateSize largest templateFunction, in UTF-8 bytes (413 above)
+ * @param maxVariablesSize largest variableJson, in UTF-8 bytes of its JSON text (413 above)
+ * @param maxCommandSize  largest command once rendered, and once {{item}} holds the largest quoted
+ *                        item (413 above); at most 131,071 bytes, what Linux lets one argument be, so
+ *                        every accepted task can run, and far below a Kafka record
  * @param workerLiveness  a worker whose last heartbeat is older than this is not counted
  * @param sweepInterval   how often one scheduler looks for accepted tasks that are not sharded yet
  * @param sweepGrace      a pending task touched (created, publish retried) more recently than this is left
  *                        to the scheduler publishing it; longer than one publish attempt plus its backoff
  * @param idempotencyRetention how long an Idempotency-Key keeps pointing at its task
  * @param maxResultsPage  most results returned by one results request
+ * @param maxResultsPageSize most bytes of results returned by one results request (it then says where to go on)
  * @param retention       how long a finished task and its results are kept; running tasks never expire
  * @param stallTimeout    a running task with no progress for this long, and no live worker running it,
  *                        gets its unfinished shards published again
@@ -30,11 +37,22 @@ public record SchedulerProperties(
         @NotNull DataSize maxRequestSize,
         @Min(1) int maxItems,
         @NotNull DataSize maxItemSize,
+        @NotNull DataSize maxTemplateSize,
+        @NotNull DataSize maxVariablesSize,
+        @NotNull DataSize maxCommandSize,
         @NotNull Duration workerLiveness,
         @NotNull Duration sweepInterval,
         @NotNull Duration sweepGrace,
         @NotNull Duration idempotencyRetention,
         @Min(1) int maxResultsPage,
+        @NotNull DataSize maxResultsPageSize,
         @NotNull Duration retention,
         @NotNull Duration stallTimeout) {
+
+    public SchedulerProperties {
+        if (maxCommandSize != null && maxCommandSize.toBytes() > ItemPlaceholder.MAX_COMMAND_BYTES) {
+            throw new IllegalArgumentException("scheduler.max-command-size is " + maxCommandSize.toBytes()
+                    + " bytes; a command over " + ItemPlaceholder.MAX_COMMAND_BYTES + " bytes cannot run on Linux");
+        }
+    }
 }

@@ -17,6 +17,11 @@ import org.springframework.validation.annotation.Validated;
 @ConfigurationProperties("pubsub")
 public record PubsubProperties(@NotBlank String namespace, @Valid @NotNull Topic taskShard, @Valid @NotNull Topic result) {
 
+    /** Where shards go that must not run again: spring-kafka's dead letter naming, {@code <topic>-dlt}. */
+    public String shardDeadLetterTopic() {
+        return taskShard.topic() + "-dlt";
+    }
+
     /** @param topic the topic name */
     public record Topic(@NotBlank String topic) {
     }

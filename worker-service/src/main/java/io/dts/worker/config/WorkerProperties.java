@@ -30,6 +30,9 @@ import org.springframework.validation.annotation.Validated;
  * @param cancelCheckInterval how often the worker checks whether a task it runs was cancelled
  * @param redisOutageTolerance how long a shard waits for Redis to come back before it fails (and is redelivered)
  * @param drainTimeout       on a clean stop, how long running items may take to finish before they are killed
+ * @param maxShardDeliveries a shard taken from Kafka more often than this (its worker died each time) is
+ *                           quarantined: its unrecorded items fail with the reason, the task finishes,
+ *                           and the shard goes to the dead letter topic
  * @param shell              {@code persistent} (default): one long-lived bash per thread forks a subshell
  *                           per item; {@code spawn}: a new bash process per item
  */
@@ -51,6 +54,7 @@ public record WorkerProperties(
         @NotNull Duration cancelCheckInterval,
         @NotNull Duration redisOutageTolerance,
         @NotNull Duration drainTimeout,
+        @Min(1) int maxShardDeliveries,
         @NotNull Shell shell) {
 
     /** How items are started; see {@link #shell}. */

@@ -2,7 +2,6 @@ package io.dts.worker.execution;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,7 +63,9 @@ public class CommandRunner {
             int exitCode = result.timedOut() ? ItemResult.TIMEOUT_EXIT_CODE : result.exitCode();
             return new Outcome(exitCode, result.timedOut(), read(slot.files().out()), read(slot.files().err()), durationMs);
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot run bash for task " + run.taskId() + ": " + e.getMessage(), e);
+            // An item that cannot start (argument list too long, a limit, no bash) fails on its own; it never fails the shard.
+            return new Outcome(ItemResult.NOT_STARTED_EXIT_CODE, false, new Output("", false),
+                    new Output("dts: the item could not be started: " + e.getMessage() + "\n", false), (System.nanoTime() - started) / 1_000_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while running an item of task " + run.taskId(), e);

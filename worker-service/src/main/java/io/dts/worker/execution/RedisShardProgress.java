@@ -74,6 +74,16 @@ public class RedisShardProgress implements ShardProgress {
     }
 
     @Override
+    public long countDelivery(String taskId, int shardIndex, int round) {
+        return tasks.forTask(taskId).opsForHash().increment(RedisKeys.deliveries(taskId), round + "/" + shardIndex, 1);
+    }
+
+    @Override
+    public void uncountDelivery(String taskId, int shardIndex, int round) {
+        tasks.forTask(taskId).opsForHash().increment(RedisKeys.deliveries(taskId), round + "/" + shardIndex, -1);
+    }
+
+    @Override
     public void record(String taskId, List<ItemResult> results) {
         if (results.isEmpty()) {
             return;

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.dts.model.ItemPlaceholder;
 import io.dts.model.ItemResult;
 import io.dts.model.TaskEvent;
 import io.dts.model.TaskShard;
@@ -161,6 +162,11 @@ public class ShardExecutor {
             log.info("Task {} shard {} skipped: task is {}", taskId, shard.shardIndex(), status.map(Enum::name).orElse("gone"));
             return;
         }
+        long deliveries = patiently(() -> progress.countDelivery(taskId, shard.shardIndex(), shard.round()));
+        if (deliveries > properties.maxShardDeliveries()) {
+            quarantine(shard, deliveries);
+            throw new ShardQuarantined(shard, deliveries);
+        }
         long started = clock.millis();
         int skipped = runPass(shard);
         // Redis acknowledged every result, but a Redis that was killed and restarted may have lost its
@@ -174,20 +180,62 @@ public class ShardExecutor {
             runPass(shard);
         }
         if (draining) {
+            patiently(() -> {
+                progress.uncountDelivery(taskId, shard.shardIndex(), shard.round());
+                return null;
+            });
             throw new ShardHandedBack(shard);
         }
         if (cancelled.contains(taskId)) {
             log.info("Task {} shard {} stopped: the task was cancelled", taskId, shard.shardIndex());
             return;
         }
-        Optional<TaskStatus> finished = patiently(() -> progress.completeShard(taskId, shard.shardIndex(), shard.round()));
+        complete(shard);
         log.info("Task {} shard {}/{} done: {} items ({} already recorded) in {} ms", taskId, shard.shardIndex() + 1,
                 shard.shardCount(), shard.size(), skipped, clock.millis() - started);
+    }
+
+    /** Marks the shard done and tells who listens; finishes the task when it was the last shard. */
+    private void complete(TaskShard shard) {
+        String taskId = shard.taskId();
+        Optional<TaskStatus> finished = patiently(() -> progress.completeShard(taskId, shard.shardIndex(), shard.round()));
         events.publish(new TaskEvent(TaskEvent.Type.SHARD_DONE, taskId, shard.shardIndex(), null, properties.id(), clock.millis()));
         finished.ifPresent(terminal -> {
             log.info("Task {} finished: {}", taskId, terminal);
             events.publish(new TaskEvent(TaskEvent.Type.TASK_DONE, taskId, shard.shardIndex(), terminal, properties.id(), clock.millis()));
         });
+    }
+
+    /**
+     * Records every unrecorded item of a shard that killed each worker it was given to as failed, without
+     * running it, and marks the shard done: the crash loop ends here and the task can finish.
+     */
+    private void quarantine(TaskShard shard, long deliveries) {
+        log.error("Task {} shard {} quarantined: delivered {} times (worker.max-shard-deliveries = {}), its worker died each time",
+                shard.taskId(), shard.shardIndex(), deliveries, properties.maxShardDeliveries());
+        String reason = "dts: not run: shard " + shard.shardIndex() + " of this task was delivered " + deliveries
+                + " times and the worker running it died each time (worker.max-shard-deliveries = "
+                + properties.maxShardDeliveries() + "); its unfinished items are failed without running\n";
+        for (long from = shard.startIndex(); from < shard.endIndex(); from += ITEM_CHUNK) {
+            long first = from;
+            long to = Math.min(shard.endIndex(), from + ITEM_CHUNK);
+            BitSet recorded = patiently(() -> progress.recorded(shard.taskId(), first, to));
+            List<String> items = shard.withoutItems() ? Collections.singletonList(null) : patiently(() -> progress.items(shard.taskId(), first, to));
+            List<ItemResult> failed = new ArrayList<>();
+            for (int i = 0; i < items.size(); i++) {
+                if (!recorded.get(i)) {
+                    failed.add(notRun(from + i, items.get(i), reason));
+                }
+            }
+            record(shard.taskId(), failed);
+        }
+        complete(shard);
+    }
+
+    /** The result of an item that was never started; {@code reason} is its stderr. */
+    private ItemResult notRun(long index, String item, String reason) {
+        return new ItemResult(index, item, ItemResult.NOT_STARTED_EXIT_CODE, false, "", false, reason, false, 0, 0,
+                properties.id(), clock.millis());
     }
 
     /** Runs every unrecorded item of the shard once, one slice per thread; returns how many were skipped. */
@@ -294,7 +342,13 @@ public class ShardExecutor {
     /** Runs one item, again after a failure or timeout up to {@code maxRetries} times with exponential backoff. */
     private ItemResult runItem(TaskShard shard, Item item) {
         Duration timeout = shard.timeoutSeconds() > 0 ? Duration.ofSeconds(shard.timeoutSeconds()) : properties.defaultTimeout();
-        String command = item.value() == null ? shard.command() : shard.command().replace("{{item}}", ShellQuoting.quote(item.value()));
+        if (item.value() != null && ItemPlaceholder.expandedBytes(shard.command(), item.value()) > ItemPlaceholder.MAX_COMMAND_BYTES) {
+            // The scheduler refuses such tasks; a shard from elsewhere must not make this worker build it.
+            return notRun(item.index(), item.value(), "dts: not run: the command would be "
+                    + ItemPlaceholder.expandedBytes(shard.command(), item.value()) + " bytes with this item in {{item}}, over the "
+                    + ItemPlaceholder.MAX_COMMAND_BYTES + " bytes a command may have\n");
+        }
+        String command = ItemPlaceholder.expand(shard.command(), item.value());
         ItemRun run = new ItemRun(shard.taskId(), shard.shardIndex(), item.index(), command, item.value(), timeout);
         CommandRunner.Outcome outcome = null;
         int attempts = 0;

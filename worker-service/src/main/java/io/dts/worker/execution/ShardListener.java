@@ -36,8 +36,16 @@ public class ShardListener {
     public CompletableFuture<Void> onShard(TaskShard shard) {
         return executor.execute(shard).exceptionallyCompose(error -> {
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            return cause instanceof ShardHandedBack ? handBack(shard) : CompletableFuture.failedFuture(cause);
+            if (cause instanceof ShardHandedBack) {
+                return handBack(shard);
+            }
+            return cause instanceof ShardQuarantined ? deadLetter(shard) : CompletableFuture.failedFuture(cause);
         });
+    }
+
+    /** Its items are recorded as failed already; the shard itself is kept on the dead letter topic for a person to look at. */
+    private CompletableFuture<Void> deadLetter(TaskShard shard) {
+        return kafka.send(pubsub.shardDeadLetterTopic(), shard.taskId() + "/" + shard.shardIndex(), shard).thenApply(sent -> null);
     }
 
     private CompletableFuture<Void> handBack(TaskShard shard) {

@@ -19,6 +19,12 @@ public interface ShardProgress {
     /** Which items of {@code [from, to)} already have a recorded result; bit {@code i} stands for item {@code from + i}. */
     BitSet recorded(String taskId, long from, long to);
 
+    /** Counts one more delivery of the shard and returns the count, this one included. */
+    long countDelivery(String taskId, int shardIndex, int round);
+
+    /** Takes back a delivery counted by {@link #countDelivery}: the shard was handed back, not died on. */
+    void uncountDelivery(String taskId, int shardIndex, int round);
+
     /** Records item results; recording the same item again overwrites it and counts it once. */
     void record(String taskId, List<ItemResult> results);
 

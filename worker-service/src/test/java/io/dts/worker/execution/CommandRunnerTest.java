@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import io.dts.model.ItemPlaceholder;
 import io.dts.model.ItemResult;
 import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.config.WorkerProperties.Shell;
@@ -30,7 +31,7 @@ class CommandRunnerTest {
     private CommandRunner runner(Shell shell, DataSize outputLimit) {
         WorkerProperties properties = new WorkerProperties("test-worker", 2, Duration.ofSeconds(2), Duration.ofSeconds(10),
                 Duration.ofMinutes(1), Duration.ofMillis(500), outputLimit, 1, 64, Duration.ofMillis(200), "g", workDir.toString(),
-                Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofSeconds(5), shell);
+                Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofSeconds(5), 3, shell);
         runner = new CommandRunner(properties, new RunningProcesses(), new ProcessKiller(properties));
         return runner;
     }
@@ -159,9 +160,22 @@ class CommandRunnerTest {
     @EnumSource(Shell.class)
     void shell_quoting_keeps_any_item_one_word_and_inert(Shell shell) {
         String hostile = "$(touch /tmp/dts-pwned) `id` ; ' \" \\ * \n second line";
-        CommandRunner.Outcome outcome = run(shell, "printf '%s' " + ShellQuoting.quote(hostile) + "; printf '|%s' \"$1\"", hostile);
+        CommandRunner.Outcome outcome = run(shell, "printf '%s' " + ItemPlaceholder.quote(hostile) + "; printf '|%s' \"$1\"", hostile);
 
         assertThat(outcome.stdout().text()).isEqualTo(hostile + "|" + hostile);
         assertThat(Path.of("/tmp/dts-pwned")).doesNotExist();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void an_item_too_large_to_start_fails_on_its_own_with_126_and_a_message(Shell shell) {
+        String huge = "x".repeat(200_000); // over Linux's 128 KiB for one argument or environment string
+
+        CommandRunner.Outcome outcome = run(shell, "/bin/true", huge);
+        CommandRunner.Outcome next = run(shell, "echo still-running", "ok");
+
+        assertThat(outcome.exitCode()).isEqualTo(126);
+        assertThat(outcome.stderr().text()).containsIgnoringCase("argument list too long");
+        assertThat(next.stdout().text()).isEqualTo("still-running\n");
     }
 }

@@ -9,6 +9,7 @@ import io.dts.scheduler.task.domain.PayloadTooLargeException;
 import io.dts.scheduler.task.domain.RequestMismatchException;
 import io.dts.scheduler.task.domain.TaskConflictException;
 import io.dts.scheduler.task.domain.TaskNotFoundException;
+import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessResourceFailureException;
@@ -62,6 +63,19 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
         return problem(HttpStatus.CONFLICT, "Task state conflict", e.getMessage(), null);
     }
 
+    /**
+     * Tomcat refused to parse a form. It says so without a cause when a limit is crossed (fields over
+     * server.tomcat.max-parameter-count, body over max-http-form-post-size), with one for bad encoding.
+     */
+    @ExceptionHandler(InvalidParameterException.class)
+    ResponseEntity<ProblemDetail> unparsableForm(InvalidParameterException e) {
+        HttpStatus status = e.getCause() == null || e.getErrorCode() == HttpStatus.PAYLOAD_TOO_LARGE.value()
+                ? HttpStatus.PAYLOAD_TOO_LARGE : HttpStatus.BAD_REQUEST;
+        return ResponseEntity.status(status).body(problem(status, status == HttpStatus.PAYLOAD_TOO_LARGE ? "Request too large" : "Unreadable form",
+                "The form has too many fields or is too large to read (server.tomcat.max-parameter-count, "
+                        + "server.tomcat.max-http-form-post-size). Send inputList as one JSON array, or the task as JSON to /api/tasks.", null));
+    }
+
     @ExceptionHandler(RequestMismatchException.class)
     ProblemDetail mismatch(RequestMismatchException e) {
         return problem(HttpStatus.UNPROCESSABLE_CONTENT, "Request does not match its key", e.getMessage(), null);
@@ -76,11 +90,12 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     @ExceptionHandler({RedisConnectionFailureException.class, DataAccessResourceFailureException.class, QueryTimeoutException.class,
             RedisSystemException.class, RedisPipelineException.class})
     ResponseEntity<ProblemDetail> redisDown(RuntimeException e) {
+        // The client learns that storage is down, not Redis's own words (addresses, keys): those go to the log.
+        log.error("Redis failed: {}", e.getMessage());
         // Retry-After: a Redis restart or a Redis Cluster failover takes seconds.
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, "2")
                 .body(problem(HttpStatus.SERVICE_UNAVAILABLE, "Storage unavailable",
-                        "Redis, where tasks are kept, cannot be reached right now; nothing was saved. Retry shortly. ("
-                                + e.getMessage() + ")", null));
+                        "Redis, where tasks are kept, cannot be reached right now; nothing was saved. Retry shortly.", null));
     }
 
     @ExceptionHandler(Exception.class)

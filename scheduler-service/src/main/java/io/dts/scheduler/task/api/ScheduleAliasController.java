@@ -4,10 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 import io.dts.model.MasterTask;
 import io.dts.scheduler.task.domain.InvalidTaskException;
+import io.dts.scheduler.task.domain.TaskIds;
 import io.dts.scheduler.task.domain.TaskService;
 import jakarta.validation.Validator;
 import org.springframework.http.MediaType;
@@ -40,7 +40,6 @@ public class ScheduleAliasController {
     private static final Set<String> SERVER_OWNED = Set.of("status", "chunksToExecute", "chunksExecuted");
     private static final Set<String> FORM_FIELDS = Set.of("templateFunction", "variableJson", "inputList", "timeoutSeconds", "maxRetries",
             CLIENT_ID, "status", "chunksToExecute", "chunksExecuted");
-    private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
     private final TaskService tasks;
     private final JsonMapper json;
@@ -90,7 +89,7 @@ public class ScheduleAliasController {
         if (id == null || id.isEmpty()) {
             return null;
         }
-        if (!UUID.matcher(id).matches()) {
+        if (!TaskIds.isValid(id)) {
             throw new InvalidTaskException(CLIENT_ID, "must be a UUID, like \"" + java.util.UUID.randomUUID() + "\"");
         }
         return id;
@@ -118,7 +117,7 @@ public class ScheduleAliasController {
                 variables == null ? null : StringNode.valueOf(variables),
                 inputList(form.get("inputList")),
                 number(form.getFirst("timeoutSeconds"), "timeoutSeconds"),
-                maxRetries == null ? null : Math.toIntExact(maxRetries));
+                maxRetries == null ? null : (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, maxRetries)));
     }
 
     private List<JsonNode> inputList(List<String> values) {

@@ -6,9 +6,11 @@ import java.util.List;
 import io.dts.model.ItemResult;
 import io.dts.model.MasterTask;
 import io.dts.model.TaskStatus;
+import io.dts.scheduler.task.domain.ResultsPage;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskService;
 import jakarta.validation.Valid;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -63,10 +65,18 @@ public class TaskController {
         return accepted(tasks.retryFailed(id));
     }
 
+    /** A page of results; when the task has items past it, a {@code Link: <...>; rel="next"} header says where to go on. */
     @GetMapping("/{id}/results")
-    public List<ItemResult> results(@PathVariable String id,
-                                    @RequestParam(defaultValue = "0") long offset,
-                                    @RequestParam(defaultValue = "100") int limit) {
-        return tasks.results(id, offset, limit);
+    public ResponseEntity<List<ItemResult>> results(@PathVariable String id,
+                                                    @RequestParam(defaultValue = "0") long offset,
+                                                    @RequestParam(defaultValue = "100") int limit) {
+        Task task = tasks.get(id);
+        ResultsPage page = tasks.results(id, offset, limit);
+        ResponseEntity.BodyBuilder response = ResponseEntity.ok();
+        if (page.nextOffset() < task.itemsTotal()) {
+            response.header(HttpHeaders.LINK, "</api/tasks/" + task.id() + "/results?offset=" + page.nextOffset() + "&limit=" + limit
+                    + ">; rel=\"next\"");
+        }
+        return response.body(page.results());
     }
 }

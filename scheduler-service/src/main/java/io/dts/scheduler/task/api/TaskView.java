@@ -5,8 +5,12 @@ import java.time.Instant;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.dts.model.TaskStatus;
 import io.dts.scheduler.task.domain.Task;
+import io.dts.scheduler.task.domain.TaskSummary;
 
-/** A task as the API shows it. {@code waitingReason} and {@code lastError} appear only when set. */
+/**
+ * A task as the API shows it. {@code waitingReason} and {@code lastError} appear only when set; a
+ * listing shows summaries, without {@code templateFunction}, {@code command} and the limits.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TaskView(
         String id,
@@ -21,7 +25,7 @@ public record TaskView(
         long itemsPending,
         int attempts,
         Long timeoutSeconds,
-        int maxRetries,
+        Integer maxRetries,
         Instant createdAt,
         Instant updatedAt,
         Instant finishedAt,
@@ -34,5 +38,12 @@ public record TaskView(
                 task.itemsTotal() - task.itemsSucceeded() - task.itemsFailed(), task.attempts(),
                 task.timeoutSeconds() == 0 ? null : task.timeoutSeconds(), task.maxRetries(),
                 task.createdAt(), task.updatedAt(), task.finishedAt(), task.waitingReason(), task.lastError());
+    }
+
+    static TaskView of(TaskSummary task) {
+        return new TaskView(task.id(), task.status(), null, null,
+                task.chunksToExecute(), task.chunksExecuted(), task.itemsTotal(), task.itemsSucceeded(), task.itemsFailed(),
+                task.itemsTotal() - task.itemsSucceeded() - task.itemsFailed(), task.attempts(), null, null,
+                task.createdAt(), task.updatedAt(), task.finishedAt(), null, null);
     }
 }

@@ -4,6 +4,7 @@ package io.dts.scheduler.task.domain;
 public class TaskNotFoundException extends RuntimeException {
 
     public TaskNotFoundException(String taskId) {
-        super("No task with id '" + taskId + "'. It may never have existed or may have expired.");
+        super(TaskIds.isValid(taskId) ? "No task with id '" + taskId + "'. It may never have existed or may have expired."
+                : "No such task: task ids are UUIDs, like " + java.util.UUID.randomUUID() + ".");
     }
 }

@@ -1,6 +1,5 @@
 package io.dts.scheduler.task.domain;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -9,14 +8,16 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
-import io.dts.model.ItemResult;
+import io.dts.model.ItemPlaceholder;
 import io.dts.model.MasterTask;
 import io.dts.model.TaskStatus;
 import io.dts.scheduler.config.SchedulerProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
+import org.springframework.util.unit.DataSize;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -25,6 +26,9 @@ import tools.jackson.databind.json.JsonMapper;
 public class TaskService {
 
     private static final Logger log = LoggerFactory.getLogger(TaskService.class);
+    /** Deepest JSON nesting of variableJson or of one item: no command needs more, and a deep tree costs stack to write out. */
+    static final int MAX_JSON_DEPTH = 32;
+    private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7E]{1,255}");
 
     private final TaskStore store;
     private final TaskSubmitter submitter;
@@ -37,7 +41,7 @@ public class TaskService {
         this.store = store;
         this.submitter = submitter;
         this.properties = properties;
-        this.renderer = new TemplateRenderer(json);
+        this.renderer = new TemplateRenderer(json, properties.maxCommandSize().toBytes());
         this.json = json;
         this.clock = clock;
     }
@@ -56,6 +60,9 @@ public class TaskService {
      * task, so a retry is safe; with another request, or naming a task it did not create, it is a conflict.
      */
     public Task submit(MasterTask request, String idempotencyKey, String clientTaskId) {
+        if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
+            throw new InvalidTaskException("Idempotency-Key", "must be 1 to 255 visible ASCII characters, like a UUID");
+        }
         NewTask task = accept(request, clientTaskId == null ? UUID.randomUUID().toString() : clientTaskId);
         RequestClaim claim = new RequestClaim(task.id(), task.fingerprint());
         // Claims this request made, undone if it ends without a task of its own.
@@ -135,27 +142,76 @@ public class TaskService {
     }
 
     public Task get(String taskId) {
+        if (!TaskIds.isValid(taskId)) {
+            throw new TaskNotFoundException(taskId);
+        }
         return store.find(taskId).orElseThrow(() -> new TaskNotFoundException(taskId));
     }
 
-    public List<Task> recent(TaskStatus status, int limit) {
+    public List<TaskSummary> recent(TaskStatus status, int limit) {
         return store.recent(status, Math.max(1, Math.min(limit, properties.maxResultsPage())));
     }
 
-    public List<ItemResult> results(String taskId, long offset, int limit) {
+    /** A page of results, at most {@code scheduler.max-results-page} of them and about {@code scheduler.max-results-page-size} bytes. */
+    public ResultsPage results(String taskId, long offset, int limit) {
         get(taskId);
         if (offset < 0 || limit < 1) {
-            throw new InvalidTaskException(offset < 0 ? "offset" : "limit", "must be positive");
+            throw new InvalidTaskException(offset < 0 ? "offset" : "limit", offset < 0 ? "must be 0 or more" : "must be 1 or more");
         }
-        return store.results(taskId, offset, Math.min(limit, properties.maxResultsPage()));
+        return store.results(taskId, offset, Math.min(limit, properties.maxResultsPage()), properties.maxResultsPageSize().toBytes());
     }
 
     private NewTask accept(MasterTask request, String id) {
-        String command = renderer.render(request.templateFunction(), request.variableJson());
+        String template = request.templateFunction();
+        checkSize("templateFunction", ItemPlaceholder.utf8Bytes(template), properties.maxTemplateSize(), "scheduler.max-template-size");
+        if (template.indexOf('\0') >= 0) {
+            throw new InvalidTaskException("templateFunction", "holds a NUL byte (\\u0000), which no bash command can hold");
+        }
+        if (request.variableJson() != null) {
+            checkDepth("variableJson", request.variableJson());
+            String variables = request.variableJson().isString() ? request.variableJson().stringValue() : json.writeValueAsString(request.variableJson());
+            checkSize("variableJson", ItemPlaceholder.utf8Bytes(variables), properties.maxVariablesSize(), "scheduler.max-variables-size");
+        }
+        String command = renderer.render(template, request.variableJson());
         List<String> items = items(request.inputList());
-        return new NewTask(id, request.templateFunction(), command, items,
+        checkItemsFit(command, items);
+        return new NewTask(id, template, command, items,
                 request.timeoutSeconds() == null ? 0 : request.timeoutSeconds(),
                 request.maxRetries() == null ? 0 : request.maxRetries(), properties.retention(), clock.instant());
+    }
+
+    private static void checkDepth(String field, JsonNode node) {
+        Deque<JsonNode> level = new ArrayDeque<>(List.of(node));
+        for (int depth = 0; !level.isEmpty(); depth++) {
+            if (depth > MAX_JSON_DEPTH) {
+                throw new InvalidTaskException(field, "is nested deeper than " + MAX_JSON_DEPTH + " levels");
+            }
+            Deque<JsonNode> next = new ArrayDeque<>();
+            level.forEach(n -> n.values().forEach(next::add));
+            level = next;
+        }
+    }
+
+    private static void checkSize(String field, long bytes, DataSize limit, String property) {
+        if (bytes > limit.toBytes()) {
+            throw new PayloadTooLargeException(field + " is " + bytes + " bytes; the limit is " + limit.toBytes() + " (" + property + ").");
+        }
+    }
+
+    /** Every item must fit the command once {{item}} holds it, shell-quoted, wherever it appears: else it could never run. */
+    private void checkItemsFit(String command, List<String> items) {
+        if (ItemPlaceholder.occurrences(command) == 0) {
+            return;
+        }
+        long max = properties.maxCommandSize().toBytes();
+        for (int i = 0; i < items.size(); i++) {
+            long bytes = ItemPlaceholder.expandedBytes(command, items.get(i));
+            if (bytes > max) {
+                throw new PayloadTooLargeException("inputList[" + i + "] makes the command " + bytes + " bytes once {{item}} ("
+                        + ItemPlaceholder.occurrences(command) + " times in the command) holds it; the limit is " + max
+                        + " (scheduler.max-command-size). Use \"$1\" instead of {{item}}, or pass large data by path.");
+            }
+        }
     }
 
     /** Strings pass as-is, any other JSON value as its compact JSON text. */
@@ -171,11 +227,15 @@ public class TaskService {
         List<String> items = new ArrayList<>(inputList.size());
         for (int i = 0; i < inputList.size(); i++) {
             JsonNode node = inputList.get(i);
+            checkDepth("inputList[" + i + "]", node);
             String item = node.isString() ? node.stringValue() : json.writeValueAsString(node);
-            int bytes = item.getBytes(StandardCharsets.UTF_8).length;
+            long bytes = ItemPlaceholder.utf8Bytes(item);
             if (bytes > maxBytes) {
                 throw new PayloadTooLargeException("inputList[" + i + "] is " + bytes + " bytes; the limit is " + maxBytes
                         + " (scheduler.max-item-size). Pass large data by path instead.");
+            }
+            if (item.indexOf('\0') >= 0) {
+                throw new InvalidTaskException("inputList[" + i + "]", "holds a NUL byte (\\u0000), which bash cannot pass as an argument");
             }
             items.add(item);
         }

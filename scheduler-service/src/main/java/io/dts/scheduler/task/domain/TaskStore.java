@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
-import io.dts.model.ItemResult;
 import io.dts.model.TaskStatus;
 
 /** Where tasks, their items and their results are kept (Redis). */
@@ -20,7 +19,7 @@ public interface TaskStore {
     Optional<Task> find(String taskId);
 
     /** Newest first; {@code status} may be {@code null} for any status, else only the latest 1,000 tasks are searched. */
-    List<Task> recent(TaskStatus status, int limit);
+    List<TaskSummary> recent(TaskStatus status, int limit);
 
     /**
      * Moves the task to {@code next} if the transition table allows it from its current status.
@@ -65,8 +64,11 @@ public interface TaskStore {
      */
     List<String> pendingOlderThan(Duration age, int limit);
 
-    /** Results of the items {@code [offset, offset + limit)} that have finished, in index order. */
-    List<ItemResult> results(String taskId, long offset, int limit);
+    /**
+     * Results of the items {@code [offset, offset + limit)} that have finished, in index order, stopping
+     * once they hold {@code maxBytes} (at least one is returned).
+     */
+    ResultsPage results(String taskId, long offset, int limit, long maxBytes);
 
     /** Claims an {@code Idempotency-Key} for a request, atomically; returns the earlier claim when it was used before. */
     Optional<RequestClaim> claimIdempotencyKey(String key, RequestClaim claim, Duration retention);

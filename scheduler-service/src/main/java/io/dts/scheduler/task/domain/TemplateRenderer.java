@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.dts.model.ItemPlaceholder;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -14,49 +15,64 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Replaces {{name}} placeholders of a template with values from variableJson when a task is accepted,
  * so that a missing value is a 400 at submit time and never a surprise on a worker. {@code {{item}}}
- * is left in place: each worker replaces it with the shell-quoted item.
+ * is left in place: each worker replaces it with the shell-quoted item. The command's size is counted
+ * while it is built, so a value referenced ten thousand times is refused before it takes any memory.
  */
 public final class TemplateRenderer {
-
-    /** The per-item placeholder, filled in by the worker. */
-    public static final String ITEM_PLACEHOLDER = "item";
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{\\s*([A-Za-z_][A-Za-z0-9_.-]*)\\s*}}");
 
     private final JsonMapper json;
+    private final long maxCommandBytes;
 
-    public TemplateRenderer(JsonMapper json) {
+    /** @param maxCommandBytes the largest rendered command, in UTF-8 bytes, {{item}} counted as written */
+    public TemplateRenderer(JsonMapper json, long maxCommandBytes) {
         this.json = json;
+        this.maxCommandBytes = maxCommandBytes;
     }
 
     public String render(String template, JsonNode variableJson) {
-        Map<String, JsonNode> variables = variables(variableJson);
+        Map<String, String> variables = variables(variableJson);
         Set<String> missing = new LinkedHashSet<>();
         Matcher matcher = PLACEHOLDER.matcher(template);
         StringBuilder rendered = new StringBuilder();
+        long bytes = 0;
+        int literalFrom = 0;
         while (matcher.find()) {
             String name = matcher.group(1);
-            JsonNode value = variables.get(name);
-            String replacement;
-            if (name.equals(ITEM_PLACEHOLDER)) {
-                replacement = "{{item}}";
-            } else if (value == null) {
+            String value = name.equals(ItemPlaceholder.NAME) ? ItemPlaceholder.TOKEN : variables.get(name);
+            if (value == null) {
                 missing.add("{{" + name + "}}");
-                replacement = matcher.group();
-            } else {
-                replacement = value.isString() ? value.stringValue() : json.writeValueAsString(value);
+                value = matcher.group();
             }
-            matcher.appendReplacement(rendered, Matcher.quoteReplacement(replacement));
+            bytes += ItemPlaceholder.utf8Bytes(template.substring(literalFrom, matcher.start())) + ItemPlaceholder.utf8Bytes(value);
+            literalFrom = matcher.end();
+            if (bytes > maxCommandBytes) {
+                throw tooLarge();
+            }
+            matcher.appendReplacement(rendered, Matcher.quoteReplacement(value));
+        }
+        if (bytes + ItemPlaceholder.utf8Bytes(template.substring(literalFrom)) > maxCommandBytes) {
+            throw tooLarge();
         }
         matcher.appendTail(rendered);
         if (!missing.isEmpty()) {
             throw new InvalidTaskException("variableJson", "no value for " + String.join(", ", missing)
                     + " used in templateFunction; add them to variableJson");
         }
+        if (rendered.indexOf("\0") >= 0) {
+            throw new InvalidTaskException("variableJson", "a value holds a NUL byte (\\u0000), which no bash command can hold");
+        }
         return rendered.toString();
     }
 
-    private Map<String, JsonNode> variables(JsonNode variableJson) {
+    private PayloadTooLargeException tooLarge() {
+        return new PayloadTooLargeException("The rendered command (templateFunction with the values of variableJson) is over "
+                + maxCommandBytes + " bytes (scheduler.max-command-size). Pass large values in a file or as items.");
+    }
+
+    /** The variables' values as they go into the command: strings as-is, other values as JSON text. */
+    private Map<String, String> variables(JsonNode variableJson) {
         if (variableJson == null || variableJson.isNull() || variableJson.isMissingNode()) {
             return Map.of();
         }
@@ -75,11 +91,12 @@ public final class TemplateRenderer {
             throw new InvalidTaskException("variableJson",
                     "must be a JSON object (or a string holding one), like {\"name\":\"value\"}");
         }
-        if (object.has(ITEM_PLACEHOLDER)) {
+        if (object.has(ItemPlaceholder.NAME)) {
             throw new InvalidTaskException("variableJson", "'item' is reserved for the per-item value; rename it");
         }
-        Map<String, JsonNode> variables = new HashMap<>();
-        object.properties().forEach(e -> variables.put(e.getKey(), e.getValue()));
+        Map<String, String> variables = new HashMap<>();
+        object.properties().forEach(e -> variables.put(e.getKey(),
+                e.getValue().isString() ? e.getValue().stringValue() : json.writeValueAsString(e.getValue())));
         return variables;
     }
 }

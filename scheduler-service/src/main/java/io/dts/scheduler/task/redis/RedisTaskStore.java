@@ -24,8 +24,10 @@ import io.dts.redis.RedisTransactions;
 import io.dts.redis.TaskRedis;
 import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.RequestClaim;
+import io.dts.scheduler.task.domain.ResultsPage;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskStore;
+import io.dts.scheduler.task.domain.TaskSummary;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.core.RedisOperations;
 import org.springframework.data.redis.core.SessionCallback;
@@ -52,6 +54,12 @@ public class RedisTaskStore implements TaskStore {
             next -> Arrays.stream(TaskStatus.values()).filter(status -> status.canMoveTo(next)).map(Enum::name)
                     .collect(Collectors.joining(",", ",", ",")),
             (a, b) -> a, () -> new EnumMap<>(TaskStatus.class)));
+    /** Results read per round trip of a results page. */
+    private static final int RESULTS_CHUNK = 16;
+    /** Tasks read per pipelined round trip when listing. */
+    private static final int SUMMARY_BATCH = 200;
+    private static final List<Object> SUMMARY_FIELDS = List.of(TaskHash.STATUS, TaskHash.ITEMS_TOTAL, TaskHash.CHUNKS_TO_EXECUTE,
+            TaskHash.ATTEMPTS, TaskHash.CREATED_AT, TaskHash.UPDATED_AT, TaskHash.FINISHED_AT);
     /** Items per RPUSH when saving a task, to keep each command a reasonable size. */
     private static final int PUSH_CHUNK = 10_000;
 
@@ -175,21 +183,60 @@ public class RedisTaskStore implements TaskStore {
     }
 
     @Override
-    public List<Task> recent(TaskStatus status, int limit) {
-        // Filtering by status reads task by task, so it looks only at the most recent tasks.
+    public List<TaskSummary> recent(TaskStatus status, int limit) {
+        // Filtering by status reads the status of each, so it looks only at the most recent tasks.
         int scanned = status == null ? limit : Math.max(limit, RECENT_SCAN);
         Set<String> ids = redis.opsForZSet().reverseRange(RedisKeys.RECENT_TASKS, 0, scanned - 1);
         if (ids == null) {
             return List.of();
         }
-        List<Task> tasks = new ArrayList<>(limit);
-        for (String id : ids) {
-            find(id).filter(t -> status == null || t.status() == status).ifPresent(tasks::add);
-            if (tasks.size() == limit) {
-                break;
+        List<TaskSummary> summaries = new ArrayList<>(limit);
+        List<String> all = List.copyOf(ids);
+        for (int from = 0; from < all.size() && summaries.size() < limit; from += SUMMARY_BATCH) {
+            for (TaskSummary summary : summaries(all.subList(from, Math.min(all.size(), from + SUMMARY_BATCH)))) {
+                if ((status == null || summary.status() == status) && summaries.size() < limit) {
+                    summaries.add(summary);
+                }
             }
         }
-        return tasks;
+        return summaries;
+    }
+
+    /** The summaries of the tasks that exist, in the order given: one pipelined round trip per Redis master. */
+    private List<TaskSummary> summaries(List<String> ids) {
+        Map<StringRedisTemplate, List<String>> byMaster = ids.stream()
+                .collect(Collectors.groupingBy(tasks::forTask, java.util.IdentityHashMap::new, Collectors.toList()));
+        Map<String, TaskSummary> found = new HashMap<>();
+        byMaster.forEach((template, masterIds) -> {
+            List<Object> replies = template.executePipelined(new SessionCallback<Object>() {
+                @Override
+                @SuppressWarnings("unchecked")
+                public <K, V> Object execute(RedisOperations<K, V> operations) {
+                    RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                    for (String id : masterIds) {
+                        ops.opsForHash().multiGet(RedisKeys.task(id), SUMMARY_FIELDS);
+                        ops.opsForSet().size(RedisKeys.shardsDone(id));
+                        ops.opsForHash().size(RedisKeys.results(id));
+                        ops.opsForSet().size(RedisKeys.failed(id));
+                    }
+                    return null;
+                }
+            });
+            for (int i = 0; i < masterIds.size(); i++) {
+                @SuppressWarnings("unchecked")
+                List<String> fields = (List<String>) replies.get(4 * i);
+                if (fields.get(0) == null) {
+                    continue; // expired, or its save failed half-way
+                }
+                long done = (Long) replies.get(4 * i + 2);
+                long failed = (Long) replies.get(4 * i + 3);
+                found.put(masterIds.get(i), new TaskSummary(masterIds.get(i), TaskStatus.valueOf(fields.get(0)),
+                        Long.parseLong(fields.get(1)), Integer.parseInt(fields.get(2)), ((Long) replies.get(4 * i + 1)).intValue(),
+                        done - failed, failed, Integer.parseInt(fields.get(3)),
+                        instant(fields.get(4)), instant(fields.get(5)), instant(fields.get(6))));
+            }
+        });
+        return ids.stream().map(found::get).filter(java.util.Objects::nonNull).toList();
     }
 
     @Override
@@ -324,15 +371,29 @@ public class RedisTaskStore implements TaskStore {
     }
 
     @Override
-    public List<ItemResult> results(String taskId, long offset, int limit) {
-        List<Object> fields = new ArrayList<>(limit);
-        for (long i = offset; i < offset + limit; i++) {
-            fields.add(String.valueOf(i));
+    public ResultsPage results(String taskId, long offset, int limit, long maxBytes) {
+        List<ItemResult> results = new ArrayList<>();
+        long bytes = 0;
+        long next = offset;
+        // A few fields per read: one result may be ~200 KB (item and both outputs at their limits).
+        while (next < offset + limit && (bytes < maxBytes || results.isEmpty())) {
+            List<Object> fields = new ArrayList<>();
+            for (long i = next; i < Math.min(offset + limit, next + RESULTS_CHUNK); i++) {
+                fields.add(String.valueOf(i));
+            }
+            List<Object> values = tasks.forTask(taskId).opsForHash().multiGet(RedisKeys.results(taskId), fields);
+            for (Object value : values) {
+                next++;
+                if (value != null) {
+                    bytes += ((String) value).length();
+                    results.add(json.readValue((String) value, ItemResult.class));
+                    if (bytes >= maxBytes) {
+                        break;
+                    }
+                }
+            }
         }
-        List<Object> values = tasks.forTask(taskId).opsForHash().multiGet(RedisKeys.results(taskId), fields);
-        return values.stream().filter(v -> v != null)
-                .map(v -> json.readValue((String) v, ItemResult.class))
-                .collect(Collectors.toList());
+        return new ResultsPage(results, next);
     }
 
     @Override

@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import io.dts.model.TaskStatus;
 import io.dts.scheduler.config.ClockConfig;
 import io.dts.scheduler.config.PubsubProperties;
+import io.dts.scheduler.config.RequestReadingConfig;
 import io.dts.scheduler.config.SchedulerProperties;
 import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.RequestClaim;
@@ -43,7 +44,7 @@ import org.springframework.test.web.servlet.ResultActions;
 
 /** Every bad input gets its own 4xx/503 problem+json, and nothing is saved for it. */
 @WebMvcTest(properties = {"scheduler.max-request-size=2KB", "scheduler.max-items=5", "scheduler.max-item-size=16B"})
-@Import({TaskService.class, ClockConfig.class, TaskControllerTest.Properties.class})
+@Import({TaskService.class, ClockConfig.class, RequestReadingConfig.class, TaskControllerTest.Properties.class})
 class TaskControllerTest {
 
     @EnableConfigurationProperties({SchedulerProperties.class, PubsubProperties.class})
@@ -185,10 +186,15 @@ class TaskControllerTest {
 
     @Test
     void an_unknown_task_id_is_a_404_problem() throws Exception {
-        mvc.perform(get("/api/tasks/nope"))
+        String unknown = java.util.UUID.randomUUID().toString();
+        mvc.perform(get("/api/tasks/" + unknown))
                 .andExpect(status().isNotFound())
                 .andExpect(content().contentType(MediaType.APPLICATION_PROBLEM_JSON))
-                .andExpect(jsonPath("$.detail", containsString("nope")));
+                .andExpect(jsonPath("$.detail", containsString(unknown)));
+        mvc.perform(get("/api/tasks/nope"))
+                .andExpect(status().isNotFound())
+                .andExpect(jsonPath("$.detail", containsString("task ids are UUIDs")));
+        verify(store, never()).find("nope");
         mvc.perform(get("/api/tasks/nope/results")).andExpect(status().isNotFound());
         mvc.perform(get("/schedule/status").param("taskId", "nope")).andExpect(status().isNotFound());
     }
@@ -310,6 +316,20 @@ class TaskControllerTest {
         mvc.perform(post("/schedule/create").contentType(MediaType.APPLICATION_JSON).content("{\"templateFunction\":\" \"}"))
                 .andExpect(status().isBadRequest())
                 .andExpect(jsonPath("$.errors[0].field").value("templateFunction"));
+        assertNothingSaved();
+    }
+
+    @Test
+    void a_key_given_twice_or_a_scalar_of_another_type_is_a_400_and_saves_nothing() throws Exception {
+        submit("{\"templateFunction\":\"true\",\"templateFunction\":\"rm -rf /\"}")
+                .andExpect(status().isBadRequest())
+                .andExpect(jsonPath("$.detail", containsString("templateFunction")));
+        submit("{\"templateFunction\":\"true\",\"timeoutSeconds\":\"60\"}")
+                .andExpect(status().isBadRequest())
+                .andExpect(jsonPath("$.errors[0].field").value("timeoutSeconds"));
+        submit("{\"templateFunction\":\"true\",\"maxRetries\":1.5}")
+                .andExpect(status().isBadRequest())
+                .andExpect(jsonPath("$.errors[0].field").value("maxRetries"));
         assertNothingSaved();
     }
 }

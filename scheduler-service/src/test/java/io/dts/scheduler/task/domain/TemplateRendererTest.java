@@ -11,7 +11,7 @@ import tools.jackson.databind.node.StringNode;
 class TemplateRendererTest {
 
     private final JsonMapper json = JsonMapper.builder().build();
-    private final TemplateRenderer renderer = new TemplateRenderer(json);
+    private final TemplateRenderer renderer = new TemplateRenderer(json, 1_000);
 
     @Test
     void replaces_placeholders_from_a_variable_json_string() {
@@ -51,5 +51,28 @@ class TemplateRendererTest {
                 .isInstanceOf(InvalidTaskException.class).hasMessageContaining("must be a JSON object");
         assertThatThrownBy(() -> renderer.render("echo", StringNode.valueOf("{not json")))
                 .isInstanceOf(InvalidTaskException.class).hasMessageContaining("not valid JSON");
+    }
+
+    @Test
+    void an_expansion_bomb_is_refused_while_rendering_before_the_command_is_built() {
+        String template = "{{v}}".repeat(10_000);
+        JsonNode variables = json.createObjectNode().put("v", "x".repeat(1_000_000));
+
+        assertThatThrownBy(() -> renderer.render(template, variables))
+                .isInstanceOf(PayloadTooLargeException.class).hasMessageContaining("scheduler.max-command-size");
+    }
+
+    @Test
+    void a_command_of_exactly_the_limit_renders_and_one_byte_more_does_not() {
+        JsonNode variables = json.createObjectNode().put("v", "é".repeat(10));
+
+        assertThat(renderer.render("x".repeat(980) + "{{v}}", variables)).hasSize(990);
+        assertThatThrownBy(() -> renderer.render("x".repeat(981) + "{{v}}", variables)).isInstanceOf(PayloadTooLargeException.class);
+    }
+
+    @Test
+    void a_nul_byte_in_a_value_is_a_400_naming_variable_json() {
+        assertThatThrownBy(() -> renderer.render("echo {{v}}", json.createObjectNode().put("v", "a\u0000b")))
+                .isInstanceOf(InvalidTaskException.class).hasMessageContaining("variableJson").hasMessageContaining("NUL");
     }
 }

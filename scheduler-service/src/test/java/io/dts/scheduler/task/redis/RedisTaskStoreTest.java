@@ -18,7 +18,9 @@ import io.dts.model.RedisKeys;
 import io.dts.model.TaskStatus;
 import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.RequestClaim;
+import io.dts.scheduler.task.domain.ResultsPage;
 import io.dts.scheduler.task.domain.Task;
+import io.dts.scheduler.task.domain.TaskSummary;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
 import org.junit.jupiter.api.AfterAll;
@@ -142,8 +144,39 @@ class RedisTaskStoreTest {
             redis.opsForHash().put(RedisKeys.results(created.id()), String.valueOf(i), JSON.writeValueAsString(result));
         }
 
-        assertThat(store.results(created.id(), 0, 10)).extracting(ItemResult::index).containsExactly(0L, 1L, 3L);
-        assertThat(store.results(created.id(), 1, 2)).extracting(ItemResult::stdout).containsExactly("o1");
+        assertThat(store.results(created.id(), 0, 10, 1 << 20).results()).extracting(ItemResult::index).containsExactly(0L, 1L, 3L);
+        assertThat(store.results(created.id(), 1, 2, 1 << 20).results()).extracting(ItemResult::stdout).containsExactly("o1");
+        assertThat(store.results(created.id(), 1, 2, 1 << 20).nextOffset()).isEqualTo(3);
+    }
+
+    @Test
+    void a_results_page_stops_at_its_byte_budget_and_says_where_to_go_on() {
+        NewTask created = aTask("a", "b", "c", "d", "e");
+        store.create(created);
+        for (int i = 0; i < 5; i++) {
+            ItemResult result = new ItemResult(i, "x", 0, false, "o".repeat(10_000), false, "", false, 1, 1, "w", 0);
+            redis.opsForHash().put(RedisKeys.results(created.id()), String.valueOf(i), JSON.writeValueAsString(result));
+        }
+
+        ResultsPage first = store.results(created.id(), 0, 100, 25_000);
+        ResultsPage tiny = store.results(created.id(), 0, 100, 1);
+
+        assertThat(first.results()).extracting(ItemResult::index).containsExactly(0L, 1L, 2L);
+        assertThat(first.nextOffset()).isEqualTo(3);
+        assertThat(tiny.results()).as("at least one result, whatever the budget").hasSize(1);
+        assertThat(tiny.nextOffset()).isEqualTo(1);
+    }
+
+    @Test
+    void a_listing_reads_summaries_without_template_or_command() {
+        NewTask created = aTask("a", "b");
+        store.create(created);
+
+        TaskSummary summary = store.recent(null, 1_000).stream().filter(t -> t.id().equals(created.id())).findFirst().orElseThrow();
+
+        assertThat(summary.status()).isEqualTo(TaskStatus.QUEUED);
+        assertThat(summary.itemsTotal()).isEqualTo(2);
+        assertThat(summary.createdAt()).isEqualTo(created.createdAt().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
     }
 
     @Test
@@ -156,7 +189,7 @@ class RedisTaskStoreTest {
 
         assertThat(store.pendingOlderThan(Duration.ZERO, 10_000)).doesNotContain(orphan);
         assertThat(store.runningTasks(10_000)).doesNotContain(orphan);
-        assertThat(store.recent(null, 10)).extracting(Task::id).doesNotContain(orphan);
+        assertThat(store.recent(null, 10)).extracting(TaskSummary::id).doesNotContain(orphan);
     }
 
     @Test
@@ -200,8 +233,8 @@ class RedisTaskStoreTest {
         store.create(newer);
         store.transition(older.id(), TaskStatus.SUBMISSION_FAILED, 10, "gone");
 
-        assertThat(store.recent(null, 2)).extracting(Task::id).containsExactly(newer.id(), older.id());
-        assertThat(store.recent(TaskStatus.SUBMISSION_FAILED, 1)).extracting(Task::id).containsExactly(older.id());
+        assertThat(store.recent(null, 2)).extracting(TaskSummary::id).containsExactly(newer.id(), older.id());
+        assertThat(store.recent(TaskStatus.SUBMISSION_FAILED, 1)).extracting(TaskSummary::id).containsExactly(older.id());
     }
 
     @Test

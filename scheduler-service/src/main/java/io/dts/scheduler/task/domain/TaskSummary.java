@@ -1,0 +1,23 @@
+package io.dts.scheduler.task.domain;
+
+import java.time.Instant;
+
+import io.dts.model.TaskStatus;
+
+/**
+ * A task in a listing: its status and counts, without its template and command (each up to the
+ * command limit), so that a page of a thousand tasks costs kilobytes, not megabytes.
+ */
+public record TaskSummary(
+        String id,
+        TaskStatus status,
+        long itemsTotal,
+        int chunksToExecute,
+        int chunksExecuted,
+        long itemsSucceeded,
+        long itemsFailed,
+        int attempts,
+        Instant createdAt,
+        Instant updatedAt,
+        Instant finishedAt) {
+}
