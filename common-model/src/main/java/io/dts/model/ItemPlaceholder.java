@@ -30,7 +30,7 @@ public final class ItemPlaceholder {
     /** UTF-8 bytes of {@link #quote}{@code (item)}, without building it. */
     public static long quotedBytes(String item) {
         long quotes = item.chars().filter(c -> c == '\'').count();
-        return utf8Bytes(item) + 2 + 3 * quotes;
+        return Utf8.length(item) + 2 + 3 * quotes;
     }
 
     /** How many times {@code command} holds the placeholder. */
@@ -44,30 +44,16 @@ public final class ItemPlaceholder {
 
     /** UTF-8 bytes of {@code command} once every placeholder holds {@code item} quoted, without building it. */
     public static long expandedBytes(String command, String item) {
-        int count = occurrences(command);
-        return utf8Bytes(command) + count * (quotedBytes(item) - TOKEN.length());
+        return expandedBytes(Utf8.length(command), occurrences(command), item);
+    }
+
+    /** As {@link #expandedBytes(String, String)} for a command measured once: its UTF-8 size and placeholder count. */
+    public static long expandedBytes(long commandBytes, int occurrences, String item) {
+        return commandBytes + occurrences * (quotedBytes(item) - TOKEN.length());
     }
 
     /** The command for one item; {@code null} (a task without inputList) leaves it as it is. */
     public static String expand(String command, String item) {
         return item == null ? command : command.replace(TOKEN, quote(item));
-    }
-
-    public static long utf8Bytes(String text) {
-        long bytes = 0;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c < 0x80) {
-                bytes++;
-            } else if (c < 0x800) {
-                bytes += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
-                bytes += 4;
-                i++;
-            } else {
-                bytes += 3;
-            }
-        }
-        return bytes;
     }
 }

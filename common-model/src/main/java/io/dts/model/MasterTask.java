@@ -7,20 +7,22 @@ import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Positive;
 import jakarta.validation.constraints.PositiveOrZero;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.annotation.JsonDeserialize;
 
 /**
  * What a client submits: a bash template, the values of its {{placeholders}}, and the items to run it
  * for. See DESIGN.md for the wire format.
  *
  * @param variableJson   a JSON object, or a string holding one; {@code null} means no variables
- * @param inputList      any JSON values; strings are passed as-is, others as compact JSON
+ * @param inputList      the items as bash gets them: a string item as sent, any other JSON value as its
+ *                       compact JSON text (read item by item, see {@link InputListDeserializer})
  * @param timeoutSeconds per-item limit, at most 7 days; {@code null} takes the worker's default
  * @param maxRetries     extra attempts per failed item, at most 100; {@code null} means none
  */
 public record MasterTask(
         @NotBlank(message = "must be a non-blank bash command") String templateFunction,
         JsonNode variableJson,
-        List<JsonNode> inputList,
+        @JsonDeserialize(using = InputListDeserializer.class) List<String> inputList,
         @Positive @Max(MAX_TIMEOUT_SECONDS) Long timeoutSeconds,
         @PositiveOrZero @Max(MAX_RETRIES) Integer maxRetries) {
 

@@ -51,8 +51,10 @@ public final class RedisKeys {
     }
 
     /**
-     * Hash: {@code <round>/<shardIndex>} to how many times a worker took that shard from Kafka, counted
-     * before it runs: a shard whose every worker died running it is quarantined instead of run again.
+     * Hash: one field {@code <round>/<shardIndex>/<instanceId>/<nonce>} per run of a shard in progress, its
+     * start in epoch ms. A worker process adds the field before it runs the shard and removes it however the
+     * run ends; a field left behind by an instance that is no longer alive ({@link #workerInstance}) is a
+     * worker that died running the shard, and a shard that enough workers died running is quarantined.
      */
     public static String deliveries(String taskId) {
         return task(taskId) + ":deliveries";
@@ -69,6 +71,14 @@ public final class RedisKeys {
         return "worker:" + workerId;
     }
 
+    /**
+     * String with TTL, refreshed with the heartbeat: the worker id of one worker process, by the random id
+     * it took at start-up (worker ids repeat across restarts, instance ids never); gone when it dies.
+     */
+    public static String workerInstance(String instanceId) {
+        return "worker-instance:" + instanceId;
+    }
+
     /** String with TTL: held by the one scheduler that sweeps pending tasks right now. */
     public static String lock(String name) {
         return "lock:" + name;
@@ -79,8 +89,4 @@ public final class RedisKeys {
         return "idempotency:" + key;
     }
 
-    /** String: a task id a client chose itself (the original create path), and the request's fingerprint. */
-    public static String clientTaskId(String taskId) {
-        return "client-task-id:" + taskId;
-    }
 }

@@ -26,6 +26,8 @@ public final class TaskHash {
     public static final String LAST_ERROR = "lastError";
     /** Set once every shard of the current round is on Kafka; until then the reconciler may publish them. */
     public static final String SHARDS_PUBLISHED = "shardsPublished";
+    /** What the task runs, hashed: a client that names its task id may send the same request again. */
+    public static final String FINGERPRINT = "fingerprint";
 
     private TaskHash() {
     }

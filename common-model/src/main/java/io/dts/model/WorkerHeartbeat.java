@@ -5,11 +5,13 @@ import java.util.List;
 /**
  * What a live worker publishes about itself every heartbeat interval.
  *
+ * @param instanceId   random id of this worker process, new at each start (the id may be reused by a restart)
  * @param partitions   the shard-topic partitions this worker consumes, so a scheduler can address it
  * @param runningTasks tasks with a shard running here now, so a stalled task is not re-dispatched while alive
  */
 public record WorkerHeartbeat(
         String id,
+        String instanceId,
         String host,
         long pid,
         int threads,

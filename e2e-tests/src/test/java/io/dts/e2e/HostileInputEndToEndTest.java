@@ -38,7 +38,9 @@ class HostileInputEndToEndTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Duration TASK_TIMEOUT = Duration.ofSeconds(90);
 
-    private final Cluster cluster = new Cluster(List.of("--scheduler.sweep-interval=500ms", "--scheduler.sweep-grace=1s"),
+    /** At most 200,000 items: a list of that many tiny items fits the 64 MB heap, one of the default million might not. */
+    private final Cluster cluster = new Cluster(List.of("--scheduler.sweep-interval=500ms", "--scheduler.sweep-grace=1s",
+            "--scheduler.max-items=200000"),
             List.of("--worker.max-shard-deliveries=2"));
     private final LettuceConnectionFactory connections = RedisConnections.toServer();
     private final StringRedisTemplate redis = new StringRedisTemplate(connections);
@@ -106,6 +108,18 @@ class HostileInputEndToEndTest {
     }
 
     @Test
+    void five_million_tiny_items_are_refused_at_the_first_one_over_the_limit_without_building_them() {
+        String body = "{\"templateFunction\":\"true\",\"inputList\":[" + "{},".repeat(5_000_000) + "{}]}";
+        String seedBody = "{\"id\":\"" + java.util.UUID.randomUUID() + "\",\"templateFunction\":\"true\",\"inputList\":["
+                + "1,".repeat(5_000_000) + "1]}";
+
+        assertThat(refused(413, body).body().get("detail").asString()).contains("more than 200000 items", "scheduler.max-items");
+        assertThat(refused(413, "/schedule/create", "application/json", seedBody, Map.of()).body().get("detail").asString())
+                .contains("scheduler.max-items");
+        assertThat(scheduler.isAlive()).isTrue();
+    }
+
+    @Test
     void oversized_template_and_variables_are_413s_naming_their_limit() {
         assertThat(refused(413, task("#".repeat(70_000)).toString()).body().get("detail").asString())
                 .contains("scheduler.max-template-size");
@@ -129,7 +143,9 @@ class HostileInputEndToEndTest {
                 new Case("{\"templateFunction\":\"echo {{v}}\",\"variableJson\":{\"v\":\"a\\u0000b\"}}", "variableJson"),
                 new Case("{\"templateFunction\":\"echo\",\"inputList\":[\"ok\",\"a\\u0000b\"]}", "inputList[1]"),
                 new Case("{\"templateFunction\":\"echo\",\"inputList\":[" + deep + "]}", "inputList[0]"),
-                new Case("{\"templateFunction\":\"true\",\"variableJson\":{\"x\":" + deep + "}}", "variableJson"));
+                new Case("{\"templateFunction\":\"true\",\"variableJson\":{\"x\":" + deep + "}}", "variableJson"),
+                new Case("{\"templateFunction\":\"true\",\"variableJson\":" + JSON.writeValueAsString("{\"x\":" + deep + "}") + "}",
+                        "variableJson"));
         for (Case hostile : cases) {
             SchedulerClient.Response response = refused(400, hostile.body());
 
@@ -255,7 +271,7 @@ class HostileInputEndToEndTest {
         assertThat(deaths).hasSize(2);
         assertThat(done.get("status").asString()).isEqualTo("FAILED");
         assertThat(result.get("exitCode").asInt()).isEqualTo(126);
-        assertThat(result.get("stderr").asString()).contains("delivered 3 times", "worker.max-shard-deliveries");
+        assertThat(result.get("stderr").asString()).contains("2 workers died running shard 0", "worker.max-shard-deliveries");
         assertThat(cluster.worker(1).isAlive()).isTrue();
         String healthy = client.submit(SchedulerClient.taskJson("echo fine-$1", List.of("a", "b")));
         assertThat(cluster.awaitTerminal(healthy, TASK_TIMEOUT).get("status").asString()).isEqualTo("COMPLETED");

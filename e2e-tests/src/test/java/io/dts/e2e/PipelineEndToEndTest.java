@@ -171,9 +171,13 @@ class PipelineEndToEndTest {
         assertThat(malformed.status()).isEqualTo(400);
         assertThat(malformed.contentType()).startsWith("application/problem+json");
 
-        SchedulerClient.Response unknown = client.get("/api/tasks/does-not-exist");
+        String unknownId = java.util.UUID.randomUUID().toString();
+        SchedulerClient.Response unknown = client.get("/api/tasks/" + unknownId);
         assertThat(unknown.status()).isEqualTo(404);
-        assertThat(unknown.body().get("detail").asString()).contains("does-not-exist");
+        assertThat(unknown.body().get("detail").asString()).contains(unknownId);
+        SchedulerClient.Response notAnId = client.get("/api/tasks/does-not-exist");
+        assertThat(notAnId.status()).isEqualTo(404);
+        assertThat(notAnId.body().get("detail").asString()).contains("task ids are UUIDs");
     }
 
     @Test

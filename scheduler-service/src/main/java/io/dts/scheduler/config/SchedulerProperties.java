@@ -2,6 +2,7 @@ package io.dts.scheduler.config;
 
 import java.time.Duration;
 
+import io.dts.model.InputLimits;
 import io.dts.model.ItemPlaceholder;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
@@ -25,7 +26,7 @@ import org.springframework.validation.annotation.Validated;
  * @param sweepGrace      a pending task touched (created, publish retried) more recently than this is left
  *                        to the scheduler publishing it; longer than one publish attempt plus its backoff
  * @param idempotencyRetention how long an Idempotency-Key keeps pointing at its task
- * @param maxResultsPage  most results returned by one results request
+ * @param maxResultsPage  most results returned by one results request, and most tasks by one listing
  * @param maxResultsPageSize most bytes of results returned by one results request (it then says where to go on)
  * @param retention       how long a finished task and its results are kept; running tasks never expire
  * @param stallTimeout    a running task with no progress for this long, and no live worker running it,
@@ -48,6 +49,13 @@ public record SchedulerProperties(
         @NotNull DataSize maxResultsPageSize,
         @NotNull Duration retention,
         @NotNull Duration stallTimeout) {
+
+    /** Deepest JSON nesting of a variable or an item: no command needs more, and a deep tree costs stack to write out. */
+    public static final int MAX_JSON_DEPTH = 32;
+
+    public InputLimits inputLimits() {
+        return new InputLimits(maxItems, maxItemSize.toBytes(), MAX_JSON_DEPTH);
+    }
 
     public SchedulerProperties {
         if (maxCommandSize != null && maxCommandSize.toBytes() > ItemPlaceholder.MAX_COMMAND_BYTES) {

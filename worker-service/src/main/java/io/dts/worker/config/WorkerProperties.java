@@ -30,9 +30,11 @@ import org.springframework.validation.annotation.Validated;
  * @param cancelCheckInterval how often the worker checks whether a task it runs was cancelled
  * @param redisOutageTolerance how long a shard waits for Redis to come back before it fails (and is redelivered)
  * @param drainTimeout       on a clean stop, how long running items may take to finish before they are killed
- * @param maxShardDeliveries a shard taken from Kafka more often than this (its worker died each time) is
- *                           quarantined: its unrecorded items fail with the reason, the task finishes,
- *                           and the shard goes to the dead letter topic
+ * @param maxShardDeliveries once this many workers died running a shard (a run registered in Redis whose
+ *                           process is gone), the next worker quarantines it: its unrecorded items fail with
+ *                           the reason, the task finishes, and the shard goes to the dead letter topic. It
+ *                           counts deaths, not deliveries (retries, republishes, hand-backs); the name stays
+ *                           for compatibility
  * @param shell              {@code persistent} (default): one long-lived bash per thread forks a subshell
  *                           per item; {@code spawn}: a new bash process per item
  */

@@ -2,6 +2,7 @@ package io.dts.worker.execution;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +22,8 @@ import org.springframework.stereotype.Component;
  * ({@code worker.shell}: a long-lived {@link PersistentShell}, or a {@link SpawnedShell} per item)
  * and its own stdio files; only the first {@code worker.output-limit} bytes of each output are kept.
  * On timeout or cancel the item's whole process tree gets TERM, then KILL after {@code worker.kill-grace}.
+ * An item that cannot start because of itself (its argument list too long) exits 126 with the reason on
+ * its stderr; any other I/O failure is this worker's and is thrown.
  */
 @Component
 public class CommandRunner {
@@ -63,9 +66,10 @@ public class CommandRunner {
             int exitCode = result.timedOut() ? ItemResult.TIMEOUT_EXIT_CODE : result.exitCode();
             return new Outcome(exitCode, result.timedOut(), read(slot.files().out()), read(slot.files().err()), durationMs);
         } catch (IOException e) {
-            // An item that cannot start (argument list too long, a limit, no bash) fails on its own; it never fails the shard.
-            return new Outcome(ItemResult.NOT_STARTED_EXIT_CODE, false, new Output("", false),
-                    new Output("dts: the item could not be started: " + e.getMessage() + "\n", false), (System.nanoTime() - started) / 1_000_000);
+            // Not the item's fault (an item that cannot start because of itself is a 126 from the shell): a full
+            // disk, a broken pipe to the shell, no process left to fork. The shard fails and runs again,
+            // here or elsewhere, instead of its items being failed for good.
+            throw new UncheckedIOException("Task " + run.taskId() + " item " + run.itemIndex() + " could not be run on this worker", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while running an item of task " + run.taskId(), e);

@@ -4,8 +4,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.BitSet;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.dts.model.ItemResult;
 import io.dts.model.RedisKeys;
@@ -23,9 +27,10 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * {@link ShardProgress} on Redis. Counts are never incremented: an item is a field of the results
  * hash, a bit of the recorded bitmap and maybe a member of the failed set, and a shard is a member of
- * the done set, so a redelivered shard rewrites the same members and nothing is counted twice. A
- * task's own keys are reached through {@link TaskRedis}, the shared running-task index through the
- * application's template.
+ * the done set, so a redelivered shard rewrites the same members and nothing is counted twice. Each
+ * run of a shard is a field of its own in the deliveries hash, removed when the run ends, so only runs
+ * whose process died stay behind to be counted. A task's own keys are reached through {@link TaskRedis},
+ * the shared running-task index and the worker instance keys through the application's template.
  */
 @Repository
 public class RedisShardProgress implements ShardProgress {
@@ -34,6 +39,8 @@ public class RedisShardProgress implements ShardProgress {
     private final StringRedisTemplate redis;
     private final JsonMapper json;
     private final Clock clock;
+    /** Tells apart the runs of one shard by this process, such as a redelivery while the first run still goes. */
+    private final AtomicLong nonces = new AtomicLong();
 
     public RedisShardProgress(TaskRedis tasks, StringRedisTemplate redis, JsonMapper json, Clock clock) {
         this.tasks = tasks;
@@ -74,13 +81,67 @@ public class RedisShardProgress implements ShardProgress {
     }
 
     @Override
-    public long countDelivery(String taskId, int shardIndex, int round) {
-        return tasks.forTask(taskId).opsForHash().increment(RedisKeys.deliveries(taskId), round + "/" + shardIndex, 1);
+    public Optional<ShardState> state(String taskId, int shardIndex, int round) {
+        List<Object> replies = tasks.forTask(taskId).executePipelined(new SessionCallback<Object>() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <K, V> Object execute(RedisOperations<K, V> operations) {
+                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                ops.opsForHash().multiGet(RedisKeys.task(taskId), List.of(TaskHash.STATUS, TaskHash.ROUND));
+                ops.opsForSet().isMember(RedisKeys.shardsDone(taskId), String.valueOf(shardIndex));
+                ops.opsForHash().keys(RedisKeys.deliveries(taskId));
+                return null;
+            }
+        });
+        List<?> task = (List<?>) replies.get(0);
+        if (task.get(0) == null) {
+            return Optional.empty();
+        }
+        int currentRound = task.get(1) == null ? 0 : Integer.parseInt((String) task.get(1));
+        String prefix = holderPrefix(shardIndex, round);
+        List<String> holderInstances = ((Collection<?>) replies.get(2)).stream().map(String::valueOf)
+                .filter(field -> field.startsWith(prefix))
+                .map(field -> field.substring(prefix.length(), field.lastIndexOf('/')))
+                .toList();
+        return Optional.of(new ShardState(TaskStatus.valueOf((String) task.get(0)), currentRound, Boolean.TRUE.equals(replies.get(1)),
+                deadHolders(holderInstances)));
+    }
+
+    /** How many of the holders' instances have no live {@link RedisKeys#workerInstance} key; one read for all of them. */
+    private int deadHolders(List<String> holderInstances) {
+        if (holderInstances.isEmpty()) {
+            return 0;
+        }
+        List<String> instances = holderInstances.stream().distinct().toList();
+        // Instance keys are not a task's keys: the application's template reaches them on any node of a cluster.
+        List<String> alive = redis.opsForValue().multiGet(instances.stream().map(RedisKeys::workerInstance).toList());
+        if (alive == null) {
+            return 0;
+        }
+        Set<String> dead = new HashSet<>();
+        for (int i = 0; i < instances.size(); i++) {
+            if (alive.get(i) == null) {
+                dead.add(instances.get(i));
+            }
+        }
+        return (int) holderInstances.stream().filter(dead::contains).count();
     }
 
     @Override
-    public void uncountDelivery(String taskId, int shardIndex, int round) {
-        tasks.forTask(taskId).opsForHash().increment(RedisKeys.deliveries(taskId), round + "/" + shardIndex, -1);
+    public String hold(String taskId, int shardIndex, int round, String instanceId) {
+        String holder = holderPrefix(shardIndex, round) + instanceId + "/" + nonces.incrementAndGet();
+        tasks.forTask(taskId).opsForHash().put(RedisKeys.deliveries(taskId), holder, String.valueOf(clock.millis()));
+        return holder;
+    }
+
+    @Override
+    public void release(String taskId, String holder) {
+        tasks.forTask(taskId).opsForHash().delete(RedisKeys.deliveries(taskId), holder);
+    }
+
+    /** Holder fields are {@code <round>/<shardIndex>/<instanceId>/<nonce>}; see {@link RedisKeys#deliveries}. */
+    private static String holderPrefix(int shardIndex, int round) {
+        return round + "/" + shardIndex + "/";
     }
 
     @Override

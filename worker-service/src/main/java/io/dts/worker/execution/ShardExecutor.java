@@ -21,13 +21,18 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import io.dts.model.ItemPlaceholder;
 import io.dts.model.ItemResult;
 import io.dts.model.TaskEvent;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
+import io.dts.model.Utf8;
+import io.dts.worker.WorkerInstance;
 import io.dts.worker.config.WorkerProperties;
+import io.dts.worker.execution.ShardProgress.ShardState;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +51,8 @@ import org.springframework.stereotype.Component;
  * shard's next item until none is left, and a {@link CountDownLatch} that waits for all slices. Items
  * already recorded (a redelivered shard) are skipped. Only when every item's result is in Redis is
  * the shard marked done, and only then does the returned future complete, so the Kafka offset is
- * committed after the work is recorded.
+ * committed after the work is recorded. Each run is registered in Redis while it goes, so a shard that
+ * workers keep dying on is found and quarantined instead of killing the next worker too.
  */
 @Component
 public class ShardExecutor {
@@ -63,6 +69,7 @@ public class ShardExecutor {
     private final CommandRunner runner;
     private final TaskEventPublisher events;
     private final Clock clock;
+    private final WorkerInstance instance;
     private final ExecutorService slices;
     private final ExecutorService coordinators;
     private final AtomicInteger busyThreads = new AtomicInteger();
@@ -72,14 +79,26 @@ public class ShardExecutor {
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
     /** Set when the worker stops: running items finish and are recorded, no new item starts. */
     private volatile boolean draining;
+    /** Set when the drain kills the items still running: their outcomes are the kill's, not the items'. */
+    private volatile boolean itemsKilled;
+    /**
+     * Shards run under the read lock; a suspect, a shard some worker already died running, runs under
+     * the write lock: it waits until the shards running here end, and no other starts beside it. When
+     * an item kills its worker, every shard that worker was running is left with a dead run, the
+     * poison's and its bystanders' alike. Run alone, an innocent suspect just finishes, and a poison
+     * shard that kills this worker too takes no bystander with it: only the poison shard keeps adding
+     * deaths until it is quarantined. Fair, so new shards do not keep a waiting suspect out.
+     */
+    private final ReentrantReadWriteLock alone = new ReentrantReadWriteLock(true);
 
     public ShardExecutor(WorkerProperties properties, ShardProgress progress, CommandRunner runner,
-                         TaskEventPublisher events, Clock clock) {
+                         TaskEventPublisher events, Clock clock, WorkerInstance instance) {
         this.properties = properties;
         this.progress = progress;
         this.runner = runner;
         this.events = events;
         this.clock = clock;
+        this.instance = instance;
         this.slices = Executors.newFixedThreadPool(properties.threads(), named("slice"));
         this.coordinators = Executors.newFixedThreadPool(properties.maxShardsInFlight(), named("shard"));
         // While Redis is down a slice keeps its unwritten results and retries; meanwhile no slice
@@ -116,6 +135,8 @@ public class ShardExecutor {
         coordinators.shutdown();
         if (!coordinators.awaitTermination(properties.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
             log.warn("Worker {}: items still running after {}; killing them", properties.id(), properties.drainTimeout());
+            // Before the kill, so that no killed item's outcome is recorded: the shard is handed back and runs them again.
+            itemsKilled = true;
             runningShards.keySet().forEach(runner::killAll);
         }
     }
@@ -129,6 +150,14 @@ public class ShardExecutor {
     }
 
     private record Item(long index, String value) {
+    }
+
+    /** The shard's command, measured once per shard: its size and placeholders give each item's command size. */
+    private record Command(String text, long bytes, int placeholders) {
+
+        static Command of(String text) {
+            return new Command(text, Utf8.length(text), ItemPlaceholder.occurrences(text));
+        }
     }
 
     /** Runs the shard in the background; the future completes once the shard is recorded as done. */
@@ -157,18 +186,60 @@ public class ShardExecutor {
 
     private void runShard(TaskShard shard) {
         String taskId = shard.taskId();
-        Optional<TaskStatus> status = patiently(() -> progress.status(taskId));
-        if (status.isEmpty() || status.get().isTerminal()) {
-            log.info("Task {} shard {} skipped: task is {}", taskId, shard.shardIndex(), status.map(Enum::name).orElse("gone"));
+        Optional<ShardState> state = patiently(() -> progress.state(taskId, shard.shardIndex(), shard.round()));
+        if (skipped(shard, state)) {
             return;
         }
-        long deliveries = patiently(() -> progress.countDelivery(taskId, shard.shardIndex(), shard.round()));
-        if (deliveries > properties.maxShardDeliveries()) {
-            quarantine(shard, deliveries);
-            throw new ShardQuarantined(shard, deliveries);
+        int deaths = state.get().deadHolders();
+        if (deaths >= properties.maxShardDeliveries()) {
+            quarantine(shard, deaths);
+            throw new ShardQuarantined(shard, deaths);
         }
+        Lock lock = deaths == 0 ? alone.readLock() : alone.writeLock();
+        if (deaths > 0) {
+            log.warn("Task {} shard {}: {} worker(s) died running it; running it alone on this worker", taskId, shard.shardIndex(), deaths);
+        }
+        lock.lock();
+        try {
+            // Registered only once the lock is held: a shard waiting here has not started, and is no bystander if this worker dies.
+            String holder = patiently(() -> progress.hold(taskId, shard.shardIndex(), shard.round(), instance.id()));
+            try {
+                runHeld(shard);
+            } finally {
+                release(shard, holder);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A shard not to run: its task is gone or finished, it belongs to an earlier round (its items are
+     * the new round's now), or it is done already (a redelivery, or a republish while it ran elsewhere).
+     */
+    private static boolean skipped(TaskShard shard, Optional<ShardState> state) {
+        if (state.isEmpty() || state.get().status().isTerminal()) {
+            log.info("Task {} shard {} skipped: task is {}", shard.taskId(), shard.shardIndex(),
+                    state.map(s -> s.status().name()).orElse("gone"));
+            return true;
+        }
+        if (state.get().round() != shard.round()) {
+            log.info("Task {} shard {} skipped: it is of round {}, the task is in round {}", shard.taskId(), shard.shardIndex(),
+                    shard.round(), state.get().round());
+            return true;
+        }
+        if (state.get().done()) {
+            log.info("Task {} shard {} skipped: already done", shard.taskId(), shard.shardIndex());
+            return true;
+        }
+        return false;
+    }
+
+    private void runHeld(TaskShard shard) {
+        String taskId = shard.taskId();
+        Command command = Command.of(shard.command());
         long started = clock.millis();
-        int skipped = runPass(shard);
+        int skipped = runPass(shard, command);
         // Redis acknowledged every result, but a Redis that was killed and restarted may have lost its
         // last second: run whatever is still unrecorded before calling the shard done.
         for (int pass = 2; !stopping(taskId) && !allRecorded(shard); pass++) {
@@ -177,13 +248,9 @@ public class ShardExecutor {
                         + MAX_PASSES + " passes");
             }
             log.warn("Task {} shard {}: results missing in Redis (restarted?); running those items again", taskId, shard.shardIndex());
-            runPass(shard);
+            runPass(shard, command);
         }
         if (draining) {
-            patiently(() -> {
-                progress.uncountDelivery(taskId, shard.shardIndex(), shard.round());
-                return null;
-            });
             throw new ShardHandedBack(shard);
         }
         if (cancelled.contains(taskId)) {
@@ -193,6 +260,20 @@ public class ShardExecutor {
         complete(shard);
         log.info("Task {} shard {}/{} done: {} items ({} already recorded) in {} ms", taskId, shard.shardIndex() + 1,
                 shard.shardCount(), shard.size(), skipped, clock.millis() - started);
+    }
+
+    /** Takes back the run's registration however the run ended: this process lives on, so it is no death. */
+    private void release(TaskShard shard, String holder) {
+        try {
+            patiently(() -> {
+                progress.release(shard.taskId(), holder);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            // Left behind, it counts as a death once this process is gone; nothing more can be done without Redis.
+            log.warn("Task {} shard {}: its run {} stays registered in Redis: {}", shard.taskId(), shard.shardIndex(), holder,
+                    e.getMessage());
+        }
     }
 
     /** Marks the shard done and tells who listens; finishes the task when it was the last shard. */
@@ -207,15 +288,16 @@ public class ShardExecutor {
     }
 
     /**
-     * Records every unrecorded item of a shard that killed each worker it was given to as failed, without
-     * running it, and marks the shard done: the crash loop ends here and the task can finish.
+     * Records every unrecorded item of a shard that {@code worker.max-shard-deliveries} workers died
+     * running as failed, without running it, and marks the shard done: the crash loop ends here and the
+     * task can finish.
      */
-    private void quarantine(TaskShard shard, long deliveries) {
-        log.error("Task {} shard {} quarantined: delivered {} times (worker.max-shard-deliveries = {}), its worker died each time",
-                shard.taskId(), shard.shardIndex(), deliveries, properties.maxShardDeliveries());
-        String reason = "dts: not run: shard " + shard.shardIndex() + " of this task was delivered " + deliveries
-                + " times and the worker running it died each time (worker.max-shard-deliveries = "
-                + properties.maxShardDeliveries() + "); its unfinished items are failed without running\n";
+    private void quarantine(TaskShard shard, int deaths) {
+        log.error("Task {} shard {} quarantined: {} workers died running it (worker.max-shard-deliveries = {})",
+                shard.taskId(), shard.shardIndex(), deaths, properties.maxShardDeliveries());
+        String reason = "dts: not run: " + deaths + (deaths == 1 ? " worker" : " workers") + " died running shard "
+                + shard.shardIndex() + " of this task (worker.max-shard-deliveries = " + properties.maxShardDeliveries()
+                + "); its unfinished items are failed without running\n";
         for (long from = shard.startIndex(); from < shard.endIndex(); from += ITEM_CHUNK) {
             long first = from;
             long to = Math.min(shard.endIndex(), from + ITEM_CHUNK);
@@ -239,13 +321,13 @@ public class ShardExecutor {
     }
 
     /** Runs every unrecorded item of the shard once, one slice per thread; returns how many were skipped. */
-    private int runPass(TaskShard shard) {
+    private int runPass(TaskShard shard, Command command) {
         int threads = (int) Math.min(properties.threads(), shard.size());
         BlockingQueue<Item> queue = new ArrayBlockingQueue<>(ITEM_CHUNK * 2);
         CountDownLatch latch = new CountDownLatch(threads);
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
         for (int i = 0; i < threads; i++) {
-            slices.execute(() -> runSlice(shard, queue, latch, failure));
+            slices.execute(() -> runSlice(shard, command, queue, latch, failure));
         }
         int skipped = feed(shard, queue, failure);
         for (int i = 0; i < threads; i++) {
@@ -294,7 +376,8 @@ public class ShardExecutor {
         return skipped;
     }
 
-    private void runSlice(TaskShard shard, BlockingQueue<Item> queue, CountDownLatch latch, AtomicReference<RuntimeException> failure) {
+    private void runSlice(TaskShard shard, Command command, BlockingQueue<Item> queue, CountDownLatch latch,
+                          AtomicReference<RuntimeException> failure) {
         List<ItemResult> pending = new ArrayList<>(properties.resultBatch());
         long lastFlush = System.nanoTime();
         boolean ended = false;
@@ -305,8 +388,8 @@ public class ShardExecutor {
                 }
                 busyThreads.incrementAndGet();
                 try {
-                    ItemResult result = runItem(shard, item);
-                    if (!cancelled.contains(shard.taskId())) {
+                    ItemResult result = runItem(shard, command, item);
+                    if (!cancelled.contains(shard.taskId()) && !itemsKilled) {
                         pending.add(result);
                     }
                 } finally {
@@ -340,16 +423,16 @@ public class ShardExecutor {
     }
 
     /** Runs one item, again after a failure or timeout up to {@code maxRetries} times with exponential backoff. */
-    private ItemResult runItem(TaskShard shard, Item item) {
+    private ItemResult runItem(TaskShard shard, Command command, Item item) {
         Duration timeout = shard.timeoutSeconds() > 0 ? Duration.ofSeconds(shard.timeoutSeconds()) : properties.defaultTimeout();
-        if (item.value() != null && ItemPlaceholder.expandedBytes(shard.command(), item.value()) > ItemPlaceholder.MAX_COMMAND_BYTES) {
+        long bytes = item.value() == null ? 0 : ItemPlaceholder.expandedBytes(command.bytes(), command.placeholders(), item.value());
+        if (bytes > ItemPlaceholder.MAX_COMMAND_BYTES) {
             // The scheduler refuses such tasks; a shard from elsewhere must not make this worker build it.
-            return notRun(item.index(), item.value(), "dts: not run: the command would be "
-                    + ItemPlaceholder.expandedBytes(shard.command(), item.value()) + " bytes with this item in {{item}}, over the "
-                    + ItemPlaceholder.MAX_COMMAND_BYTES + " bytes a command may have\n");
+            return notRun(item.index(), item.value(), "dts: not run: the command would be " + bytes
+                    + " bytes with this item in {{item}}, over the " + ItemPlaceholder.MAX_COMMAND_BYTES + " bytes a command may have\n");
         }
-        String command = ItemPlaceholder.expand(shard.command(), item.value());
-        ItemRun run = new ItemRun(shard.taskId(), shard.shardIndex(), item.index(), command, item.value(), timeout);
+        ItemRun run = new ItemRun(shard.taskId(), shard.shardIndex(), item.index(), ItemPlaceholder.expand(command.text(), item.value()),
+                item.value(), timeout);
         CommandRunner.Outcome outcome = null;
         int attempts = 0;
         while (attempts <= shard.maxRetries()) {
@@ -358,7 +441,7 @@ public class ShardExecutor {
             }
             attempts++;
             outcome = runner.run(run);
-            if ((outcome.exitCode() == 0 && !outcome.timedOut()) || cancelled.contains(shard.taskId())) {
+            if ((outcome.exitCode() == 0 && !outcome.timedOut()) || cancelled.contains(shard.taskId()) || itemsKilled) {
                 break;
             }
         }

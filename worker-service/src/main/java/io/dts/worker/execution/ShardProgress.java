@@ -13,17 +13,40 @@ public interface ShardProgress {
     /** The task's status, or empty when the task is gone. */
     Optional<TaskStatus> status(String taskId);
 
+    /**
+     * Where a shard stands before it runs, in one read: the task's status and current round, whether
+     * the shard is done, and how many runs of it (of round {@code round}) ended with their worker process.
+     *
+     * @return empty when the task is gone
+     */
+    Optional<ShardState> state(String taskId, int shardIndex, int round);
+
+    /**
+     * @param status       the task's status
+     * @param round        the task's current round; 0 when it has none
+     * @param done         the shard is in the task's done set
+     * @param deadHolders  runs of this shard and round still registered by {@link #hold} whose worker
+     *                     process is no longer alive: workers that died (or lost Redis for good) running it
+     */
+    record ShardState(TaskStatus status, int round, boolean done, int deadHolders) {
+    }
+
+    /**
+     * Registers a run of the shard by the worker process {@code instanceId}; the registration outlives
+     * the process if it dies before {@link #release}.
+     *
+     * @return the registration, to give to {@link #release}
+     */
+    String hold(String taskId, int shardIndex, int round, String instanceId);
+
+    /** Removes a registration made by {@link #hold}: the run ended without its process dying. */
+    void release(String taskId, String holder);
+
     /** Items {@code [from, to)} of the task, in order. */
     List<String> items(String taskId, long from, long to);
 
     /** Which items of {@code [from, to)} already have a recorded result; bit {@code i} stands for item {@code from + i}. */
     BitSet recorded(String taskId, long from, long to);
-
-    /** Counts one more delivery of the shard and returns the count, this one included. */
-    long countDelivery(String taskId, int shardIndex, int round);
-
-    /** Takes back a delivery counted by {@link #countDelivery}: the shard was handed back, not died on. */
-    void uncountDelivery(String taskId, int shardIndex, int round);
 
     /** Records item results; recording the same item again overwrites it and counts it once. */
     void record(String taskId, List<ItemResult> results);

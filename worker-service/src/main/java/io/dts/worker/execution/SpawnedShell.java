@@ -1,12 +1,24 @@
 package io.dts.worker.execution;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import io.dts.model.ItemResult;
 
 /** The plain way: a new {@code bash -c <command> dts <item>} process per item. */
 final class SpawnedShell implements ItemShell {
+
+    /**
+     * Why {@link ProcessBuilder#start} fails because of the item itself: E2BIG (its argument list too
+     * long) or a NUL in an argument. Anything else (EAGAIN: no process left to fork, ENOENT:
+     * no bash) is this worker's trouble and is thrown.
+     */
+    private static final Pattern ITEM_CANNOT_START = Pattern.compile("error=7,|invalid null character");
 
     private final StdioFiles files;
     private final ProcessKiller killer;
@@ -20,6 +32,10 @@ final class SpawnedShell implements ItemShell {
 
     @Override
     public Result run(ItemRun run) throws IOException, InterruptedException {
+        if (run.item() != null && run.item().indexOf('\0') >= 0) {
+            // No argument or environment variable can hold a NUL; ProcessBuilder would refuse DTS_ITEM.
+            return notStarted("it holds a NUL character");
+        }
         List<String> argv = new ArrayList<>(List.of("bash", "-c", run.command(), "dts"));
         if (run.item() != null) {
             argv.add(run.item());
@@ -33,7 +49,15 @@ final class SpawnedShell implements ItemShell {
         builder.environment().put("DTS_TASK_ID", run.taskId());
         builder.environment().put("DTS_ITEM_INDEX", String.valueOf(run.itemIndex()));
         builder.environment().put("DTS_SHARD_INDEX", String.valueOf(run.shardIndex()));
-        Process process = builder.start();
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            if (e.getMessage() != null && ITEM_CANNOT_START.matcher(e.getMessage()).find()) {
+                return notStarted(e.getMessage());
+            }
+            throw e;
+        }
         running.add(run.taskId(), process.toHandle());
         try {
             if (process.waitFor(run.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
@@ -44,6 +68,13 @@ final class SpawnedShell implements ItemShell {
         } finally {
             running.remove(run.taskId(), process.toHandle());
         }
+    }
+
+    /** What bash answers for a command it cannot execute: exit 126, the reason on stderr (and no stdout from an earlier item). */
+    private Result notStarted(String reason) throws IOException {
+        Files.writeString(files.out(), "", StandardCharsets.UTF_8);
+        Files.writeString(files.err(), "dts: the item could not be started: " + reason + "\n", StandardCharsets.UTF_8);
+        return new Result(ItemResult.NOT_STARTED_EXIT_CODE, false);
     }
 
     @Override

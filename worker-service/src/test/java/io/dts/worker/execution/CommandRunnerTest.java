@@ -1,11 +1,14 @@
 package io.dts.worker.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.stream.Stream;
 
 import io.dts.model.ItemPlaceholder;
 import io.dts.model.ItemResult;
@@ -177,5 +180,22 @@ class CommandRunnerTest {
         assertThat(outcome.exitCode()).isEqualTo(126);
         assertThat(outcome.stderr().text()).containsIgnoringCase("argument list too long");
         assertThat(next.stdout().text()).isEqualTo("still-running\n");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void a_failure_of_the_worker_itself_is_thrown_and_not_blamed_on_the_item(Shell shell) throws Exception {
+        CommandRunner runner = runner(shell, DataSize.ofKilobytes(1));
+        runner.run(new ItemRun("t", 0, 0, "true", "a", Duration.ofSeconds(5)));
+        // The thread's stdin file cannot be written any more: trouble of the worker's own, as a full disk is.
+        try (Stream<Path> files = Files.walk(workDir)) {
+            for (Path in : files.filter(file -> file.getFileName().toString().equals("in")).toList()) {
+                Files.delete(in);
+                Files.createDirectory(in);
+            }
+        }
+
+        assertThatThrownBy(() -> runner.run(new ItemRun("t", 0, 1, "true", "b", Duration.ofSeconds(5))))
+                .isInstanceOf(UncheckedIOException.class);
     }
 }

@@ -3,6 +3,7 @@ package io.dts.worker.execution;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,7 @@ import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
+import io.dts.worker.execution.ShardProgress.ShardState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,7 +29,10 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.StringRedisTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
-/** Contract of the worker's progress store against a real Redis: exact counts under concurrency and redelivery. */
+/**
+ * Contract of the worker's progress store against a real Redis: exact counts under concurrency and
+ * redelivery, and runs of a shard counted as deaths only when their process is gone.
+ */
 class RedisShardProgressTest {
 
     private static final int UPDATERS = 16;
@@ -84,6 +89,92 @@ class RedisShardProgressTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    private static String aLiveInstance() {
+        String instance = "live-" + UUID.randomUUID();
+        redis.opsForValue().set(RedisKeys.workerInstance(instance), "worker-1", Duration.ofMinutes(1));
+        return instance;
+    }
+
+    private static String aDeadInstance() {
+        return "dead-" + UUID.randomUUID();
+    }
+
+    @Test
+    void the_state_of_a_shard_tells_the_tasks_status_and_round_and_whether_the_shard_is_done() {
+        String task = aTaskInProgress(2, 2);
+        redis.opsForHash().put(RedisKeys.task(task), TaskHash.ROUND, "2");
+        progress.completeShard(task, 1, 2);
+
+        assertThat(progress.state(task, 0, 2)).contains(new ShardState(TaskStatus.INPROGRESS, 2, false, 0));
+        assertThat(progress.state(task, 1, 2)).contains(new ShardState(TaskStatus.INPROGRESS, 2, true, 0));
+        assertThat(progress.state(task, 0, 1).map(ShardState::round)).as("a shard of round 1 sees round 2").contains(2);
+        assertThat(progress.state(UUID.randomUUID().toString(), 0, 1)).isEmpty();
+    }
+
+    @Test
+    void a_run_is_registered_while_it_goes_and_leaves_nothing_once_released() {
+        String task = aTaskInProgress(1, 1);
+        String instance = aLiveInstance();
+
+        String holder = progress.hold(task, 0, 1, instance);
+
+        assertThat(redis.opsForHash().keys(RedisKeys.deliveries(task))).containsExactly(holder);
+        assertThat(holder).startsWith("1/0/" + instance + "/");
+        assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).as("its process is alive").isZero();
+
+        progress.release(task, holder);
+
+        assertThat(redis.hasKey(RedisKeys.deliveries(task))).isFalse();
+    }
+
+    @Test
+    void a_shard_run_again_and_again_by_live_processes_counts_no_death_however_often() throws Exception {
+        String task = aTaskInProgress(1, 1);
+        String instance = aLiveInstance();
+
+        // Error-handler retries, republishes and rebalances: many runs, some at once, all ending in a live process.
+        runConcurrently(UPDATERS, t -> () -> {
+            for (int run = 0; run < 5; run++) {
+                progress.release(task, progress.hold(task, 0, 1, instance));
+            }
+            return null;
+        });
+        String stillRunning = progress.hold(task, 0, 1, instance);
+
+        assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isZero();
+        assertThat(redis.opsForHash().keys(RedisKeys.deliveries(task))).containsExactly(stillRunning);
+    }
+
+    @Test
+    void only_runs_of_this_shard_and_round_left_behind_by_dead_processes_are_counted() {
+        String task = aTaskInProgress(12, 12);
+        String live = aLiveInstance();
+        String dead = aDeadInstance();
+        progress.hold(task, 1, 1, live);
+        progress.hold(task, 1, 1, dead);
+        progress.hold(task, 1, 1, dead);
+        progress.hold(task, 1, 1, aDeadInstance());
+        progress.hold(task, 11, 1, aDeadInstance());
+        progress.hold(task, 1, 2, aDeadInstance());
+        redis.opsForHash().put(RedisKeys.deliveries(task), "1/1", "7"); // a delivery counter of the previous version
+
+        assertThat(progress.state(task, 1, 1).orElseThrow().deadHolders()).isEqualTo(3);
+        assertThat(progress.state(task, 11, 1).orElseThrow().deadHolders()).isEqualTo(1);
+        assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isZero();
+    }
+
+    @Test
+    void a_run_counts_as_a_death_once_its_process_stops_beating() {
+        String task = aTaskInProgress(1, 1);
+        String instance = aLiveInstance();
+        progress.hold(task, 0, 1, instance);
+        assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isZero();
+
+        redis.delete(RedisKeys.workerInstance(instance));
+
+        assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isEqualTo(1);
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.dts.scheduler.task.api;
 import java.util.List;
 import java.util.Map;
 
+import io.dts.model.InputLimits;
 import io.dts.scheduler.task.domain.InvalidTaskException;
 import io.dts.scheduler.task.domain.InvalidTaskException.FieldError;
 import io.dts.scheduler.task.domain.PayloadTooLargeException;
@@ -12,11 +13,7 @@ import io.dts.scheduler.task.domain.TaskNotFoundException;
 import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.dao.DataAccessResourceFailureException;
-import org.springframework.dao.QueryTimeoutException;
-import org.springframework.data.redis.RedisConnectionFailureException;
-import org.springframework.data.redis.RedisSystemException;
-import org.springframework.data.redis.connection.RedisPipelineException;
+import org.springframework.dao.DataAccessException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -53,6 +50,18 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
         return problem(HttpStatus.PAYLOAD_TOO_LARGE, "Request too large", e.getMessage(), null);
     }
 
+    /** An input over a limit while it was read or checked: a 413 naming the property, or a 400 naming the field. */
+    @ExceptionHandler(InputLimits.Exceeded.class)
+    ResponseEntity<ProblemDetail> inputLimit(InputLimits.Exceeded e) {
+        return switch (e.kind()) {
+            case TOO_MANY_ITEMS -> ResponseEntity.status(HttpStatus.PAYLOAD_TOO_LARGE).body(problem(HttpStatus.PAYLOAD_TOO_LARGE,
+                    "Request too large", e.getMessage() + " (scheduler.max-items). Split the work into several tasks.", null));
+            case ITEM_TOO_LARGE -> ResponseEntity.status(HttpStatus.PAYLOAD_TOO_LARGE).body(problem(HttpStatus.PAYLOAD_TOO_LARGE,
+                    "Request too large", e.getMessage() + " (scheduler.max-item-size). Pass large data by path instead.", null));
+            case INVALID -> ResponseEntity.badRequest().body(invalidTask(new InvalidTaskException(e.field(), e.getMessage())));
+        };
+    }
+
     @ExceptionHandler(TaskNotFoundException.class)
     ProblemDetail notFound(TaskNotFoundException e) {
         return problem(HttpStatus.NOT_FOUND, "Task not found", e.getMessage(), null);
@@ -69,11 +78,13 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
      */
     @ExceptionHandler(InvalidParameterException.class)
     ResponseEntity<ProblemDetail> unparsableForm(InvalidParameterException e) {
-        HttpStatus status = e.getCause() == null || e.getErrorCode() == HttpStatus.PAYLOAD_TOO_LARGE.value()
-                ? HttpStatus.PAYLOAD_TOO_LARGE : HttpStatus.BAD_REQUEST;
-        return ResponseEntity.status(status).body(problem(status, status == HttpStatus.PAYLOAD_TOO_LARGE ? "Request too large" : "Unreadable form",
-                "The form has too many fields or is too large to read (server.tomcat.max-parameter-count, "
-                        + "server.tomcat.max-http-form-post-size). Send inputList as one JSON array, or the task as JSON to /api/tasks.", null));
+        if (e.getCause() == null || e.getErrorCode() == HttpStatus.PAYLOAD_TOO_LARGE.value()) {
+            return ResponseEntity.status(HttpStatus.PAYLOAD_TOO_LARGE).body(problem(HttpStatus.PAYLOAD_TOO_LARGE, "Request too large",
+                    "The request has too many fields or is too large to read (server.tomcat.max-parameter-count, "
+                            + "server.tomcat.max-http-form-post-size). Send inputList as one JSON array, or the task as JSON to /api/tasks.", null));
+        }
+        return ResponseEntity.badRequest().body(problem(HttpStatus.BAD_REQUEST, "Unreadable form",
+                "The form's encoding is broken (a bad %-escape or character set); encode it as application/x-www-form-urlencoded.", null));
     }
 
     @ExceptionHandler(RequestMismatchException.class)
@@ -81,21 +92,18 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
         return problem(HttpStatus.UNPROCESSABLE_CONTENT, "Request does not match its key", e.getMessage(), null);
     }
 
-    /** A body read by hand (the original create path's seed fields) fails like one Spring MVC reads. */
-    @ExceptionHandler(JacksonException.class)
-    ProblemDetail unreadableJson(JacksonException e) {
-        return unreadable(e);
-    }
-
-    @ExceptionHandler({RedisConnectionFailureException.class, DataAccessResourceFailureException.class, QueryTimeoutException.class,
-            RedisSystemException.class, RedisPipelineException.class})
-    ResponseEntity<ProblemDetail> redisDown(RuntimeException e) {
-        // The client learns that storage is down, not Redis's own words (addresses, keys): those go to the log.
-        log.error("Redis failed: {}", e.getMessage());
+    /**
+     * Redis failed (down, failing over, redirecting): the client learns that storage is unavailable, not
+     * Redis's own words (addresses, keys), which go to the log.
+     */
+    @ExceptionHandler(DataAccessException.class)
+    ResponseEntity<ProblemDetail> redisDown(DataAccessException e) {
+        log.error("503 Redis failed: {}", e.getMessage());
         // Retry-After: a Redis restart or a Redis Cluster failover takes seconds.
-        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, "2")
-                .body(problem(HttpStatus.SERVICE_UNAVAILABLE, "Storage unavailable",
-                        "Redis, where tasks are kept, cannot be reached right now; nothing was saved. Retry shortly.", null));
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
+                "Redis, where tasks are kept, cannot be reached right now; a submit was not saved. Retry shortly.");
+        problem.setTitle("Storage unavailable");
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, "2").body(problem);
     }
 
     @ExceptionHandler(Exception.class)
@@ -108,17 +116,26 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e, HttpHeaders headers,
                                                                   HttpStatusCode status, WebRequest request) {
+        // Our own refusals, thrown while the body was read (its size, its items, the seed's id).
         PayloadTooLargeException tooLarge = causeOfType(e, PayloadTooLargeException.class);
         if (tooLarge != null) {
             return ResponseEntity.status(HttpStatus.PAYLOAD_TOO_LARGE).body(tooLarge(tooLarge));
         }
+        InputLimits.Exceeded exceeded = causeOfType(e, InputLimits.Exceeded.class);
+        if (exceeded != null) {
+            return ResponseEntity.status(inputLimit(exceeded).getStatusCode()).body(inputLimit(exceeded).getBody());
+        }
+        InvalidTaskException invalid = causeOfType(e, InvalidTaskException.class);
+        if (invalid != null) {
+            return ResponseEntity.badRequest().body(invalidTask(invalid));
+        }
         return ResponseEntity.badRequest().body(unreadable(e));
     }
 
-    private ProblemDetail unreadable(Exception e) {
+    private ProblemDetail unreadable(HttpMessageNotReadableException e) {
         UnrecognizedPropertyException unknown = causeOfType(e, UnrecognizedPropertyException.class);
         if (unknown != null) {
-            String field = unknown.getPropertyName();
+            String field = ClientText.shown(unknown.getPropertyName());
             return problem(HttpStatus.BAD_REQUEST, "Unknown field", "Unknown field '" + field + "'; the known fields are "
                     + unknown.getKnownPropertyIds(), List.of(new FieldError(field, "unknown field")));
         }
@@ -131,7 +148,7 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
         }
         StreamReadException malformed = causeOfType(e, StreamReadException.class);
         if (malformed != null) {
-            return problem(HttpStatus.BAD_REQUEST, "Malformed JSON", "The body is not valid JSON: " + malformed.getOriginalMessage()
+            return problem(HttpStatus.BAD_REQUEST, "Malformed JSON", "The body is not valid JSON: " + ClientText.shown(malformed.getOriginalMessage())
                     + (malformed.getLocation() == null ? "" : " (line " + malformed.getLocation().getLineNr()
                     + ", column " + malformed.getLocation().getColumnNr() + ")"), null);
         }
@@ -151,7 +168,7 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleExceptionInternal(Exception e, Object body, HttpHeaders headers,
                                                              HttpStatusCode status, WebRequest request) {
-        log.warn("{} {}: {}", status.value(), request.getDescription(false), e.getMessage());
+        log.warn("{} {}: {}", status.value(), ClientText.shown(request.getDescription(false)), ClientText.shown(e.getMessage()));
         return super.handleExceptionInternal(e, body, headers, status, request);
     }
 

@@ -1,29 +1,37 @@
 package io.dts.scheduler.task.api;
 
-import java.util.ArrayList;
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import io.dts.model.InputLimits;
+import io.dts.model.InputListDeserializer;
 import io.dts.model.MasterTask;
 import io.dts.scheduler.task.domain.InvalidTaskException;
 import io.dts.scheduler.task.domain.TaskIds;
 import io.dts.scheduler.task.domain.TaskService;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Validator;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.http.server.ServletServerHttpRequest;
 import org.springframework.util.MultiValueMap;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.databind.DeserializationContext;
+import tools.jackson.databind.ValueDeserializer;
+import tools.jackson.databind.annotation.JsonDeserialize;
+import tools.jackson.databind.deser.DeserializationProblemHandler;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 import tools.jackson.databind.node.StringNode;
 
 /**
@@ -38,8 +46,7 @@ public class ScheduleAliasController {
     private static final String CLIENT_ID = "id";
     /** Fields of the original client's MasterTask that the server owns: accepted and ignored. */
     private static final Set<String> SERVER_OWNED = Set.of("status", "chunksToExecute", "chunksExecuted");
-    private static final Set<String> FORM_FIELDS = Set.of("templateFunction", "variableJson", "inputList", "timeoutSeconds", "maxRetries",
-            CLIENT_ID, "status", "chunksToExecute", "chunksExecuted");
+    private static final Set<String> TASK_FIELDS = Set.of("templateFunction", "variableJson", "inputList", "timeoutSeconds", "maxRetries");
 
     private final TaskService tasks;
     private final JsonMapper json;
@@ -51,17 +58,42 @@ public class ScheduleAliasController {
         this.validator = validator;
     }
 
+    /** The original client's MasterTask, read as strictly as on /api/tasks and as a stream, its seed fields aside. */
     @PostMapping(path = "/create", consumes = MediaType.APPLICATION_JSON_VALUE)
-    public ResponseEntity<TaskView> create(@RequestBody ObjectNode body,
-                                           @RequestHeader(name = TaskController.IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
-        JsonNode id = body.remove(CLIENT_ID);
-        body.remove(SERVER_OWNED);
-        if (id != null && !id.isNull() && !id.isString()) {
-            throw new InvalidTaskException(CLIENT_ID, "must be a UUID string, like \"" + java.util.UUID.randomUUID() + "\"");
+    public ResponseEntity<TaskView> create(HttpServletRequest request,
+                                           @RequestHeader(name = TaskController.IDEMPOTENCY_KEY, required = false) String idempotencyKey)
+            throws IOException {
+        SeedFields seed = new SeedFields();
+        MasterTask task;
+        try {
+            task = json.readerFor(MasterTask.class).withHandler(seed).readValue(request.getInputStream());
+        } catch (JacksonException e) {
+            throw new HttpMessageNotReadableException("Cannot read the task: " + e.getOriginalMessage(), e, new ServletServerHttpRequest(request));
         }
-        // The rest is a MasterTask, read as strictly as on /api/tasks.
-        MasterTask request = valid(json.treeToValue(body, MasterTask.class));
-        return TaskController.accepted(tasks.submit(request, idempotencyKey, clientId(id == null ? null : id.stringValue())));
+        return TaskController.accepted(tasks.submit(valid(task), idempotencyKey, seed.id));
+    }
+
+    /** Takes the seed's {@code id} and skips the server-owned fields; any other unknown field stays an error. */
+    private static final class SeedFields extends DeserializationProblemHandler {
+
+        private String id;
+
+        @Override
+        public boolean handleUnknownProperty(DeserializationContext context, JsonParser parser, ValueDeserializer<?> deserializer,
+                                             Object beanOrClass, String name) {
+            if (CLIENT_ID.equals(name)) {
+                if (parser.currentToken() != JsonToken.VALUE_STRING && parser.currentToken() != JsonToken.VALUE_NULL) {
+                    throw new InvalidTaskException(CLIENT_ID, "must be a UUID string, like \"" + TaskIds.EXAMPLE + "\"");
+                }
+                id = parser.getString();
+                return true;
+            }
+            if (SERVER_OWNED.contains(name)) {
+                parser.skipChildren();
+                return true;
+            }
+            return false;
+        }
     }
 
     /**
@@ -72,7 +104,8 @@ public class ScheduleAliasController {
     public ResponseEntity<TaskView> createFromForm(@RequestParam MultiValueMap<String, String> form,
                                                    @RequestHeader(name = TaskController.IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
         MasterTask request = valid(fromForm(form));
-        return TaskController.accepted(tasks.submit(request, idempotencyKey, clientId(form.getFirst(CLIENT_ID))));
+        String id = form.getFirst(CLIENT_ID);
+        return TaskController.accepted(tasks.submit(request, idempotencyKey, id == null || id.isEmpty() ? null : id));
     }
 
     private MasterTask valid(MasterTask request) {
@@ -82,17 +115,6 @@ public class ScheduleAliasController {
                     .map(v -> new InvalidTaskException.FieldError(v.getPropertyPath().toString(), v.getMessage())).toList());
         }
         return request;
-    }
-
-    /** A client-sent id, or {@code null} for none; only a UUID may name a task. */
-    private static String clientId(String id) {
-        if (id == null || id.isEmpty()) {
-            return null;
-        }
-        if (!TaskIds.isValid(id)) {
-            throw new InvalidTaskException(CLIENT_ID, "must be a UUID, like \"" + java.util.UUID.randomUUID() + "\"");
-        }
-        return id;
     }
 
     @GetMapping("/status")
@@ -107,8 +129,8 @@ public class ScheduleAliasController {
 
     private MasterTask fromForm(MultiValueMap<String, String> form) {
         for (String field : form.keySet()) {
-            if (!FORM_FIELDS.contains(field)) {
-                throw new InvalidTaskException(field, "unknown field; expected one of " + FORM_FIELDS);
+            if (!TASK_FIELDS.contains(field) && !SERVER_OWNED.contains(field) && !CLIENT_ID.equals(field)) {
+                throw new InvalidTaskException(ClientText.shown(field), "unknown field; expected one of " + TASK_FIELDS);
             }
         }
         String variables = form.getFirst("variableJson");
@@ -120,19 +142,25 @@ public class ScheduleAliasController {
                 maxRetries == null ? null : (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, maxRetries)));
     }
 
-    private List<JsonNode> inputList(List<String> values) {
+    /** Items repeated one per field, or one JSON array read item by item like a JSON body's. */
+    private List<String> inputList(List<String> values) {
         if (values == null || values.isEmpty()) {
             return null;
         }
         if (values.size() == 1 && values.get(0).trim().startsWith("[")) {
             try {
-                JsonNode array = json.readTree(values.get(0));
-                return new ArrayList<>(array.valueStream().toList());
+                return json.readValue("{\"inputList\":" + values.get(0) + "}", FormInputList.class).inputList();
             } catch (JacksonException e) {
-                throw new InvalidTaskException("inputList", "looks like a JSON array but is not valid JSON: " + e.getOriginalMessage());
+                if (e.getCause() instanceof InputLimits.Exceeded exceeded) {
+                    throw exceeded;
+                }
+                throw new InvalidTaskException("inputList", "looks like a JSON array but is not one: " + ClientText.shown(e.getOriginalMessage()));
             }
         }
-        return values.stream().map(v -> (JsonNode) StringNode.valueOf(v)).toList();
+        return values;
+    }
+
+    private record FormInputList(@JsonDeserialize(using = InputListDeserializer.class) List<String> inputList) {
     }
 
     private static Long number(String value, String field) {
@@ -142,7 +170,7 @@ public class ScheduleAliasController {
         try {
             return Long.parseLong(value.trim());
         } catch (NumberFormatException e) {
-            throw new InvalidTaskException(field, "must be a whole number, got '" + value + "'");
+            throw new InvalidTaskException(field, "must be a whole number, got '" + ClientText.shown(value) + "'");
         }
     }
 }

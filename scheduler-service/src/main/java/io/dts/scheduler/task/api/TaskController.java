@@ -70,11 +70,10 @@ public class TaskController {
     public ResponseEntity<List<ItemResult>> results(@PathVariable String id,
                                                     @RequestParam(defaultValue = "0") long offset,
                                                     @RequestParam(defaultValue = "100") int limit) {
-        Task task = tasks.get(id);
         ResultsPage page = tasks.results(id, offset, limit);
         ResponseEntity.BodyBuilder response = ResponseEntity.ok();
-        if (page.nextOffset() < task.itemsTotal()) {
-            response.header(HttpHeaders.LINK, "</api/tasks/" + task.id() + "/results?offset=" + page.nextOffset() + "&limit=" + limit
+        if (page.nextOffset() != null) {
+            response.header(HttpHeaders.LINK, "</api/tasks/" + id + "/results?offset=" + page.nextOffset() + "&limit=" + limit
                     + ">; rel=\"next\"");
         }
         return response.body(page.results());

@@ -13,6 +13,8 @@ import java.util.List;
  *
  * @param items     the input items as bash will see them; empty for a task without inputList
  * @param retention how long the task and its results are kept once it is finished
+ * @param fingerprint what it runs, hashed ({@link #withFingerprint}); {@code null} unless a client names
+ *                  the task (an Idempotency-Key, its own id) and may send the same request again
  */
 public record NewTask(
         String id,
@@ -22,24 +24,31 @@ public record NewTask(
         long timeoutSeconds,
         int maxRetries,
         Duration retention,
-        Instant createdAt) {
+        Instant createdAt,
+        String fingerprint) {
+
+    public NewTask(String id, String templateFunction, String command, List<String> items, long timeoutSeconds, int maxRetries,
+                   Duration retention, Instant createdAt) {
+        this(id, templateFunction, command, items, timeoutSeconds, maxRetries, retention, createdAt, null);
+    }
 
     public boolean withoutItems() {
         return items.isEmpty();
     }
 
     /**
-     * SHA-256 of what the task runs (template, rendered command, items, limits), not of its id or
-     * time: two requests with the same fingerprint ask for the same work.
+     * With its fingerprint: SHA-256 of what the task runs (template, rendered command, items, limits),
+     * not of its id or time, so two requests with the same fingerprint ask for the same work.
      */
-    public String fingerprint() {
+    public NewTask withFingerprint() {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             update(digest, templateFunction);
             update(digest, command);
             update(digest, timeoutSeconds + "/" + maxRetries + "/" + items.size());
             items.forEach(item -> update(digest, item));
-            return HexFormat.of().formatHex(digest.digest());
+            return new NewTask(id, templateFunction, command, items, timeoutSeconds, maxRetries, retention, createdAt,
+                    HexFormat.of().formatHex(digest.digest()));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }

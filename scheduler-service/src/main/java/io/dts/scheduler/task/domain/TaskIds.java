@@ -1,5 +1,6 @@
 package io.dts.scheduler.task.domain;
 
+import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -10,7 +11,15 @@ public final class TaskIds {
 
     private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
+    /** A UUID to show in messages that ask for one. */
+    public static final String EXAMPLE = "0b8e5a4e-6f0c-4a8e-9a57-1f2d3c4b5a69";
+
     private TaskIds() {
+    }
+
+    /** Lower case, as the scheduler makes them: a client's upper-case UUID names the same task. */
+    public static String normalized(String id) {
+        return id.toLowerCase(Locale.ROOT);
     }
 
     public static boolean isValid(String id) {

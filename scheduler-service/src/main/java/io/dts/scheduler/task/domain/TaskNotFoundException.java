@@ -5,6 +5,6 @@ public class TaskNotFoundException extends RuntimeException {
 
     public TaskNotFoundException(String taskId) {
         super(TaskIds.isValid(taskId) ? "No task with id '" + taskId + "'. It may never have existed or may have expired."
-                : "No such task: task ids are UUIDs, like " + java.util.UUID.randomUUID() + ".");
+                : "No such task: task ids are UUIDs, like " + TaskIds.EXAMPLE + ".");
     }
 }

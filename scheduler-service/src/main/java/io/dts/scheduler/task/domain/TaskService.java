@@ -1,24 +1,21 @@
 package io.dts.scheduler.task.domain;
 
 import java.time.Clock;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 import io.dts.model.ItemPlaceholder;
 import io.dts.model.MasterTask;
 import io.dts.model.TaskStatus;
+import io.dts.model.Utf8;
 import io.dts.scheduler.config.SchedulerProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 import org.springframework.util.unit.DataSize;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /** Accepts tasks (validate, render, save, hand to the submitter) and answers questions about them. */
@@ -26,9 +23,9 @@ import tools.jackson.databind.json.JsonMapper;
 public class TaskService {
 
     private static final Logger log = LoggerFactory.getLogger(TaskService.class);
-    /** Deepest JSON nesting of variableJson or of one item: no command needs more, and a deep tree costs stack to write out. */
-    static final int MAX_JSON_DEPTH = 32;
     private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7E]{1,255}");
+    /** How long an Idempotency-Key is held by a request that is saving its task; kept for the retention once saved. */
+    private static final Duration CLAIM_WHILE_SAVING = Duration.ofSeconds(60);
 
     private final TaskStore store;
     private final TaskSubmitter submitter;
@@ -41,7 +38,7 @@ public class TaskService {
         this.store = store;
         this.submitter = submitter;
         this.properties = properties;
-        this.renderer = new TemplateRenderer(json, properties.maxCommandSize().toBytes());
+        this.renderer = new TemplateRenderer(json, properties.maxCommandSize().toBytes(), properties.inputLimits());
         this.json = json;
         this.clock = clock;
     }
@@ -56,65 +53,88 @@ public class TaskService {
 
     /**
      * As {@link #submit(MasterTask, String)}, and {@code clientTaskId}, when not {@code null}, becomes the
-     * task's id (the original client chooses its own): sent again with the same request it returns that
-     * task, so a retry is safe; with another request, or naming a task it did not create, it is a conflict.
+     * task's id (the original client chooses its own, a UUID): sent again with the same request it
+     * returns that task, so a retry is safe; with another request it is a conflict.
      */
     public Task submit(MasterTask request, String idempotencyKey, String clientTaskId) {
         if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
             throw new InvalidTaskException("Idempotency-Key", "must be 1 to 255 visible ASCII characters, like a UUID");
         }
-        NewTask task = accept(request, clientTaskId == null ? UUID.randomUUID().toString() : clientTaskId);
-        RequestClaim claim = new RequestClaim(task.id(), task.fingerprint());
-        // Claims this request made, undone if it ends without a task of its own.
-        Deque<Runnable> releases = new ArrayDeque<>();
-        try {
-            if (idempotencyKey != null) {
-                Optional<RequestClaim> earlier = store.claimIdempotencyKey(idempotencyKey, claim, properties.idempotencyRetention());
-                if (earlier.isPresent()) {
-                    log.info("Task {} returned again for a reused Idempotency-Key", earlier.get().taskId());
-                    return earlierTask(earlier.get(), claim, () -> new RequestMismatchException("The Idempotency-Key was used for task "
-                            + earlier.get().taskId() + " with another request; use a new key for a new task."));
-                }
-                releases.push(() -> store.releaseIdempotencyKey(idempotencyKey));
-            }
-            if (clientTaskId != null) {
-                Optional<RequestClaim> earlier = store.claimClientTaskId(claim, properties.retention());
-                if (earlier.isPresent()) {
-                    Task same = earlierTask(earlier.get(), claim, () -> new TaskConflictException("Task " + clientTaskId
-                            + " exists with another request; send a new id for a new task."));
-                    releases.clear(); // an Idempotency-Key claimed above names this same task
-                    return same;
-                }
-                releases.push(() -> store.releaseClientTaskId(clientTaskId));
-                if (store.find(clientTaskId).isPresent()) {
-                    throw new TaskConflictException("Task " + clientTaskId + " exists already; send a new id for a new task.");
-                }
-            }
-            store.create(task);
-            releases.clear();
-        } finally {
-            releases.forEach(TaskService::quietly);
+        if (clientTaskId != null && !TaskIds.isValid(clientTaskId)) {
+            throw new InvalidTaskException("id", "must be a UUID, like " + TaskIds.EXAMPLE);
         }
+        String id = clientTaskId == null ? UUID.randomUUID().toString() : TaskIds.normalized(clientTaskId);
+        NewTask task = accept(request, id);
+        if (idempotencyKey == null && clientTaskId == null) {
+            store.create(task);
+            return accepted(task);
+        }
+        task = task.withFingerprint();
+        RequestClaim claim = new RequestClaim(task.id(), task.fingerprint());
+        if (idempotencyKey != null) {
+            // Held briefly while the task is saved; kept for the retention once it is.
+            Optional<RequestClaim> earlier = store.claimIdempotencyKey(idempotencyKey, claim, CLAIM_WHILE_SAVING);
+            if (earlier.isPresent()) {
+                return earlierTask(earlier.get(), claim, clientTaskId != null);
+            }
+        }
+        boolean saved = false;
+        try {
+            Optional<String> existing = clientTaskId == null ? createdAnyway(task) : store.createUnlessExists(task);
+            if (existing.isPresent()) {
+                if (!existing.get().equals(task.fingerprint())) {
+                    throw new TaskConflictException("Task " + id + " exists with another request; send a new id for a new task.");
+                }
+                log.info("Task {} returned again for the same request", id);
+                saved = true;
+                return get(id);
+            }
+            saved = true;
+        } finally {
+            if (idempotencyKey != null) {
+                keepOrRelease(idempotencyKey, id, saved);
+            }
+        }
+        return accepted(task);
+    }
+
+    private Optional<String> createdAnyway(NewTask task) {
+        store.create(task);
+        return Optional.empty();
+    }
+
+    private Task accepted(NewTask task) {
         log.info("Task {} accepted: {} items", task.id(), task.itemsTotal());
         submitter.submit(task.id());
         return Task.queued(task);
     }
 
-    /** The task an earlier claim made, if this is the same request; a request still being saved is a conflict to retry. */
-    private Task earlierTask(RequestClaim earlier, RequestClaim claim, Supplier<RuntimeException> mismatch) {
-        if (!earlier.sameRequestAs(claim)) {
-            throw mismatch.get();
+    /**
+     * The task an Idempotency-Key was first used for, when this is the same request; another request is
+     * a 422, the same one still being saved a conflict to retry.
+     */
+    private Task earlierTask(RequestClaim earlier, RequestClaim claim, boolean ownId) {
+        // With its own id, the client polls that id: a key that names another task cannot be honoured.
+        if (!earlier.sameRequestAs(claim) || ownId && !earlier.taskId().equals(claim.taskId())) {
+            throw new RequestMismatchException("The Idempotency-Key was used for task " + earlier.taskId()
+                    + " with another request; use a new key for a new task.");
         }
+        log.info("Task {} returned again for a reused Idempotency-Key", earlier.taskId());
         return store.find(earlier.taskId()).orElseThrow(() -> new TaskConflictException(
                 "The same request for task " + earlier.taskId() + " is still being saved; retry in a moment."));
     }
 
-    private static void quietly(Runnable release) {
+    /** After a failed save, the task may exist all the same (EXEC committed, its reply lost): look before releasing. */
+    private void keepOrRelease(String idempotencyKey, String taskId, boolean saved) {
         try {
-            release.run();
+            if (saved || store.find(taskId).isPresent()) {
+                store.keepIdempotencyKey(idempotencyKey, properties.idempotencyRetention());
+            } else {
+                store.releaseIdempotencyKey(idempotencyKey);
+            }
         } catch (RuntimeException e) {
-            // It expires with its retention; until then the same request is answered as still being saved.
-            log.warn("Could not release a request claim: {}", e.getMessage());
+            // A claim that is not kept expires with CLAIM_WHILE_SAVING; until then a retry is told to wait.
+            log.warn("Could not update an Idempotency-Key claim: {}", e.getMessage());
         }
     }
 
@@ -154,42 +174,36 @@ public class TaskService {
 
     /** A page of results, at most {@code scheduler.max-results-page} of them and about {@code scheduler.max-results-page-size} bytes. */
     public ResultsPage results(String taskId, long offset, int limit) {
-        get(taskId);
+        Task task = get(taskId);
         if (offset < 0 || limit < 1) {
             throw new InvalidTaskException(offset < 0 ? "offset" : "limit", offset < 0 ? "must be 0 or more" : "must be 1 or more");
         }
-        return store.results(taskId, offset, Math.min(limit, properties.maxResultsPage()), properties.maxResultsPageSize().toBytes());
+        if (offset >= task.itemsTotal()) {
+            return new ResultsPage(List.of(), null);
+        }
+        int inRange = (int) Math.min(Math.min(limit, properties.maxResultsPage()), task.itemsTotal() - offset);
+        ResultsPage page = store.results(taskId, offset, inRange, properties.maxResultsPageSize().toBytes());
+        return page.nextOffset() != null && page.nextOffset() < task.itemsTotal() ? page : new ResultsPage(page.results(), null);
     }
 
     private NewTask accept(MasterTask request, String id) {
         String template = request.templateFunction();
-        checkSize("templateFunction", ItemPlaceholder.utf8Bytes(template), properties.maxTemplateSize(), "scheduler.max-template-size");
+        checkSize("templateFunction", Utf8.length(template), properties.maxTemplateSize(), "scheduler.max-template-size");
         if (template.indexOf('\0') >= 0) {
             throw new InvalidTaskException("templateFunction", "holds a NUL byte (\\u0000), which no bash command can hold");
         }
         if (request.variableJson() != null) {
-            checkDepth("variableJson", request.variableJson());
-            String variables = request.variableJson().isString() ? request.variableJson().stringValue() : json.writeValueAsString(request.variableJson());
-            checkSize("variableJson", ItemPlaceholder.utf8Bytes(variables), properties.maxVariablesSize(), "scheduler.max-variables-size");
+            String variables = request.variableJson().isString() ? request.variableJson().stringValue() : request.variableJson().toString();
+            checkSize("variableJson", Utf8.length(variables), properties.maxVariablesSize(), "scheduler.max-variables-size");
         }
         String command = renderer.render(template, request.variableJson());
-        List<String> items = items(request.inputList());
+        List<String> items = request.inputList() == null ? List.of() : request.inputList();
+        // A JSON body was checked item by item while it was read; a form was not.
+        properties.inputLimits().checkItems(items);
         checkItemsFit(command, items);
         return new NewTask(id, template, command, items,
                 request.timeoutSeconds() == null ? 0 : request.timeoutSeconds(),
                 request.maxRetries() == null ? 0 : request.maxRetries(), properties.retention(), clock.instant());
-    }
-
-    private static void checkDepth(String field, JsonNode node) {
-        Deque<JsonNode> level = new ArrayDeque<>(List.of(node));
-        for (int depth = 0; !level.isEmpty(); depth++) {
-            if (depth > MAX_JSON_DEPTH) {
-                throw new InvalidTaskException(field, "is nested deeper than " + MAX_JSON_DEPTH + " levels");
-            }
-            Deque<JsonNode> next = new ArrayDeque<>();
-            level.forEach(n -> n.values().forEach(next::add));
-            level = next;
-        }
     }
 
     private static void checkSize(String field, long bytes, DataSize limit, String property) {
@@ -200,45 +214,19 @@ public class TaskService {
 
     /** Every item must fit the command once {{item}} holds it, shell-quoted, wherever it appears: else it could never run. */
     private void checkItemsFit(String command, List<String> items) {
-        if (ItemPlaceholder.occurrences(command) == 0) {
+        int occurrences = ItemPlaceholder.occurrences(command);
+        if (occurrences == 0) {
             return;
         }
+        long commandBytes = Utf8.length(command);
         long max = properties.maxCommandSize().toBytes();
         for (int i = 0; i < items.size(); i++) {
-            long bytes = ItemPlaceholder.expandedBytes(command, items.get(i));
+            long bytes = ItemPlaceholder.expandedBytes(commandBytes, occurrences, items.get(i));
             if (bytes > max) {
                 throw new PayloadTooLargeException("inputList[" + i + "] makes the command " + bytes + " bytes once {{item}} ("
-                        + ItemPlaceholder.occurrences(command) + " times in the command) holds it; the limit is " + max
+                        + occurrences + " times in the command) holds it; the limit is " + max
                         + " (scheduler.max-command-size). Use \"$1\" instead of {{item}}, or pass large data by path.");
             }
         }
-    }
-
-    /** Strings pass as-is, any other JSON value as its compact JSON text. */
-    private List<String> items(List<JsonNode> inputList) {
-        if (inputList == null) {
-            return List.of();
-        }
-        if (inputList.size() > properties.maxItems()) {
-            throw new PayloadTooLargeException("inputList has " + inputList.size() + " items; the limit is "
-                    + properties.maxItems() + " (scheduler.max-items). Split the work into several tasks.");
-        }
-        long maxBytes = properties.maxItemSize().toBytes();
-        List<String> items = new ArrayList<>(inputList.size());
-        for (int i = 0; i < inputList.size(); i++) {
-            JsonNode node = inputList.get(i);
-            checkDepth("inputList[" + i + "]", node);
-            String item = node.isString() ? node.stringValue() : json.writeValueAsString(node);
-            long bytes = ItemPlaceholder.utf8Bytes(item);
-            if (bytes > maxBytes) {
-                throw new PayloadTooLargeException("inputList[" + i + "] is " + bytes + " bytes; the limit is " + maxBytes
-                        + " (scheduler.max-item-size). Pass large data by path instead.");
-            }
-            if (item.indexOf('\0') >= 0) {
-                throw new InvalidTaskException("inputList[" + i + "]", "holds a NUL byte (\\u0000), which bash cannot pass as an argument");
-            }
-            items.add(item);
-        }
-        return items;
     }
 }

@@ -16,6 +16,12 @@ public interface TaskStore {
      */
     void create(NewTask task);
 
+    /**
+     * As {@link #create}, unless a task with this id exists (a client chose the id): then nothing is
+     * written to it and its fingerprint is returned ("" for a task saved without one).
+     */
+    Optional<String> createUnlessExists(NewTask task);
+
     Optional<Task> find(String taskId);
 
     /** Newest first; {@code status} may be {@code null} for any status, else only the latest 1,000 tasks are searched. */
@@ -70,15 +76,17 @@ public interface TaskStore {
      */
     ResultsPage results(String taskId, long offset, int limit, long maxBytes);
 
-    /** Claims an {@code Idempotency-Key} for a request, atomically; returns the earlier claim when it was used before. */
-    Optional<RequestClaim> claimIdempotencyKey(String key, RequestClaim claim, Duration retention);
+    /**
+     * Claims an {@code Idempotency-Key} for a request, atomically, for {@code pending} (long enough to
+     * save the task; a claim whose request died expires soon); returns the earlier claim when the key
+     * was used before.
+     */
+    Optional<RequestClaim> claimIdempotencyKey(String key, RequestClaim claim, Duration pending);
+
+    /** Keeps a claimed key for {@code retention}, once its task is saved. */
+    void keepIdempotencyKey(String key, Duration retention);
 
     void releaseIdempotencyKey(String key);
-
-    /** Claims a client-sent task id, atomically; returns the earlier claim when it was used before. */
-    Optional<RequestClaim> claimClientTaskId(RequestClaim claim, Duration retention);
-
-    void releaseClientTaskId(String taskId);
 
     /** Holds a cluster-wide lock for {@code ttl} if no one else holds it. */
     boolean tryLock(String name, String owner, Duration ttl);

@@ -7,7 +7,9 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.dts.model.InputLimits;
 import io.dts.model.ItemPlaceholder;
+import io.dts.model.Utf8;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -24,11 +26,16 @@ public final class TemplateRenderer {
 
     private final JsonMapper json;
     private final long maxCommandBytes;
+    private final InputLimits limits;
 
-    /** @param maxCommandBytes the largest rendered command, in UTF-8 bytes, {{item}} counted as written */
-    public TemplateRenderer(JsonMapper json, long maxCommandBytes) {
+    /**
+     * @param maxCommandBytes the largest rendered command, in UTF-8 bytes, {{item}} counted as written
+     * @param limits          how deep a variable's value may nest
+     */
+    public TemplateRenderer(JsonMapper json, long maxCommandBytes, InputLimits limits) {
         this.json = json;
         this.maxCommandBytes = maxCommandBytes;
+        this.limits = limits;
     }
 
     public String render(String template, JsonNode variableJson) {
@@ -45,14 +52,14 @@ public final class TemplateRenderer {
                 missing.add("{{" + name + "}}");
                 value = matcher.group();
             }
-            bytes += ItemPlaceholder.utf8Bytes(template.substring(literalFrom, matcher.start())) + ItemPlaceholder.utf8Bytes(value);
+            bytes += Utf8.length(template.substring(literalFrom, matcher.start())) + Utf8.length(value);
             literalFrom = matcher.end();
             if (bytes > maxCommandBytes) {
                 throw tooLarge();
             }
             matcher.appendReplacement(rendered, Matcher.quoteReplacement(value));
         }
-        if (bytes + ItemPlaceholder.utf8Bytes(template.substring(literalFrom)) > maxCommandBytes) {
+        if (bytes + Utf8.length(template.substring(literalFrom)) > maxCommandBytes) {
             throw tooLarge();
         }
         matcher.appendTail(rendered);
@@ -91,6 +98,7 @@ public final class TemplateRenderer {
             throw new InvalidTaskException("variableJson",
                     "must be a JSON object (or a string holding one), like {\"name\":\"value\"}");
         }
+        limits.checkDepth("variableJson", object);
         if (object.has(ItemPlaceholder.NAME)) {
             throw new InvalidTaskException("variableJson", "'item' is reserved for the per-item value; rename it");
         }

@@ -10,16 +10,20 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import io.dts.model.ItemResult;
 import io.dts.model.RedisKeys;
 import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
+import io.dts.model.Utf8;
 import io.dts.redis.RedisTransactions;
 import io.dts.redis.TaskRedis;
 import io.dts.scheduler.task.domain.NewTask;
@@ -85,6 +89,66 @@ public class RedisTaskStore implements TaskStore {
 
     @Override
     public void create(NewTask task) {
+        writeIndexes(task, false);
+        // One round trip for the task's own keys: the transaction is pipelined.
+        tasks.forTask(task.id()).executePipelined(new SessionCallback<Object>() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <K, V> Object execute(RedisOperations<K, V> operations) {
+                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                ops.multi();
+                writeTask(ops, task);
+                ops.exec();
+                return null;
+            }
+        });
+    }
+
+    @Override
+    public Optional<String> createUnlessExists(NewTask task) {
+        String key = RedisKeys.task(task.id());
+        // NX: an index entry of a task that exists already keeps its place.
+        writeIndexes(task, true);
+        AtomicReference<String> existing = new AtomicReference<>();
+        RedisTransactions.watchAndUpdate(tasks.forTask(task.id()), List.of(key), ops -> {
+            if (Boolean.TRUE.equals(ops.hasKey(key))) {
+                existing.set(Optional.ofNullable((String) ops.opsForHash().get(key, TaskHash.FINGERPRINT)).orElse(""));
+                return Optional.empty();
+            }
+            existing.set(null);
+            ops.multi();
+            writeTask(ops, task);
+            return Optional.of(Boolean.TRUE);
+        });
+        return Optional.ofNullable(existing.get());
+    }
+
+    /**
+     * The indexes live outside the task's hash slot, so they cannot join its transaction. They go first:
+     * if the task's own write then fails, they point at nothing and the sweeper drops them
+     * (forgetMissing); the other order could leave a task that no index knows and that never expires.
+     */
+    private void writeIndexes(NewTask task, boolean onlyNew) {
+        double score = task.createdAt().toEpochMilli();
+        redis.executePipelined(new SessionCallback<Object>() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <K, V> Object execute(RedisOperations<K, V> operations) {
+                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                if (onlyNew) {
+                    ops.opsForZSet().addIfAbsent(RedisKeys.RECENT_TASKS, task.id(), score);
+                    ops.opsForZSet().addIfAbsent(RedisKeys.PENDING_TASKS, task.id(), score);
+                } else {
+                    ops.opsForZSet().add(RedisKeys.RECENT_TASKS, task.id(), score);
+                    ops.opsForZSet().add(RedisKeys.PENDING_TASKS, task.id(), score);
+                }
+                return null;
+            }
+        });
+    }
+
+    /** Queues the writes of a new task's hash and items (inside a transaction). */
+    private static void writeTask(RedisOperations<String, String> ops, NewTask task) {
         String now = String.valueOf(task.createdAt().toEpochMilli());
         Map<String, String> fields = new HashMap<>();
         fields.put(TaskHash.ID, task.id());
@@ -101,36 +165,15 @@ public class RedisTaskStore implements TaskStore {
         fields.put(TaskHash.RETENTION_SECONDS, String.valueOf(task.retention().toSeconds()));
         fields.put(TaskHash.CREATED_AT, now);
         fields.put(TaskHash.UPDATED_AT, now);
-        double score = task.createdAt().toEpochMilli();
-        // The indexes live outside the task's hash slot, so they cannot join its transaction. They go
-        // first: if the task's own write then fails, they point at nothing and the sweeper drops them
-        // (forgetMissing); the other order could leave a task that no index knows and that never expires.
-        redis.executePipelined(new SessionCallback<Object>() {
-            @Override
-            @SuppressWarnings("unchecked")
-            public <K, V> Object execute(RedisOperations<K, V> operations) {
-                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
-                ops.opsForZSet().add(RedisKeys.RECENT_TASKS, task.id(), score);
-                ops.opsForZSet().add(RedisKeys.PENDING_TASKS, task.id(), score);
-                return null;
-            }
-        });
-        // One round trip for the task's own keys: the transaction is pipelined.
-        tasks.forTask(task.id()).executePipelined(new SessionCallback<Object>() {
-            @Override
-            @SuppressWarnings("unchecked")
-            public <K, V> Object execute(RedisOperations<K, V> operations) {
-                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
-                ops.multi();
-                ops.opsForHash().putAll(RedisKeys.task(task.id()), fields);
-                List<String> items = task.items();
-                for (int from = 0; from < items.size(); from += PUSH_CHUNK) {
-                    ops.opsForList().rightPushAll(RedisKeys.items(task.id()), items.subList(from, Math.min(items.size(), from + PUSH_CHUNK)));
-                }
-                ops.exec();
-                return null;
-            }
-        });
+        if (task.fingerprint() != null) {
+            fields.put(TaskHash.FINGERPRINT, task.fingerprint());
+        }
+        // HSET, not HMSET: a transaction body must queue a command with a reply (see RedisTransactions).
+        fields.forEach((field, value) -> ops.opsForHash().put(RedisKeys.task(task.id()), field, value));
+        List<String> items = task.items();
+        for (int from = 0; from < items.size(); from += PUSH_CHUNK) {
+            ops.opsForList().rightPushAll(RedisKeys.items(task.id()), items.subList(from, Math.min(items.size(), from + PUSH_CHUNK)));
+        }
     }
 
     @Override
@@ -149,7 +192,7 @@ public class RedisTaskStore implements TaskStore {
         });
         @SuppressWarnings("unchecked")
         Map<String, String> hash = (Map<String, String>) replies.get(0);
-        if (hash == null || hash.isEmpty()) {
+        if (hash == null || hash.get(TaskHash.STATUS) == null) { // none, or a stray field written after it expired
             return Optional.empty();
         }
         long shardsDone = (Long) replies.get(1);
@@ -205,7 +248,7 @@ public class RedisTaskStore implements TaskStore {
     /** The summaries of the tasks that exist, in the order given: one pipelined round trip per Redis master. */
     private List<TaskSummary> summaries(List<String> ids) {
         Map<StringRedisTemplate, List<String>> byMaster = ids.stream()
-                .collect(Collectors.groupingBy(tasks::forTask, java.util.IdentityHashMap::new, Collectors.toList()));
+                .collect(Collectors.groupingBy(tasks::forTask, IdentityHashMap::new, Collectors.toList()));
         Map<String, TaskSummary> found = new HashMap<>();
         byMaster.forEach((template, masterIds) -> {
             List<Object> replies = template.executePipelined(new SessionCallback<Object>() {
@@ -236,7 +279,7 @@ public class RedisTaskStore implements TaskStore {
                         instant(fields.get(4)), instant(fields.get(5)), instant(fields.get(6))));
             }
         });
-        return ids.stream().map(found::get).filter(java.util.Objects::nonNull).toList();
+        return ids.stream().map(found::get).filter(Objects::nonNull).toList();
     }
 
     @Override
@@ -385,7 +428,7 @@ public class RedisTaskStore implements TaskStore {
             for (Object value : values) {
                 next++;
                 if (value != null) {
-                    bytes += ((String) value).length();
+                    bytes += Utf8.length((String) value);
                     results.add(json.readValue((String) value, ItemResult.class));
                     if (bytes >= maxBytes) {
                         break;
@@ -397,38 +440,29 @@ public class RedisTaskStore implements TaskStore {
     }
 
     @Override
-    public Optional<RequestClaim> claimIdempotencyKey(String key, RequestClaim claim, Duration retention) {
-        return claim(RedisKeys.idempotencyKey(key), claim, retention);
-    }
-
-    @Override
-    public void releaseIdempotencyKey(String key) {
-        redis.delete(RedisKeys.idempotencyKey(key));
-    }
-
-    @Override
-    public Optional<RequestClaim> claimClientTaskId(RequestClaim claim, Duration retention) {
-        return claim(RedisKeys.clientTaskId(claim.taskId()), claim, retention);
-    }
-
-    @Override
-    public void releaseClientTaskId(String taskId) {
-        redis.delete(RedisKeys.clientTaskId(taskId));
-    }
-
-    /** SET NX of "taskId fingerprint"; a value without a fingerprint was written before they were kept. */
-    private Optional<RequestClaim> claim(String redisKey, RequestClaim claim, Duration retention) {
-        Boolean claimed = redis.opsForValue().setIfAbsent(redisKey, claim.taskId() + " " + claim.fingerprint(), retention);
+    public Optional<RequestClaim> claimIdempotencyKey(String key, RequestClaim claim, Duration pending) {
+        String redisKey = RedisKeys.idempotencyKey(key);
+        Boolean claimed = redis.opsForValue().setIfAbsent(redisKey, claim.taskId() + " " + claim.fingerprint(), pending);
         if (Boolean.TRUE.equals(claimed)) {
             return Optional.empty();
         }
         String earlier = redis.opsForValue().get(redisKey);
         if (earlier == null) { // expired in between: claim it again
-            return claim(redisKey, claim, retention);
+            return claimIdempotencyKey(key, claim, pending);
         }
         int space = earlier.indexOf(' ');
         return Optional.of(space < 0 ? new RequestClaim(earlier, null)
                 : new RequestClaim(earlier.substring(0, space), earlier.substring(space + 1)));
+    }
+
+    @Override
+    public void keepIdempotencyKey(String key, Duration retention) {
+        redis.expire(RedisKeys.idempotencyKey(key), retention);
+    }
+
+    @Override
+    public void releaseIdempotencyKey(String key) {
+        redis.delete(RedisKeys.idempotencyKey(key));
     }
 
     @Override

@@ -68,6 +68,10 @@ class TaskControllerTest {
             saved.set(call.getArgument(0));
             return null;
         }).when(store).create(any());
+        org.mockito.Mockito.doAnswer(call -> {
+            saved.set(call.getArgument(0));
+            return Optional.empty();
+        }).when(store).createUnlessExists(any());
         when(store.find(anyString())).thenAnswer(call -> Optional.ofNullable(saved.get())
                 .filter(t -> t.id().equals(call.getArgument(0)))
                 .map(t -> new Task(t.id(), TaskStatus.QUEUED, t.templateFunction(), t.command(), t.itemsTotal(), t.withoutItems(),
@@ -80,6 +84,7 @@ class TaskControllerTest {
 
     private void assertNothingSaved() {
         verify(store, never()).create(any());
+        verify(store, never()).createUnlessExists(any());
         verify(submitter, never()).submit(any());
     }
 

@@ -11,7 +11,7 @@ import tools.jackson.databind.node.StringNode;
 class TemplateRendererTest {
 
     private final JsonMapper json = JsonMapper.builder().build();
-    private final TemplateRenderer renderer = new TemplateRenderer(json, 1_000);
+    private final TemplateRenderer renderer = new TemplateRenderer(json, 1_000, new io.dts.model.InputLimits(10, 100, 32));
 
     @Test
     void replaces_placeholders_from_a_variable_json_string() {

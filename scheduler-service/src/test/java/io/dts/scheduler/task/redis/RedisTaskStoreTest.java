@@ -204,25 +204,29 @@ class RedisTaskStoreTest {
     }
 
     @Test
-    void a_client_task_id_is_claimed_once_among_concurrent_requests() throws Exception {
+    void a_task_with_a_client_chosen_id_is_created_once_among_concurrent_requests_and_tells_its_fingerprint() throws Exception {
         String id = UUID.randomUUID().toString();
         var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
         try {
-            List<java.util.concurrent.Future<Optional<RequestClaim>>> claims = new java.util.ArrayList<>();
+            List<java.util.concurrent.Future<Optional<String>>> creates = new java.util.ArrayList<>();
             for (int i = 0; i < 16; i++) {
-                String fingerprint = "f" + i;
-                claims.add(pool.submit(() -> store.claimClientTaskId(new RequestClaim(id, fingerprint), Duration.ofMinutes(1))));
+                NewTask task = new NewTask(id, "echo " + i, "echo " + i, List.of("a"), 0, 0, Duration.ofDays(7), Instant.now(), "f" + i);
+                creates.add(pool.submit(() -> store.createUnlessExists(task)));
             }
-            long won = 0;
-            for (var claim : claims) {
-                won += claim.get().isEmpty() ? 1 : 0;
+            long created = 0;
+            for (var create : creates) {
+                created += create.get().isEmpty() ? 1 : 0;
             }
-            assertThat(won).isEqualTo(1);
+            Task task = store.find(id).orElseThrow();
+            String winner = "f" + task.command().substring("echo ".length());
+
+            assertThat(created).isEqualTo(1);
+            assertThat(store.createUnlessExists(new NewTask(id, "x", "x", List.of(), 0, 0, Duration.ofDays(7), Instant.now(), "other")))
+                    .contains(winner);
+            assertThat(redis.opsForList().size(RedisKeys.items(id))).as("items written once").isEqualTo(1);
         } finally {
             pool.shutdownNow();
         }
-        store.releaseClientTaskId(id);
-        assertThat(store.claimClientTaskId(new RequestClaim(id, "again"), Duration.ofMinutes(1))).isEmpty();
     }
 
     @Test

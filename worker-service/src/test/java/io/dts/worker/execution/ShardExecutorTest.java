@@ -1,0 +1,269 @@
+package io.dts.worker.execution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+
+import io.dts.model.ItemResult;
+import io.dts.model.RedisKeys;
+import io.dts.model.TaskEvent;
+import io.dts.model.TaskHash;
+import io.dts.model.TaskShard;
+import io.dts.model.TaskStatus;
+import io.dts.model.WorkerHeartbeat;
+import io.dts.redis.TaskRedis;
+import io.dts.testsupport.RedisConnections;
+import io.dts.worker.WorkerInstance;
+import io.dts.worker.config.WorkerProperties;
+import io.dts.worker.heartbeat.AssignedPartitions;
+import io.dts.worker.heartbeat.HeartbeatPublisher;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.util.unit.DataSize;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The poison-shard defence of a worker, with real bash processes and a real Redis, without Kafka: a
+ * shard is quarantined for the workers that died running it, never for how often it was delivered to
+ * live ones; a suspect runs alone; a stale or finished shard is not run; the drain records no killed item.
+ */
+class ShardExecutorTest {
+
+    /** {@code worker.max-shard-deliveries} in these tests. */
+    private static final int MAX_DEATHS = 2;
+    private static final Duration WITHIN = Duration.ofSeconds(30);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private static LettuceConnectionFactory connections;
+    private static TaskRedis taskRedis;
+    private static StringRedisTemplate redis;
+    private static RedisShardProgress progress;
+
+    @TempDir
+    Path workDir;
+
+    private final List<TaskEvent> events = new CopyOnWriteArrayList<>();
+    private final List<Runnable> cleanups = new ArrayList<>();
+
+    @BeforeAll
+    static void connect() {
+        connections = RedisConnections.toServer();
+        redis = new StringRedisTemplate(connections);
+        taskRedis = new TaskRedis(connections, redis);
+        progress = new RedisShardProgress(taskRedis, redis, JSON, Clock.systemUTC());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        taskRedis.destroy();
+        connections.destroy();
+    }
+
+    @AfterEach
+    void stopWorkers() {
+        cleanups.forEach(Runnable::run);
+    }
+
+    /** A worker whose process is alive: its heartbeat, instance key included, is written as the real one writes it. */
+    private ShardExecutor aWorker(String id, Path workDir, Duration drainTimeout) {
+        WorkerProperties properties = new WorkerProperties(id, 2, Duration.ofSeconds(2), Duration.ofSeconds(30),
+                Duration.ofMinutes(1), Duration.ofMillis(500), DataSize.ofKilobytes(64), 4, 64, Duration.ofMillis(50), "g",
+                workDir.toString(), Duration.ofMillis(500), Duration.ofSeconds(5), drainTimeout, MAX_DEATHS, WorkerProperties.Shell.PERSISTENT);
+        CommandRunner runner = new CommandRunner(properties, new RunningProcesses(), new ProcessKiller(properties));
+        TaskEventPublisher publisher = new TaskEventPublisher(null, null) {
+            @Override
+            public void publish(TaskEvent event) {
+                events.add(event);
+            }
+        };
+        WorkerInstance instance = new WorkerInstance();
+        ShardExecutor executor = new ShardExecutor(properties, progress, runner, publisher, Clock.systemUTC(), instance);
+        new HeartbeatPublisher(redis, JSON, properties, instance, new AssignedPartitions(), executor, Clock.systemUTC()).beat();
+        cleanups.add(() -> {
+            executor.shutdown();
+            runner.closeShells();
+            redis.delete(List.of(RedisKeys.worker(id), RedisKeys.workerInstance(instance.id())));
+            redis.opsForZSet().remove(RedisKeys.WORKERS, id);
+        });
+        return executor;
+    }
+
+    private ShardExecutor aWorker(Path workDir, Duration drainTimeout) {
+        return aWorker("test-worker-" + UUID.randomUUID(), workDir, drainTimeout);
+    }
+
+    private ShardExecutor aWorker() {
+        return aWorker(workDir, Duration.ofSeconds(5));
+    }
+
+    /** A running task of {@code shards} shards of one item each, in round {@code round}. */
+    private static String aTask(int shards, int round) {
+        String id = UUID.randomUUID().toString();
+        redis.opsForHash().putAll(RedisKeys.task(id), Map.of(
+                TaskHash.ID, id, TaskHash.STATUS, TaskStatus.INPROGRESS.name(),
+                TaskHash.CHUNKS_TO_EXECUTE, String.valueOf(shards), TaskHash.ITEMS_TOTAL, String.valueOf(shards),
+                TaskHash.ROUND, String.valueOf(round), TaskHash.RETENTION_SECONDS, "3600"));
+        for (int i = 0; i < shards; i++) {
+            redis.opsForList().rightPush(RedisKeys.items(id), "item-" + i);
+        }
+        return id;
+    }
+
+    private static TaskShard aShard(String taskId, int shardIndex, int shardCount, String command, int round) {
+        return new TaskShard(taskId, shardIndex, shardCount, shardIndex, shardIndex + 1L, command, false, 0, 0, round);
+    }
+
+    /** What a worker that died running the shard leaves behind: its run, registered by a process no longer alive. */
+    private static void aWorkerDiedRunning(TaskShard shard) {
+        progress.hold(shard.taskId(), shard.shardIndex(), shard.round(), "dead-" + UUID.randomUUID());
+    }
+
+    private static ItemResult resultOf(String taskId, long index) {
+        Object result = redis.opsForHash().get(RedisKeys.results(taskId), String.valueOf(index));
+        return result == null ? null : JSON.readValue((String) result, ItemResult.class);
+    }
+
+    private static Map<Object, Object> runsOf(String taskId) {
+        return redis.opsForHash().entries(RedisKeys.deliveries(taskId));
+    }
+
+    @Test
+    void a_shard_that_fails_again_and_again_on_a_live_worker_is_never_quarantined() throws Exception {
+        String task = aTask(1, 1);
+        TaskShard shard = aShard(task, 0, 1, "echo {{item}}", 1);
+        Path notADirectory = Files.writeString(workDir.resolve("not-a-directory"), "");
+        ShardExecutor broken = aWorker(notADirectory, Duration.ofSeconds(5));
+
+        // As spring-kafka's error handler retries it: many more times than the limit, on a live worker.
+        for (int delivery = 1; delivery <= MAX_DEATHS * 3; delivery++) {
+            assertThat(broken.execute(shard)).failsWithin(WITHIN).withThrowableOfType(ExecutionException.class)
+                    .withCauseInstanceOf(UncheckedIOException.class);
+        }
+
+        assertThat(runsOf(task)).as("no run left behind").isEmpty();
+        assertThat(resultOf(task, 0)).as("nothing quarantined").isNull();
+        assertThat(aWorker().execute(shard)).succeedsWithin(WITHIN);
+        assertThat(resultOf(task, 0).stdout()).isEqualTo("item-0\n");
+        assertThat(progress.status(task)).contains(TaskStatus.COMPLETED);
+    }
+
+    @Test
+    void a_shard_delivered_again_once_done_is_skipped() {
+        String task = aTask(2, 1);
+        TaskShard shard = aShard(task, 0, 2, "echo {{item}}", 1);
+        ShardExecutor worker = aWorker();
+
+        for (int delivery = 1; delivery <= MAX_DEATHS * 3; delivery++) {
+            assertThat(worker.execute(shard)).succeedsWithin(WITHIN);
+        }
+
+        assertThat(events).extracting(TaskEvent::type).containsExactly(TaskEvent.Type.SHARD_DONE);
+        assertThat(runsOf(task)).isEmpty();
+        assertThat(resultOf(task, 0).exitCode()).isZero();
+        assertThat(progress.status(task)).contains(TaskStatus.INPROGRESS);
+    }
+
+    @Test
+    void a_shard_that_the_limit_of_workers_died_running_is_quarantined_without_running() {
+        String task = aTask(1, 1);
+        Path ran = workDir.resolve("ran");
+        TaskShard shard = aShard(task, 0, 1, "touch " + ran, 1);
+        for (int death = 1; death <= MAX_DEATHS; death++) {
+            aWorkerDiedRunning(shard);
+        }
+
+        CompletableFuture<Void> run = aWorker().execute(shard);
+
+        assertThat(run).failsWithin(WITHIN).withThrowableOfType(ExecutionException.class).withCauseInstanceOf(ShardQuarantined.class);
+        assertThat(ran).doesNotExist();
+        ItemResult result = resultOf(task, 0);
+        assertThat(result.exitCode()).isEqualTo(ItemResult.NOT_STARTED_EXIT_CODE);
+        assertThat(result.stderr()).contains(MAX_DEATHS + " workers died running shard 0", "worker.max-shard-deliveries = " + MAX_DEATHS);
+        assertThat(progress.status(task)).contains(TaskStatus.FAILED);
+    }
+
+    @Test
+    void a_shard_a_worker_died_running_runs_alone_once_the_running_shards_end() {
+        ShardExecutor worker = aWorker();
+        String running = aTask(1, 1);
+        String suspect = aTask(1, 1);
+        TaskShard suspectShard = aShard(suspect, 0, 1, "date +%s%N", 1);
+        aWorkerDiedRunning(suspectShard);
+
+        CompletableFuture<Void> first = worker.execute(aShard(running, 0, 1, "sleep 1; date +%s%N", 1));
+        await().atMost(WITHIN).until(() -> worker.busyThreads() == 1);
+        CompletableFuture<Void> second = worker.execute(suspectShard);
+
+        assertThat(first).succeedsWithin(WITHIN);
+        assertThat(second).succeedsWithin(WITHIN);
+        long runningEnded = Long.parseLong(resultOf(running, 0).stdout().trim());
+        long suspectStarted = Long.parseLong(resultOf(suspect, 0).stdout().trim());
+        assertThat(suspectStarted).as("the suspect started after the running shard ended").isGreaterThanOrEqualTo(runningEnded);
+        assertThat(progress.status(suspect)).contains(TaskStatus.COMPLETED);
+        assertThat(runsOf(suspect)).as("only the dead worker's run is left").hasSize(1);
+    }
+
+    @Test
+    void a_shard_of_an_earlier_round_is_skipped_and_writes_nothing_into_the_current_one() {
+        String task = aTask(1, 2);
+        TaskShard stale = aShard(task, 0, 1, "echo {{item}}", 1);
+        for (int death = 1; death <= MAX_DEATHS; death++) {
+            aWorkerDiedRunning(stale);
+        }
+
+        assertThat(aWorker().execute(stale)).succeedsWithin(WITHIN);
+
+        assertThat(resultOf(task, 0)).isNull();
+        assertThat(redis.hasKey(RedisKeys.shardsDone(task))).isFalse();
+        assertThat(events).isEmpty();
+        assertThat(progress.status(task)).contains(TaskStatus.INPROGRESS);
+    }
+
+    @Test
+    void a_worker_restarted_under_its_id_turns_the_runs_its_previous_process_left_into_deaths_at_once() {
+        String task = aTask(1, 1);
+        String id = "test-worker-" + UUID.randomUUID();
+        String previous = UUID.randomUUID().toString();
+        // The previous process under this id was killed running the shard; its keys have not expired yet.
+        redis.opsForValue().set(RedisKeys.worker(id), JSON.writeValueAsString(new WorkerHeartbeat(id, previous, "host", 1, 2, 1, 0, 0,
+                List.of(0), List.of(task))), Duration.ofMinutes(1));
+        redis.opsForValue().set(RedisKeys.workerInstance(previous), id, Duration.ofMinutes(1));
+        progress.hold(task, 0, 1, previous);
+        assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isZero();
+
+        aWorker(id, workDir, Duration.ofSeconds(5));
+
+        assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isEqualTo(1);
+    }
+
+    @Test
+    void items_the_drain_kills_are_not_recorded_and_the_shard_is_handed_back() throws Exception {
+        String task = aTask(1, 1);
+        ShardExecutor worker = aWorker(workDir, Duration.ofMillis(200));
+        CompletableFuture<Void> run = worker.execute(aShard(task, 0, 1, "sleep 30", 1));
+        await().atMost(WITHIN).until(() -> worker.busyThreads() == 1);
+
+        worker.drain();
+
+        assertThat(run).failsWithin(WITHIN).withThrowableOfType(ExecutionException.class).withCauseInstanceOf(ShardHandedBack.class);
+        assertThat(resultOf(task, 0)).as("the killed item runs again on the next worker").isNull();
+        assertThat(runsOf(task)).isEmpty();
+    }
+}
