@@ -22,9 +22,16 @@ import org.springframework.validation.annotation.Validated;
  *                        item (413 above); at most 131,071 bytes, what Linux lets one argument be, so
  *                        every accepted task can run, and far below a Kafka record
  * @param workerLiveness  a worker whose last heartbeat is older than this is not counted
+ * @param workerCache     how long a scheduler reuses the live workers it read: heartbeats come every few
+ *                        seconds, so once per this period is enough however many tasks arrive
+ * @param shardPublishTimeout longest a scheduler waits for Kafka to take a task's shards before it
+ *                        leaves them to the sweeper
  * @param sweepInterval   how often one scheduler looks for accepted tasks that are not sharded yet
+ * @param sweepBatch      most pending, and most running, tasks one sweep looks at
  * @param sweepGrace      a pending task touched (created, publish retried) more recently than this is left
  *                        to the scheduler publishing it; longer than one publish attempt plus its backoff
+ * @param sweepLease      longest one scheduler holds the sweep lock; a sweep starts no new task past half
+ *                        of it (a shard publish may wait 30 s), and a dead sweeper's lock frees itself after it
  * @param idempotencyRetention how long an Idempotency-Key keeps pointing at its task
  * @param maxResultsPage  most results returned by one results request, and most tasks by one listing
  * @param maxResultsPageSize most bytes of results returned by one results request (it then says where to go on)
@@ -42,8 +49,12 @@ public record SchedulerProperties(
         @NotNull DataSize maxVariablesSize,
         @NotNull DataSize maxCommandSize,
         @NotNull Duration workerLiveness,
+        @NotNull Duration workerCache,
+        @NotNull Duration shardPublishTimeout,
         @NotNull Duration sweepInterval,
+        @Min(1) int sweepBatch,
         @NotNull Duration sweepGrace,
+        @NotNull Duration sweepLease,
         @NotNull Duration idempotencyRetention,
         @Min(1) int maxResultsPage,
         @NotNull DataSize maxResultsPageSize,

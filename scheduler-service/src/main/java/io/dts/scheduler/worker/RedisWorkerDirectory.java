@@ -9,7 +9,6 @@ import java.util.Set;
 import io.dts.model.RedisKeys;
 import io.dts.model.WorkerHeartbeat;
 import io.dts.scheduler.config.SchedulerProperties;
-import io.dts.scheduler.task.domain.WorkerDirectory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.stereotype.Repository;
 import tools.jackson.databind.json.JsonMapper;
@@ -33,16 +32,13 @@ public class RedisWorkerDirectory implements WorkerDirectory {
         this.clock = clock;
     }
 
-    /** Heartbeats come every few seconds: reading them once per this period is enough, however many tasks arrive. */
-    private static final long CACHE_MILLIS = 250;
-
     private volatile List<WorkerHeartbeat> cached = List.of();
     private volatile long cachedAt;
 
     @Override
     public List<WorkerHeartbeat> liveWorkers() {
         long now = clock.millis();
-        if (now - cachedAt > CACHE_MILLIS) {
+        if (now - cachedAt > properties.workerCache().toMillis()) {
             cached = readLiveWorkers(now);
             cachedAt = now;
         }

@@ -3,7 +3,6 @@ package io.dts.scheduler.worker;
 import java.util.List;
 
 import io.dts.model.WorkerHeartbeat;
-import io.dts.scheduler.task.domain.WorkerDirectory;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 

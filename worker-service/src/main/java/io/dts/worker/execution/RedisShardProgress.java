@@ -16,6 +16,7 @@ import io.dts.model.RedisKeys;
 import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
 import io.dts.redis.RedisTransactions;
+import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.RedisOperations;
@@ -36,14 +37,16 @@ import tools.jackson.databind.json.JsonMapper;
 public class RedisShardProgress implements ShardProgress {
 
     private final TaskRedis tasks;
+    private final TaskLifecycle lifecycle;
     private final StringRedisTemplate redis;
     private final JsonMapper json;
     private final Clock clock;
     /** Tells apart the runs of one shard by this process, such as a redelivery while the first run still goes. */
     private final AtomicLong nonces = new AtomicLong();
 
-    public RedisShardProgress(TaskRedis tasks, StringRedisTemplate redis, JsonMapper json, Clock clock) {
+    public RedisShardProgress(TaskRedis tasks, TaskLifecycle lifecycle, StringRedisTemplate redis, JsonMapper json, Clock clock) {
         this.tasks = tasks;
+        this.lifecycle = lifecycle;
         this.redis = redis;
         this.json = json;
         this.clock = clock;
@@ -178,45 +181,6 @@ public class RedisShardProgress implements ShardProgress {
 
     @Override
     public Optional<TaskStatus> completeShard(String taskId, int shardIndex, int round) {
-        String taskKey = RedisKeys.task(taskId);
-        String doneKey = RedisKeys.shardsDone(taskId);
-        Optional<Completion> completion = RedisTransactions.watchAndUpdate(tasks.forTask(taskId), List.of(taskKey, doneKey), ops -> {
-            List<Object> task = ops.opsForHash().multiGet(taskKey,
-                    List.of(TaskHash.STATUS, TaskHash.CHUNKS_TO_EXECUTE, TaskHash.ROUND, TaskHash.RETENTION_SECONDS));
-            if (task.get(0) == null || !String.valueOf(round).equals(task.get(2))
-                    || Boolean.TRUE.equals(ops.opsForSet().isMember(doneKey, String.valueOf(shardIndex)))) {
-                return Optional.empty();
-            }
-            TaskStatus status = TaskStatus.valueOf((String) task.get(0));
-            long shards = Long.parseLong((String) task.get(1));
-            long done = ops.opsForSet().size(doneKey) + 1;
-            TaskStatus next = null;
-            if (done >= shards) {
-                next = ops.opsForSet().size(RedisKeys.failed(taskId)) > 0 ? TaskStatus.FAILED : TaskStatus.COMPLETED;
-                if (!status.canMoveTo(next)) {
-                    next = null;
-                }
-            }
-            String now = String.valueOf(clock.millis());
-            ops.multi();
-            ops.opsForSet().add(doneKey, String.valueOf(shardIndex));
-            ops.opsForHash().put(taskKey, TaskHash.UPDATED_AT, now);
-            if (next != null) {
-                ops.opsForHash().put(taskKey, TaskHash.STATUS, next.name());
-                ops.opsForHash().put(taskKey, TaskHash.FINISHED_AT, now);
-                Duration retention = Duration.ofSeconds(Long.parseLong((String) task.get(3)));
-                RedisKeys.allOf(taskId).forEach(key -> ops.expire(key, retention));
-            }
-            return Optional.of(new Completion(next));
-        });
-        Optional<TaskStatus> finished = completion.map(Completion::finished);
-        if (finished.isPresent()) {
-            redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
-        }
-        return finished;
-    }
-
-    /** A committed shard completion; {@code finished} is the task's final status when it was the last shard. */
-    private record Completion(TaskStatus finished) {
+        return lifecycle.completeShard(taskId, shardIndex, round);
     }
 }

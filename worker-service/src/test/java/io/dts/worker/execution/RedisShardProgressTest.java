@@ -19,6 +19,7 @@ import io.dts.model.ItemResult;
 import io.dts.model.RedisKeys;
 import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
+import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
 import io.dts.worker.execution.ShardProgress.ShardState;
@@ -52,7 +53,7 @@ class RedisShardProgressTest {
         connections = factory;
         redis = new StringRedisTemplate(connections);
         taskRedis = new TaskRedis(connections, redis);
-        progress = new RedisShardProgress(taskRedis, redis, JsonMapper.builder().build(), Clock.systemUTC());
+        progress = new RedisShardProgress(taskRedis, new TaskLifecycle(taskRedis, redis, Clock.systemUTC()), redis, JsonMapper.builder().build(), Clock.systemUTC());
     }
 
     @AfterAll

@@ -23,6 +23,7 @@ import io.dts.model.TaskHash;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
 import io.dts.model.WorkerHeartbeat;
+import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
 import io.dts.worker.WorkerInstance;
@@ -67,7 +68,7 @@ class ShardExecutorTest {
         connections = RedisConnections.toServer();
         redis = new StringRedisTemplate(connections);
         taskRedis = new TaskRedis(connections, redis);
-        progress = new RedisShardProgress(taskRedis, redis, JSON, Clock.systemUTC());
+        progress = new RedisShardProgress(taskRedis, new TaskLifecycle(taskRedis, redis, Clock.systemUTC()), redis, JSON, Clock.systemUTC());
     }
 
     @AfterAll

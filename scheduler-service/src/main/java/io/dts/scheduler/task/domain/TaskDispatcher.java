@@ -11,6 +11,8 @@ import java.util.concurrent.TimeUnit;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
 import io.dts.model.WorkerHeartbeat;
+import io.dts.scheduler.config.SchedulerProperties;
+import io.dts.scheduler.worker.WorkerDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -20,35 +22,34 @@ import org.springframework.stereotype.Component;
  * worker, marks the task {@code INPROGRESS} (one scheduler wins that race) and sends each shard to
  * the Kafka partition its worker consumes. Also publishes again the unfinished shards of a task whose
  * shards never all reached Kafka, or that stalled with no live worker running it. Both are safe to
- * repeat: workers skip items already recorded and count each shard once.
+ * repeat: workers skip items already recorded and shards already done, and count each shard once.
+ * A listed task in another state than its index says has its indexes repaired.
  */
 @Component
 public class TaskDispatcher {
 
     private static final Logger log = LoggerFactory.getLogger(TaskDispatcher.class);
-    private static final long SHARD_PUBLISH_TIMEOUT_SECONDS = 30;
 
     private final TaskStore store;
     private final WorkerDirectory workers;
     private final TaskPublisher publisher;
+    private final Duration publishTimeout;
     private final Clock clock;
 
-    public TaskDispatcher(TaskStore store, WorkerDirectory workers, TaskPublisher publisher, Clock clock) {
+    public TaskDispatcher(TaskStore store, WorkerDirectory workers, TaskPublisher publisher, SchedulerProperties properties, Clock clock) {
         this.store = store;
         this.workers = workers;
         this.publisher = publisher;
+        this.publishTimeout = properties.shardPublishTimeout();
         this.clock = clock;
     }
 
     public void dispatch(String taskId) {
         Task task = store.find(taskId).orElse(null);
-        if (task == null) {
-            log.warn("Task {} is not in Redis (its save failed); dropping it from the queue", taskId);
-            store.forgetMissing(taskId);
-            return;
-        }
-        if (!task.status().awaitsSharding()) {
-            log.debug("Task {} is already {}; not sharding again", taskId, task.status());
+        if (task == null || !task.status().awaitsSharding()) {
+            // Gone (its save failed half-way), or listed as pending by a step that failed after: fix the indexes.
+            log.debug("Task {} is {}; not sharding it", taskId, task == null ? "not in Redis" : task.status());
+            store.repair(taskId);
             return;
         }
         List<WorkerHeartbeat> live = workers.liveWorkers();
@@ -72,11 +73,9 @@ public class TaskDispatcher {
      */
     public void reconcile(String taskId, Duration publishGrace, Duration stallTimeout) {
         Task task = store.find(taskId).orElse(null);
-        if (task == null) {
-            store.forgetMissing(taskId);
-            return;
-        }
-        if (task.status() != TaskStatus.INPROGRESS) {
+        if (task == null || task.status() != TaskStatus.INPROGRESS) {
+            // Finished while its removal from the running index failed, or gone: fix the indexes.
+            store.repair(taskId);
             return;
         }
         Duration idle = Duration.between(task.updatedAt(), clock.instant());
@@ -106,7 +105,7 @@ public class TaskDispatcher {
             sends.add(publisher.publishShard(shard, partitionOf(live.get(i % live.size()))));
         }
         try {
-            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(SHARD_PUBLISH_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(publishTimeout.toMillis(), TimeUnit.MILLISECONDS);
             store.markShardsPublished(task.id());
         } catch (Exception e) {
             log.error("Task {}: not every shard could be published ({}); the sweeper will publish them again", task.id(), e.getMessage());

@@ -16,7 +16,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 import org.springframework.util.unit.DataSize;
-import tools.jackson.databind.json.JsonMapper;
 
 /** Accepts tasks (validate, render, save, hand to the submitter) and answers questions about them. */
 @Service
@@ -31,15 +30,13 @@ public class TaskService {
     private final TaskSubmitter submitter;
     private final SchedulerProperties properties;
     private final TemplateRenderer renderer;
-    private final JsonMapper json;
     private final Clock clock;
 
-    public TaskService(TaskStore store, TaskSubmitter submitter, SchedulerProperties properties, JsonMapper json, Clock clock) {
+    public TaskService(TaskStore store, TaskSubmitter submitter, SchedulerProperties properties, TemplateRenderer renderer, Clock clock) {
         this.store = store;
         this.submitter = submitter;
         this.properties = properties;
-        this.renderer = new TemplateRenderer(json, properties.maxCommandSize().toBytes(), properties.inputLimits());
-        this.json = json;
+        this.renderer = renderer;
         this.clock = clock;
     }
 

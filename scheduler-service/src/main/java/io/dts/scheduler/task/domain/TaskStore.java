@@ -12,7 +12,7 @@ public interface TaskStore {
 
     /**
      * Saves the task and all its items at once, as {@code QUEUED}: either all of the task is written
-     * or none of it (an index entry may then point at nothing; see {@link #forgetMissing}).
+     * or none of it (an index entry may then point at nothing; see {@link #repair}).
      */
     void create(NewTask task);
 
@@ -58,8 +58,13 @@ public interface TaskStore {
     /** Indices of the shards of the current round that are done. */
     Set<Integer> doneShards(String taskId);
 
-    /** Drops a task id that has no task behind it (its save failed half-way) from the pending and running indexes. */
-    void forgetMissing(String taskId);
+    /**
+     * Makes the indexes agree with the task's status (drops an entry whose task is gone or in another
+     * state, adds a missing one).
+     *
+     * @return the task's status, or empty when there is no task behind the id (its save failed half-way)
+     */
+    Optional<TaskStatus> repair(String taskId);
 
     /** Says, visibly on the task, why an accepted task is not sharded yet, and has it swept again soon. */
     void markWaiting(String taskId, String reason);
@@ -88,7 +93,10 @@ public interface TaskStore {
 
     void releaseIdempotencyKey(String key);
 
-    /** Holds a cluster-wide lock for {@code ttl} if no one else holds it. */
-    boolean tryLock(String name, String owner, Duration ttl);
+    /** Takes a cluster-wide lock for at most {@code lease} if no one holds it. */
+    boolean tryLock(String name, String owner, Duration lease);
+
+    /** Gives the lock back, if {@code owner} still holds it. */
+    void unlock(String name, String owner);
 
 }

@@ -1,5 +1,7 @@
 package io.dts.scheduler.task.domain;
 
+import java.time.Clock;
+import java.time.Instant;
 import java.util.UUID;
 
 import io.dts.scheduler.config.SchedulerProperties;
@@ -10,42 +12,64 @@ import org.springframework.stereotype.Component;
 
 /**
  * Makes sure no task is stranded: shards accepted tasks that the Kafka path has not (no live worker
- * yet, a scheduler that died before publishing, a publish that kept failing), and reconciles running
- * tasks whose shards were not all published or that stalled. One scheduler of the cluster sweeps at a
- * time, under a Redis lock.
+ * yet, a scheduler that died before publishing, a publish that kept failing), reconciles running
+ * tasks whose shards were not all published or that stalled, and repairs index entries that disagree
+ * with their task's status. One scheduler of the cluster sweeps at a time, under a Redis lock whose
+ * lease is longer than a sweep may take: the sweep starts no new task past half the lease, and gives
+ * the lock back when it is done.
  */
 @Component
 public class TaskSweeper {
 
     private static final Logger log = LoggerFactory.getLogger(TaskSweeper.class);
-    private static final int BATCH = 100;
+    private static final String LOCK = "task-sweeper";
 
     private final TaskStore store;
     private final TaskDispatcher dispatcher;
     private final SchedulerProperties properties;
+    private final Clock clock;
     private final String owner = UUID.randomUUID().toString();
 
-    public TaskSweeper(TaskStore store, TaskDispatcher dispatcher, SchedulerProperties properties) {
+    public TaskSweeper(TaskStore store, TaskDispatcher dispatcher, SchedulerProperties properties, Clock clock) {
         this.store = store;
         this.dispatcher = dispatcher;
         this.properties = properties;
+        this.clock = clock;
     }
 
     @Scheduled(fixedDelayString = "${scheduler.sweep-interval}", initialDelayString = "${scheduler.sweep-interval}")
     public void sweep() {
         try {
-            if (!store.tryLock("task-sweeper", owner, properties.sweepInterval())) {
+            if (!store.tryLock(LOCK, owner, properties.sweepLease())) {
                 return;
             }
-            for (String taskId : store.pendingOlderThan(properties.sweepGrace(), BATCH)) {
+        } catch (RuntimeException e) {
+            log.warn("Task sweep skipped: {}", e.getMessage());
+            return;
+        }
+        Instant stopStarting = clock.instant().plus(properties.sweepLease().dividedBy(2));
+        try {
+            for (String taskId : store.pendingOlderThan(properties.sweepGrace(), properties.sweepBatch())) {
+                if (clock.instant().isAfter(stopStarting)) {
+                    return;
+                }
                 dispatcher.dispatch(taskId);
             }
-            for (String taskId : store.runningTasks(BATCH)) {
+            for (String taskId : store.runningTasks(properties.sweepBatch())) {
+                if (clock.instant().isAfter(stopStarting)) {
+                    return;
+                }
                 dispatcher.reconcile(taskId, properties.sweepGrace(), properties.stallTimeout());
             }
             store.forgetFinishedBefore(properties.retention());
         } catch (RuntimeException e) {
-            log.warn("Task sweep skipped: {}", e.getMessage());
+            log.warn("Task sweep stopped: {}", e.getMessage());
+        } finally {
+            try {
+                store.unlock(LOCK, owner);
+            } catch (RuntimeException e) {
+                log.warn("Task sweep lock not given back (it ends with its lease): {}", e.getMessage());
+            }
         }
     }
 }

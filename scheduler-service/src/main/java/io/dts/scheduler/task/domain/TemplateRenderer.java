@@ -10,6 +10,9 @@ import java.util.regex.Pattern;
 import io.dts.model.InputLimits;
 import io.dts.model.ItemPlaceholder;
 import io.dts.model.Utf8;
+import io.dts.scheduler.config.SchedulerProperties;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.stereotype.Component;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -20,7 +23,8 @@ import tools.jackson.databind.json.JsonMapper;
  * is left in place: each worker replaces it with the shell-quoted item. The command's size is counted
  * while it is built, so a value referenced ten thousand times is refused before it takes any memory.
  */
-public final class TemplateRenderer {
+@Component
+public class TemplateRenderer {
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{\\s*([A-Za-z_][A-Za-z0-9_.-]*)\\s*}}");
 
@@ -36,6 +40,11 @@ public final class TemplateRenderer {
         this.json = json;
         this.maxCommandBytes = maxCommandBytes;
         this.limits = limits;
+    }
+
+    @Autowired
+    public TemplateRenderer(JsonMapper json, SchedulerProperties properties) {
+        this(json, properties.maxCommandSize().toBytes(), properties.inputLimits());
     }
 
     public String render(String template, JsonNode variableJson) {

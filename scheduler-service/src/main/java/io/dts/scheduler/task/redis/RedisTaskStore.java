@@ -1,14 +1,9 @@
 package io.dts.scheduler.task.redis;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -25,6 +20,7 @@ import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
 import io.dts.model.Utf8;
 import io.dts.redis.RedisTransactions;
+import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.RequestClaim;
@@ -32,7 +28,6 @@ import io.dts.scheduler.task.domain.ResultsPage;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskStore;
 import io.dts.scheduler.task.domain.TaskSummary;
-import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.core.RedisOperations;
 import org.springframework.data.redis.core.SessionCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -43,21 +38,17 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * {@link TaskStore} on Redis; the key layout is in {@link RedisKeys}. A task's own keys are reached
  * through {@link TaskRedis} (one hash slot, transactions allowed), the indexes shared by all tasks
- * through the application's template.
+ * through the application's template. Every change of a task's status, and every index write, is
+ * the {@link TaskLifecycle}'s.
  */
 @Repository
 public class RedisTaskStore implements TaskStore {
 
     /** How many of the most recent tasks a listing by status looks at. */
     static final int RECENT_SCAN = 1_000;
-    /** See the script for its arguments. Read once: a script read from a resource is checked for changes on every call. */
-    private static final RedisScript<Long> MOVE_TO = RedisScript.of(script("redis/move-to.lua"), Long.class);
-    /** For each status, the statuses a task may move to it from, as the script takes them (",A,B,"). */
-    private static final Map<TaskStatus, String> MOVABLE_FROM = Arrays.stream(TaskStatus.values()).collect(Collectors.toMap(
-            next -> next,
-            next -> Arrays.stream(TaskStatus.values()).filter(status -> status.canMoveTo(next)).map(Enum::name)
-                    .collect(Collectors.joining(",", ",", ",")),
-            (a, b) -> a, () -> new EnumMap<>(TaskStatus.class)));
+    /** Deletes a lock only for its owner: one whose lease ran out and was taken by another must not free it. */
+    private static final RedisScript<Long> UNLOCK = RedisScript.of(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end", Long.class);
     /** Results read per round trip of a results page. */
     private static final int RESULTS_CHUNK = 16;
     /** Tasks read per pipelined round trip when listing. */
@@ -68,28 +59,22 @@ public class RedisTaskStore implements TaskStore {
     private static final int PUSH_CHUNK = 10_000;
 
     private final TaskRedis tasks;
+    private final TaskLifecycle lifecycle;
     private final StringRedisTemplate redis;
     private final JsonMapper json;
     private final Clock clock;
 
-    public RedisTaskStore(TaskRedis tasks, StringRedisTemplate redis, JsonMapper json, Clock clock) {
+    public RedisTaskStore(TaskRedis tasks, TaskLifecycle lifecycle, StringRedisTemplate redis, JsonMapper json, Clock clock) {
         this.tasks = tasks;
+        this.lifecycle = lifecycle;
         this.redis = redis;
         this.json = json;
         this.clock = clock;
     }
 
-    private static String script(String path) {
-        try {
-            return new ClassPathResource(path).getContentAsString(StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot read " + path, e);
-        }
-    }
-
     @Override
     public void create(NewTask task) {
-        writeIndexes(task, false);
+        lifecycle.admit(task.id(), task.createdAt().toEpochMilli(), false);
         // One round trip for the task's own keys: the transaction is pipelined.
         tasks.forTask(task.id()).executePipelined(new SessionCallback<Object>() {
             @Override
@@ -107,8 +92,8 @@ public class RedisTaskStore implements TaskStore {
     @Override
     public Optional<String> createUnlessExists(NewTask task) {
         String key = RedisKeys.task(task.id());
-        // NX: an index entry of a task that exists already keeps its place.
-        writeIndexes(task, true);
+        // Only if new: an index entry of a task that exists already keeps its place.
+        lifecycle.admit(task.id(), task.createdAt().toEpochMilli(), true);
         AtomicReference<String> existing = new AtomicReference<>();
         RedisTransactions.watchAndUpdate(tasks.forTask(task.id()), List.of(key), ops -> {
             if (Boolean.TRUE.equals(ops.hasKey(key))) {
@@ -121,30 +106,6 @@ public class RedisTaskStore implements TaskStore {
             return Optional.of(Boolean.TRUE);
         });
         return Optional.ofNullable(existing.get());
-    }
-
-    /**
-     * The indexes live outside the task's hash slot, so they cannot join its transaction. They go first:
-     * if the task's own write then fails, they point at nothing and the sweeper drops them
-     * (forgetMissing); the other order could leave a task that no index knows and that never expires.
-     */
-    private void writeIndexes(NewTask task, boolean onlyNew) {
-        double score = task.createdAt().toEpochMilli();
-        redis.executePipelined(new SessionCallback<Object>() {
-            @Override
-            @SuppressWarnings("unchecked")
-            public <K, V> Object execute(RedisOperations<K, V> operations) {
-                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
-                if (onlyNew) {
-                    ops.opsForZSet().addIfAbsent(RedisKeys.RECENT_TASKS, task.id(), score);
-                    ops.opsForZSet().addIfAbsent(RedisKeys.PENDING_TASKS, task.id(), score);
-                } else {
-                    ops.opsForZSet().add(RedisKeys.RECENT_TASKS, task.id(), score);
-                    ops.opsForZSet().add(RedisKeys.PENDING_TASKS, task.id(), score);
-                }
-                return null;
-            }
-        });
     }
 
     /** Queues the writes of a new task's hash and items (inside a transaction). */
@@ -289,16 +250,12 @@ public class RedisTaskStore implements TaskStore {
         if (error != null) {
             fields.put(TaskHash.LAST_ERROR, error);
         }
-        return moveTo(taskId, next, fields);
+        return lifecycle.moveTo(taskId, next, fields);
     }
 
     @Override
     public boolean startSharding(String taskId, int shardCount) {
-        boolean started = moveTo(taskId, TaskStatus.INPROGRESS, Map.of(TaskHash.CHUNKS_TO_EXECUTE, String.valueOf(shardCount)));
-        if (started) {
-            redis.opsForZSet().add(RedisKeys.RUNNING_TASKS, taskId, clock.millis());
-        }
-        return started;
+        return lifecycle.startSharding(taskId, shardCount);
     }
 
     @Override
@@ -308,8 +265,7 @@ public class RedisTaskStore implements TaskStore {
 
     @Override
     public List<String> runningTasks(int limit) {
-        Set<String> ids = redis.opsForZSet().range(RedisKeys.RUNNING_TASKS, 0, limit - 1);
-        return ids == null ? List.of() : List.copyOf(ids);
+        return lifecycle.runningTasks(limit);
     }
 
     @Override
@@ -318,99 +274,29 @@ public class RedisTaskStore implements TaskStore {
         return members == null ? Set.of() : members.stream().map(Integer::valueOf).collect(Collectors.toSet());
     }
 
-    /**
-     * The one place the scheduler changes a task's status: guarded by the transition table, in one
-     * server-side script (one round trip, atomic, no WATCH to retry).
-     */
-    private boolean moveTo(String taskId, TaskStatus next, Map<String, String> extraFields) {
-        String movableFrom = MOVABLE_FROM.get(next);
-        List<String> deletes = new ArrayList<>();
-        if (!next.awaitsSharding()) {
-            deletes.add(TaskHash.WAITING_REASON);
-        }
-        if (next == TaskStatus.INPROGRESS) {
-            deletes.add(TaskHash.SHARDS_PUBLISHED);
-        }
-        Map<String, String> fields = new HashMap<>(extraFields);
-        fields.put(TaskHash.STATUS, next.name());
-        fields.put(TaskHash.UPDATED_AT, String.valueOf(clock.millis()));
-        if (next.isTerminal()) {
-            fields.put(TaskHash.FINISHED_AT, String.valueOf(clock.millis()));
-        }
-        List<String> args = new ArrayList<>(List.of(TaskHash.STATUS, movableFrom,
-                next.isTerminal() ? TaskHash.RETENTION_SECONDS : "", String.valueOf(deletes.size())));
-        args.addAll(deletes);
-        fields.forEach((field, value) -> {
-            args.add(field);
-            args.add(value);
-        });
-        boolean moved = Long.valueOf(1).equals(tasks.forTask(taskId).execute(MOVE_TO, RedisKeys.allOf(taskId), args.toArray()));
-        if (moved && !next.awaitsSharding()) {
-            redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
-        }
-        if (moved && next == TaskStatus.RETRYING) {
-            // A live scheduler is still publishing it: keep the sweeper away for another grace period.
-            redis.opsForZSet().add(RedisKeys.PENDING_TASKS, taskId, clock.millis());
-        }
-        if (moved && next.isTerminal()) {
-            redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
-        }
-        return moved;
-    }
-
     @Override
     public boolean reopenFailed(String taskId) {
-        String key = RedisKeys.task(taskId);
-        String failedKey = RedisKeys.failed(taskId);
-        boolean reopened = RedisTransactions.watchAndUpdate(tasks.forTask(taskId), List.of(key, failedKey), ops -> {
-            List<Object> current = ops.opsForHash().multiGet(key, List.of(TaskHash.STATUS, TaskHash.ROUND));
-            if (current.get(0) == null || !TaskStatus.valueOf((String) current.get(0)).canMoveTo(TaskStatus.QUEUED)) {
-                return Optional.empty();
-            }
-            Set<String> failed = ops.opsForSet().members(failedKey);
-            ops.multi();
-            RedisKeys.allOf(taskId).forEach(ops::persist);
-            for (String index : failed) {
-                ops.opsForHash().delete(RedisKeys.results(taskId), index);
-                ops.opsForValue().setBit(RedisKeys.recorded(taskId), Long.parseLong(index), false);
-            }
-            ops.delete(List.of(failedKey, RedisKeys.shardsDone(taskId)));
-            ops.opsForHash().delete(key, TaskHash.FINISHED_AT);
-            ops.opsForHash().put(key, TaskHash.STATUS, TaskStatus.QUEUED.name());
-            ops.opsForHash().put(key, TaskHash.ROUND, String.valueOf(Integer.parseInt((String) current.get(1)) + 1));
-            ops.opsForHash().put(key, TaskHash.CHUNKS_TO_EXECUTE, "0");
-            ops.opsForHash().put(key, TaskHash.UPDATED_AT, String.valueOf(clock.millis()));
-            return Optional.of(TaskStatus.QUEUED);
-        }).isPresent();
-        if (reopened) {
-            redis.opsForZSet().add(RedisKeys.PENDING_TASKS, taskId, clock.millis());
-        }
-        return reopened;
+        return lifecycle.reopenFailed(taskId);
     }
 
     @Override
     public void forgetFinishedBefore(Duration age) {
-        redis.opsForZSet().removeRangeByScore(RedisKeys.RECENT_TASKS, 0, clock.millis() - age.toMillis());
+        lifecycle.forgetCreatedBefore(age);
     }
 
     @Override
-    public void forgetMissing(String taskId) {
-        redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
-        redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
+    public Optional<TaskStatus> repair(String taskId) {
+        return lifecycle.repair(taskId);
     }
 
     @Override
     public void markWaiting(String taskId, String reason) {
-        tasks.forTask(taskId).opsForHash().put(RedisKeys.task(taskId), TaskHash.WAITING_REASON, reason);
-        // Score 0: the sweeper tries it again at its next round, without waiting for the grace.
-        redis.opsForZSet().add(RedisKeys.PENDING_TASKS, taskId, 0);
+        lifecycle.markWaiting(taskId, reason);
     }
 
     @Override
     public List<String> pendingOlderThan(Duration age, int limit) {
-        double before = clock.millis() - age.toMillis();
-        Set<String> ids = redis.opsForZSet().rangeByScore(RedisKeys.PENDING_TASKS, 0, before, 0, limit);
-        return ids == null ? List.of() : List.copyOf(ids);
+        return lifecycle.pendingOlderThan(age, limit);
     }
 
     @Override
@@ -466,8 +352,13 @@ public class RedisTaskStore implements TaskStore {
     }
 
     @Override
-    public boolean tryLock(String name, String owner, Duration ttl) {
-        return Boolean.TRUE.equals(redis.opsForValue().setIfAbsent(RedisKeys.lock(name), owner, ttl));
+    public boolean tryLock(String name, String owner, Duration lease) {
+        return Boolean.TRUE.equals(redis.opsForValue().setIfAbsent(RedisKeys.lock(name), owner, lease));
+    }
+
+    @Override
+    public void unlock(String name, String owner) {
+        redis.execute(UNLOCK, List.of(RedisKeys.lock(name)), owner);
     }
 
 }

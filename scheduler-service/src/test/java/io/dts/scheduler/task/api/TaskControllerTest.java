@@ -27,9 +27,10 @@ import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.RequestClaim;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskService;
+import io.dts.scheduler.task.domain.TemplateRenderer;
 import io.dts.scheduler.task.domain.TaskStore;
 import io.dts.scheduler.task.domain.TaskSubmitter;
-import io.dts.scheduler.task.domain.WorkerDirectory;
+import io.dts.scheduler.worker.WorkerDirectory;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -44,7 +45,7 @@ import org.springframework.test.web.servlet.ResultActions;
 
 /** Every bad input gets its own 4xx/503 problem+json, and nothing is saved for it. */
 @WebMvcTest(properties = {"scheduler.max-request-size=2KB", "scheduler.max-items=5", "scheduler.max-item-size=16B"})
-@Import({TaskService.class, ClockConfig.class, RequestReadingConfig.class, TaskControllerTest.Properties.class})
+@Import({TaskService.class, TemplateRenderer.class, ClockConfig.class, RequestReadingConfig.class, TaskControllerTest.Properties.class})
 class TaskControllerTest {
 
     @EnableConfigurationProperties({SchedulerProperties.class, PubsubProperties.class})

@@ -21,6 +21,7 @@ import io.dts.scheduler.task.domain.RequestClaim;
 import io.dts.scheduler.task.domain.ResultsPage;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskSummary;
+import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
 import org.junit.jupiter.api.AfterAll;
@@ -50,7 +51,7 @@ class RedisTaskStoreTest {
         connections = factory;
         redis = new StringRedisTemplate(connections);
         taskRedis = new TaskRedis(connections, redis);
-        store = new RedisTaskStore(taskRedis, redis, JSON, Clock.systemUTC());
+        store = new RedisTaskStore(taskRedis, new TaskLifecycle(taskRedis, redis, Clock.systemUTC()), redis, JSON, Clock.systemUTC());
     }
 
     @AfterAll
@@ -185,7 +186,7 @@ class RedisTaskStoreTest {
         redis.opsForZSet().add(RedisKeys.PENDING_TASKS, orphan, 0);
         redis.opsForZSet().add(RedisKeys.RUNNING_TASKS, orphan, 0);
 
-        store.forgetMissing(orphan);
+        assertThat(store.repair(orphan)).isEmpty();
 
         assertThat(store.pendingOlderThan(Duration.ZERO, 10_000)).doesNotContain(orphan);
         assertThat(store.runningTasks(10_000)).doesNotContain(orphan);

@@ -1,4 +1,4 @@
-package io.dts.scheduler.task.domain;
+package io.dts.scheduler.worker;
 
 import java.util.List;
 

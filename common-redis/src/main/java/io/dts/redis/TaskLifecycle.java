@@ -1,0 +1,246 @@
+package io.dts.redis;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import io.dts.model.RedisKeys;
+import io.dts.model.TaskHash;
+import io.dts.model.TaskStatus;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.data.redis.core.RedisOperations;
+import org.springframework.data.redis.core.SessionCallback;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+
+/**
+ * The one owner of a task's state in Redis, for scheduler and workers alike: every status change
+ * (publish outcome, sharding, shard done and task finished, cancel, retry-failed), the indexes that
+ * find tasks by state, and the expiry of a finished task. Each change is one server-side script
+ * guarded by the transition table ({@link TaskStatus#canMoveTo}).
+ *
+ * <p>The indexes ({@code tasks:pending}: awaiting sharding, {@code tasks:running}: INPROGRESS) live
+ * outside the task's hash slot, so they cannot join its script. The index a task enters is written
+ * before its status changes and the index it leaves is cleaned after; a failure in between leaves an
+ * entry that points at a task in another state, which {@link #repair} drops. No order of failures
+ * leaves a task that no index finds, and every step is safe to repeat.
+ */
+public class TaskLifecycle {
+
+    private static final RedisScript<Long> MOVE_TO = RedisScript.of(script("redis/move-to.lua"), Long.class);
+    private static final RedisScript<String> COMPLETE_SHARD = RedisScript.of(script("redis/complete-shard.lua"), String.class);
+    private static final RedisScript<Long> REOPEN_FAILED = RedisScript.of(script("redis/reopen-failed.lua"), Long.class);
+    /** For each status, the statuses a task may move to it from, as the scripts take them (",A,B,"). */
+    private static final Map<TaskStatus, String> MOVABLE_FROM = Arrays.stream(TaskStatus.values()).collect(Collectors.toMap(
+            next -> next,
+            next -> Arrays.stream(TaskStatus.values()).filter(status -> status.canMoveTo(next)).map(Enum::name)
+                    .collect(Collectors.joining(",", ",", ",")),
+            (a, b) -> a, () -> new EnumMap<>(TaskStatus.class)));
+
+    private final TaskRedis tasks;
+    private final StringRedisTemplate redis;
+    private final Clock clock;
+
+    public TaskLifecycle(TaskRedis tasks, StringRedisTemplate redis, Clock clock) {
+        this.tasks = tasks;
+        this.redis = redis;
+        this.clock = clock;
+    }
+
+    private static String script(String path) {
+        try {
+            return new ClassPathResource(path).getContentAsString(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read " + path, e);
+        }
+    }
+
+    /**
+     * Lists a new task (recent and pending), before its hash is written. With {@code onlyIfNew}, an
+     * existing entry keeps its place (a client re-sending the id of a task it made).
+     */
+    public void admit(String taskId, long createdAtMillis, boolean onlyIfNew) {
+        redis.executePipelined(new SessionCallback<Object>() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <K, V> Object execute(RedisOperations<K, V> operations) {
+                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                if (onlyIfNew) {
+                    ops.opsForZSet().addIfAbsent(RedisKeys.RECENT_TASKS, taskId, createdAtMillis);
+                    ops.opsForZSet().addIfAbsent(RedisKeys.PENDING_TASKS, taskId, createdAtMillis);
+                } else {
+                    ops.opsForZSet().add(RedisKeys.RECENT_TASKS, taskId, createdAtMillis);
+                    ops.opsForZSet().add(RedisKeys.PENDING_TASKS, taskId, createdAtMillis);
+                }
+                return null;
+            }
+        });
+    }
+
+    /**
+     * Moves the task to {@code next} if the transition table allows it from its current status, with
+     * {@code fields} set on its hash; a finished task's keys expire after its retention.
+     *
+     * @return whether the task moved
+     */
+    public boolean moveTo(String taskId, TaskStatus next, Map<String, String> fields) {
+        enter(taskId, next);
+        List<String> deletes = new ArrayList<>();
+        if (!next.awaitsSharding()) {
+            deletes.add(TaskHash.WAITING_REASON);
+        }
+        if (next == TaskStatus.INPROGRESS) {
+            deletes.add(TaskHash.SHARDS_PUBLISHED);
+        }
+        Map<String, String> set = new HashMap<>(fields);
+        String now = String.valueOf(clock.millis());
+        set.put(TaskHash.STATUS, next.name());
+        set.put(TaskHash.UPDATED_AT, now);
+        if (next.isTerminal()) {
+            set.put(TaskHash.FINISHED_AT, now);
+        }
+        List<String> args = new ArrayList<>(List.of(TaskHash.STATUS, MOVABLE_FROM.get(next),
+                next.isTerminal() ? TaskHash.RETENTION_SECONDS : "", String.valueOf(deletes.size())));
+        args.addAll(deletes);
+        set.forEach((field, value) -> {
+            args.add(field);
+            args.add(value);
+        });
+        boolean moved = Long.valueOf(1).equals(tasks.forTask(taskId).execute(MOVE_TO, RedisKeys.allOf(taskId), args.toArray()));
+        if (moved) {
+            leave(taskId, next);
+        }
+        return moved;
+    }
+
+    /** Moves an unsharded task to {@code INPROGRESS} with its shard count; false if another scheduler did it first. */
+    public boolean startSharding(String taskId, int shardCount) {
+        return moveTo(taskId, TaskStatus.INPROGRESS, Map.of(TaskHash.CHUNKS_TO_EXECUTE, String.valueOf(shardCount)));
+    }
+
+    /**
+     * Marks a shard of the task's current round done, once, and finishes the task when it was the last
+     * one: FAILED when an item failed, else COMPLETED.
+     *
+     * @return the task's new status when this call finished it
+     */
+    public Optional<TaskStatus> completeShard(String taskId, int shardIndex, int round) {
+        List<String> keys = keysStartingWith(taskId, RedisKeys.task(taskId), RedisKeys.shardsDone(taskId), RedisKeys.failed(taskId));
+        String finished = tasks.forTask(taskId).execute(COMPLETE_SHARD, keys, String.valueOf(shardIndex), String.valueOf(round),
+                String.valueOf(clock.millis()), TaskHash.STATUS, TaskHash.ROUND, TaskHash.CHUNKS_TO_EXECUTE, TaskHash.RETENTION_SECONDS,
+                TaskHash.UPDATED_AT, TaskHash.FINISHED_AT, MOVABLE_FROM.get(TaskStatus.COMPLETED), MOVABLE_FROM.get(TaskStatus.FAILED));
+        if (finished == null || finished.isEmpty()) {
+            return Optional.empty();
+        }
+        TaskStatus status = TaskStatus.valueOf(finished);
+        leave(taskId, status);
+        return Optional.of(status);
+    }
+
+    /**
+     * Queues a FAILED task again, as a new round, for its failed items only.
+     *
+     * @return false when the task is not FAILED (any more)
+     */
+    public boolean reopenFailed(String taskId) {
+        enter(taskId, TaskStatus.QUEUED);
+        List<String> keys = keysStartingWith(taskId, RedisKeys.task(taskId), RedisKeys.failed(taskId), RedisKeys.results(taskId),
+                RedisKeys.recorded(taskId), RedisKeys.shardsDone(taskId));
+        return Long.valueOf(1).equals(tasks.forTask(taskId).execute(REOPEN_FAILED, keys, MOVABLE_FROM.get(TaskStatus.QUEUED),
+                String.valueOf(clock.millis()), TaskHash.STATUS, TaskHash.ROUND, TaskHash.CHUNKS_TO_EXECUTE, TaskHash.UPDATED_AT,
+                TaskHash.FINISHED_AT, TaskHash.SHARDS_PUBLISHED));
+    }
+
+    /** Says, visibly on the task, why an accepted task is not sharded yet, and has it swept again at once. */
+    public void markWaiting(String taskId, String reason) {
+        tasks.forTask(taskId).opsForHash().put(RedisKeys.task(taskId), TaskHash.WAITING_REASON, reason);
+        // Score 0: the sweeper tries it again at its next round, without waiting for the grace.
+        redis.opsForZSet().add(RedisKeys.PENDING_TASKS, taskId, 0);
+    }
+
+    /**
+     * Makes the indexes agree with the task's status: drops an entry whose task is gone or in another
+     * state (a step that failed half-way, a finished task that stayed listed), adds a missing one.
+     *
+     * @return the task's status, or empty when it is gone
+     */
+    public Optional<TaskStatus> repair(String taskId) {
+        Object status = tasks.forTask(taskId).opsForHash().get(RedisKeys.task(taskId), TaskHash.STATUS);
+        if (status == null) {
+            redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
+            redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
+            return Optional.empty();
+        }
+        TaskStatus current = TaskStatus.valueOf((String) status);
+        if (current.awaitsSharding()) {
+            redis.opsForZSet().addIfAbsent(RedisKeys.PENDING_TASKS, taskId, clock.millis());
+        } else {
+            redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
+        }
+        if (current == TaskStatus.INPROGRESS) {
+            redis.opsForZSet().addIfAbsent(RedisKeys.RUNNING_TASKS, taskId, clock.millis());
+        } else {
+            redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
+        }
+        return Optional.of(current);
+    }
+
+    /**
+     * Accepted tasks not yet sharded that no scheduler has touched (created, retried a publish) for
+     * {@code age}, and tasks waiting for a worker; oldest first.
+     */
+    public List<String> pendingOlderThan(Duration age, int limit) {
+        Set<String> ids = redis.opsForZSet().rangeByScore(RedisKeys.PENDING_TASKS, 0, clock.millis() - age.toMillis(), 0, limit);
+        return ids == null ? List.of() : List.copyOf(ids);
+    }
+
+    /** Listed as running, longest first; a sweep that repairs them moves stale entries out of the way. */
+    public List<String> runningTasks(int limit) {
+        Set<String> ids = redis.opsForZSet().range(RedisKeys.RUNNING_TASKS, 0, limit - 1);
+        return ids == null ? List.of() : List.copyOf(ids);
+    }
+
+    /** Drops tasks older than {@code age} from the recent-tasks index (their keys expire on their own). */
+    public void forgetCreatedBefore(Duration age) {
+        redis.opsForZSet().removeRangeByScore(RedisKeys.RECENT_TASKS, 0, clock.millis() - age.toMillis());
+    }
+
+    /** Before the status changes: the index of the status the task enters. */
+    private void enter(String taskId, TaskStatus next) {
+        if (next.awaitsSharding()) {
+            // Score now: a scheduler is working on it, so the sweeper leaves it alone for a grace period.
+            redis.opsForZSet().add(RedisKeys.PENDING_TASKS, taskId, clock.millis());
+        } else if (next == TaskStatus.INPROGRESS) {
+            redis.opsForZSet().add(RedisKeys.RUNNING_TASKS, taskId, clock.millis());
+        }
+    }
+
+    /** After the status changed: out of the indexes of the statuses it left. */
+    private void leave(String taskId, TaskStatus now) {
+        if (!now.awaitsSharding()) {
+            redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
+        }
+        if (now != TaskStatus.INPROGRESS) {
+            redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
+        }
+    }
+
+    /** Every key of the task, the given ones first in their order, as the scripts take them. */
+    private static List<String> keysStartingWith(String taskId, String... first) {
+        Set<String> keys = new LinkedHashSet<>(List.of(first));
+        keys.addAll(RedisKeys.allOf(taskId));
+        return List.copyOf(keys);
+    }
+}

@@ -1,0 +1,191 @@
+package io.dts.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.BiConsumer;
+
+import io.dts.model.RedisKeys;
+import io.dts.model.TaskHash;
+import io.dts.model.TaskStatus;
+import io.dts.testsupport.RedisConnections;
+import io.dts.testsupport.RedisFaultProxy;
+import io.dts.testsupport.RedisServer;
+import io.dts.testsupport.TestInfrastructure;
+import io.lettuce.core.ClientOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+/**
+ * The lifecycle's promise, against a real Redis: cut the connection at any command of a task's whole
+ * life, let the sweeper repair the indexes and the services repeat the step that failed, and the
+ * task finishes exactly once with no index left stale. Also: the transition table guards every step.
+ */
+class TaskLifecycleTest {
+
+    private static final Clock CLOCK = Clock.systemUTC();
+    /** A task's life: accepted, published, sharded in two, both shards done. */
+    private static final List<BiConsumer<TaskLifecycle, String>> LIFE = List.of(
+            (lifecycle, id) -> lifecycle.admit(id, CLOCK.millis(), false),
+            (lifecycle, id) -> lifecycle.moveTo(id, TaskStatus.SUBMITTED, Map.of(TaskHash.ATTEMPTS, "1")),
+            (lifecycle, id) -> lifecycle.startSharding(id, 2),
+            (lifecycle, id) -> lifecycle.completeShard(id, 0, 1),
+            (lifecycle, id) -> lifecycle.completeShard(id, 1, 1));
+    /** A life with a failed item: FAILED, retried as round 2 in one shard, COMPLETED. */
+    private static final List<BiConsumer<TaskLifecycle, String>> RETRIED_LIFE = List.of(
+            (lifecycle, id) -> lifecycle.admit(id, CLOCK.millis(), false),
+            (lifecycle, id) -> lifecycle.startSharding(id, 1),
+            (lifecycle, id) -> lifecycle.completeShard(id, 0, 1),
+            (lifecycle, id) -> lifecycle.reopenFailed(id),
+            (lifecycle, id) -> lifecycle.startSharding(id, 1),
+            (lifecycle, id) -> lifecycle.completeShard(id, 0, 2));
+
+    private final RedisServer server = TestInfrastructure.redis();
+    private LettuceConnectionFactory direct;
+    private StringRedisTemplate redis;
+    private TaskLifecycle lifecycle;
+    private RedisFaultProxy proxy;
+
+    @BeforeEach
+    void connect() {
+        direct = RedisConnections.toServer();
+        redis = new StringRedisTemplate(direct);
+        lifecycle = new TaskLifecycle(new TaskRedis(direct, redis), redis, CLOCK);
+        proxy = new RedisFaultProxy(server.host(), server.port());
+    }
+
+    @AfterEach
+    void disconnect() {
+        proxy.close();
+        direct.destroy();
+    }
+
+    /** A saved, QUEUED task that is in no index yet, as the store writes it; {@code failedItem} marks item 0 failed. */
+    private String savedTask(boolean failedItem) {
+        String id = UUID.randomUUID().toString();
+        redis.opsForHash().putAll(RedisKeys.task(id), Map.of(TaskHash.ID, id, TaskHash.STATUS, "QUEUED", TaskHash.ROUND, "1",
+                TaskHash.CHUNKS_TO_EXECUTE, "0", TaskHash.RETENTION_SECONDS, "600", TaskHash.ATTEMPTS, "0"));
+        if (failedItem) {
+            redis.opsForSet().add(RedisKeys.failed(id), "0");
+            redis.opsForHash().put(RedisKeys.results(id), "0", "{}");
+        }
+        return id;
+    }
+
+    /** Through the proxy, whose cut makes a command fail; no reconnection, so a cut ends the run. */
+    private LettuceConnectionFactory viaProxy() {
+        LettuceClientConfiguration client = LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(2))
+                .clientOptions(ClientOptions.builder().autoReconnect(false).build()).build();
+        LettuceConnectionFactory connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", proxy.port()), client);
+        connections.afterPropertiesSet();
+        connections.start();
+        return connections;
+    }
+
+    /** Runs the steps through the proxy until one fails; returns the index of the failed step, or the size. */
+    private int liveThroughProxy(List<BiConsumer<TaskLifecycle, String>> steps, String id) {
+        LettuceConnectionFactory connections = viaProxy();
+        try {
+            StringRedisTemplate template = new StringRedisTemplate(connections);
+            TaskLifecycle cut = new TaskLifecycle(new TaskRedis(connections, template), template, CLOCK);
+            for (int step = 0; step < steps.size(); step++) {
+                try {
+                    steps.get(step).accept(cut, id);
+                } catch (RuntimeException e) {
+                    return step;
+                }
+            }
+            return steps.size();
+        } finally {
+            connections.destroy();
+        }
+    }
+
+    private void assertIndexesAgreeWithStatus(String id) {
+        TaskStatus status = TaskStatus.valueOf((String) redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS));
+        assertThat(redis.opsForZSet().score(RedisKeys.PENDING_TASKS, id) != null).as("%s listed as pending", status)
+                .isEqualTo(status.awaitsSharding());
+        assertThat(redis.opsForZSet().score(RedisKeys.RUNNING_TASKS, id) != null).as("%s listed as running", status)
+                .isEqualTo(status == TaskStatus.INPROGRESS);
+    }
+
+    private void assertFailuresAtEveryCommandAreRepaired(List<BiConsumer<TaskLifecycle, String>> life, boolean failedItem, int shards) {
+        proxy.cutAtCommand(0);
+        assertThat(liveThroughProxy(life, savedTask(failedItem))).as("the life runs through the proxy uncut").isEqualTo(life.size());
+        long commands = proxy.commands();
+        assertThat(commands).isGreaterThan(life.size());
+
+        for (long cutAt = 1; cutAt <= commands; cutAt++) {
+            String id = savedTask(failedItem);
+            proxy.cutAtCommand(cutAt);
+            int failedStep = liveThroughProxy(life, id);
+            assertThat(failedStep).as("the cut at command %d interrupts a step", cutAt).isLessThan(life.size());
+
+            // The sweeper's repair, then the services repeat the failed step and go on.
+            if (redis.hasKey(RedisKeys.task(id))) {
+                lifecycle.repair(id);
+                assertIndexesAgreeWithStatus(id);
+            }
+            for (int step = failedStep; step < life.size(); step++) {
+                life.get(step).accept(lifecycle, id);
+            }
+            lifecycle.repair(id);
+
+            assertThat(redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS)).as("cut at command %d of %d", cutAt, commands)
+                    .isEqualTo("COMPLETED");
+            assertThat(redis.opsForSet().size(RedisKeys.shardsDone(id))).isEqualTo(shards);
+            assertIndexesAgreeWithStatus(id);
+            assertThat(redis.getExpire(RedisKeys.task(id))).as("a finished task expires").isPositive();
+        }
+    }
+
+    @Test
+    void a_task_cut_off_from_redis_at_any_command_of_its_life_finishes_and_no_index_stays_stale() {
+        assertFailuresAtEveryCommandAreRepaired(LIFE, false, 2);
+    }
+
+    @Test
+    void a_failed_task_retried_and_cut_off_at_any_command_finishes_its_new_round() {
+        assertFailuresAtEveryCommandAreRepaired(RETRIED_LIFE, true, 1);
+    }
+
+    @Test
+    void a_finished_task_moves_only_through_retry_failed_and_late_shards_change_nothing() {
+        String id = savedTask(false);
+        LIFE.forEach(step -> step.accept(lifecycle, id));
+        assertIndexesAgreeWithStatus(id);
+
+        assertThat(lifecycle.moveTo(id, TaskStatus.CANCELLED, Map.of())).isFalse();
+        assertThat(lifecycle.startSharding(id, 3)).isFalse();
+        assertThat(lifecycle.completeShard(id, 0, 1)).as("a shard done twice").isEmpty();
+        assertThat(lifecycle.reopenFailed(id)).as("only a FAILED task").isFalse();
+
+        assertThat(redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS)).isEqualTo("COMPLETED");
+        // A refused move may leave the entry it wrote first (undoing it could race a move that won); repair drops it.
+        lifecycle.repair(id);
+        assertIndexesAgreeWithStatus(id);
+    }
+
+    @Test
+    void repair_drops_the_entries_of_a_task_that_is_gone_or_in_another_state() {
+        String gone = UUID.randomUUID().toString();
+        String finished = savedTask(false);
+        LIFE.forEach(step -> step.accept(lifecycle, finished));
+        redis.opsForZSet().add(RedisKeys.PENDING_TASKS, gone, 0);
+        redis.opsForZSet().add(RedisKeys.RUNNING_TASKS, finished, 0);
+
+        assertThat(lifecycle.repair(gone)).isEmpty();
+        assertThat(lifecycle.repair(finished)).contains(TaskStatus.COMPLETED);
+        assertThat(redis.opsForZSet().score(RedisKeys.PENDING_TASKS, gone)).isNull();
+        assertIndexesAgreeWithStatus(finished);
+    }
+}
