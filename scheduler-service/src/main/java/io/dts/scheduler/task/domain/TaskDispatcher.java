@@ -31,13 +31,15 @@ public class TaskDispatcher {
     private static final Logger log = LoggerFactory.getLogger(TaskDispatcher.class);
 
     private final TaskStore store;
+    private final TaskStates states;
     private final WorkerDirectory workers;
     private final TaskPublisher publisher;
     private final Duration publishTimeout;
     private final Clock clock;
 
-    public TaskDispatcher(TaskStore store, WorkerDirectory workers, TaskPublisher publisher, SchedulerProperties properties, Clock clock) {
+    public TaskDispatcher(TaskStore store, TaskStates states, WorkerDirectory workers, TaskPublisher publisher, SchedulerProperties properties, Clock clock) {
         this.store = store;
+        this.states = states;
         this.workers = workers;
         this.publisher = publisher;
         this.publishTimeout = properties.shardPublishTimeout();
@@ -49,17 +51,17 @@ public class TaskDispatcher {
         if (task == null || !task.status().awaitsSharding()) {
             // Gone (its save failed half-way), or listed as pending by a step that failed after: fix the indexes.
             log.debug("Task {} is {}; not sharding it", taskId, task == null ? "not in Redis" : task.status());
-            store.repair(taskId);
+            states.repair(taskId);
             return;
         }
         List<WorkerHeartbeat> live = workers.liveWorkers();
         if (live.isEmpty()) {
             log.info("Task {} waits: no live worker", taskId);
-            store.markWaiting(taskId, "no live worker; the task is sharded as soon as one sends a heartbeat");
+            states.markWaiting(taskId, "no live worker; the task is sharded as soon as one sends a heartbeat");
             return;
         }
         int shards = ShardPlanner.plan(task.itemsTotal(), live.size()).size();
-        if (!store.startSharding(taskId, shards)) {
+        if (!states.startSharding(taskId, shards)) {
             log.debug("Task {} was sharded by another scheduler", taskId);
             return;
         }
@@ -75,7 +77,7 @@ public class TaskDispatcher {
         Task task = store.find(taskId).orElse(null);
         if (task == null || task.status() != TaskStatus.INPROGRESS) {
             // Finished while its removal from the running index failed, or gone: fix the indexes.
-            store.repair(taskId);
+            states.repair(taskId);
             return;
         }
         Duration idle = Duration.between(task.updatedAt(), clock.instant());

@@ -27,13 +27,17 @@ public class TaskService {
     private static final Duration CLAIM_WHILE_SAVING = Duration.ofSeconds(60);
 
     private final TaskStore store;
+    private final TaskStates states;
+    private final IdempotencyKeys idempotencyKeys;
     private final TaskSubmitter submitter;
     private final SchedulerProperties properties;
     private final TemplateRenderer renderer;
     private final Clock clock;
 
-    public TaskService(TaskStore store, TaskSubmitter submitter, SchedulerProperties properties, TemplateRenderer renderer, Clock clock) {
+    public TaskService(TaskStore store, TaskStates states, IdempotencyKeys idempotencyKeys, TaskSubmitter submitter, SchedulerProperties properties, TemplateRenderer renderer, Clock clock) {
         this.store = store;
+        this.states = states;
+        this.idempotencyKeys = idempotencyKeys;
         this.submitter = submitter;
         this.properties = properties;
         this.renderer = renderer;
@@ -70,7 +74,7 @@ public class TaskService {
         RequestClaim claim = new RequestClaim(task.id(), task.fingerprint());
         if (idempotencyKey != null) {
             // Held briefly while the task is saved; kept for the retention once it is.
-            Optional<RequestClaim> earlier = store.claimIdempotencyKey(idempotencyKey, claim, CLAIM_WHILE_SAVING);
+            Optional<RequestClaim> earlier = idempotencyKeys.claim(idempotencyKey, claim, CLAIM_WHILE_SAVING);
             if (earlier.isPresent()) {
                 return earlierTask(earlier.get(), claim, clientTaskId != null);
             }
@@ -125,9 +129,9 @@ public class TaskService {
     private void keepOrRelease(String idempotencyKey, String taskId, boolean saved) {
         try {
             if (saved || store.find(taskId).isPresent()) {
-                store.keepIdempotencyKey(idempotencyKey, properties.idempotencyRetention());
+                idempotencyKeys.keep(idempotencyKey, properties.idempotencyRetention());
             } else {
-                store.releaseIdempotencyKey(idempotencyKey);
+                idempotencyKeys.release(idempotencyKey);
             }
         } catch (RuntimeException e) {
             // A claim that is not kept expires with CLAIM_WHILE_SAVING; until then a retry is told to wait.
@@ -138,7 +142,7 @@ public class TaskService {
     /** Stops a task: workers kill its running processes and start none of its remaining items. */
     public Task cancel(String taskId) {
         Task task = get(taskId);
-        if (!store.transition(taskId, TaskStatus.CANCELLED, task.attempts(), null)) {
+        if (!states.transition(taskId, TaskStatus.CANCELLED, task.attempts(), null)) {
             throw new TaskConflictException("Task " + taskId + " is already " + get(taskId).status()
                     + "; a finished task cannot be cancelled.");
         }
@@ -149,7 +153,7 @@ public class TaskService {
     /** Runs the failed and timed-out items of a FAILED task again, as the same task. */
     public Task retryFailed(String taskId) {
         Task task = get(taskId);
-        if (task.status() != TaskStatus.FAILED || !store.reopenFailed(taskId)) {
+        if (task.status() != TaskStatus.FAILED || !states.reopenFailed(taskId)) {
             throw new TaskConflictException("Task " + taskId + " is " + task.status()
                     + "; only a FAILED task can retry its failed items.");
         }

@@ -24,16 +24,16 @@ public class TaskSubmitter {
     private static final Logger log = LoggerFactory.getLogger(TaskSubmitter.class);
 
     private final TaskPublisher publisher;
-    private final TaskStore store;
+    private final TaskStates states;
     private final TaskScheduler scheduler;
     private final Executor outcomes;
     private final PubsubProperties pubsub;
     private final Clock clock;
 
-    public TaskSubmitter(TaskPublisher publisher, TaskStore store, TaskScheduler scheduler,
+    public TaskSubmitter(TaskPublisher publisher, TaskStates states, TaskScheduler scheduler,
                          @Qualifier("applicationTaskExecutor") Executor outcomes, PubsubProperties pubsub, Clock clock) {
         this.publisher = publisher;
-        this.store = store;
+        this.states = states;
         this.scheduler = scheduler;
         this.outcomes = outcomes;
         this.pubsub = pubsub;
@@ -49,14 +49,14 @@ public class TaskSubmitter {
         publisher.publishTask(new TaskSubmitted(taskId, clock.millis())).whenCompleteAsync((ok, error) -> {
             try {
                 if (error == null) {
-                    store.transition(taskId, TaskStatus.SUBMITTED, attempt, null);
+                    states.transition(taskId, TaskStatus.SUBMITTED, attempt, null);
                 } else if (attempt >= pubsub.publishAttempts()) {
                     log.error("Task {} could not be published after {} attempts: {}", taskId, attempt, error.getMessage());
-                    store.transition(taskId, TaskStatus.SUBMISSION_FAILED, attempt, "Kafka unreachable: " + error.getMessage());
+                    states.transition(taskId, TaskStatus.SUBMISSION_FAILED, attempt, "Kafka unreachable: " + error.getMessage());
                 } else {
                     Duration backoff = backoff(attempt);
                     log.warn("Task {} publish attempt {} failed ({}); retrying in {} ms", taskId, attempt, error.getMessage(), backoff.toMillis());
-                    store.transition(taskId, TaskStatus.RETRYING, attempt, "Kafka unreachable: " + error.getMessage());
+                    states.transition(taskId, TaskStatus.RETRYING, attempt, "Kafka unreachable: " + error.getMessage());
                     scheduler.schedule(() -> attempt(taskId, attempt + 1), clock.instant().plus(backoff));
                 }
             } catch (RuntimeException e) {

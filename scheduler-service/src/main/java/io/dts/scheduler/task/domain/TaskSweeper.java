@@ -24,14 +24,16 @@ public class TaskSweeper {
     private static final Logger log = LoggerFactory.getLogger(TaskSweeper.class);
     private static final String LOCK = "task-sweeper";
 
-    private final TaskStore store;
+    private final TaskStates states;
+    private final ClusterLock lock;
     private final TaskDispatcher dispatcher;
     private final SchedulerProperties properties;
     private final Clock clock;
     private final String owner = UUID.randomUUID().toString();
 
-    public TaskSweeper(TaskStore store, TaskDispatcher dispatcher, SchedulerProperties properties, Clock clock) {
-        this.store = store;
+    public TaskSweeper(TaskStates states, ClusterLock lock, TaskDispatcher dispatcher, SchedulerProperties properties, Clock clock) {
+        this.states = states;
+        this.lock = lock;
         this.dispatcher = dispatcher;
         this.properties = properties;
         this.clock = clock;
@@ -40,7 +42,7 @@ public class TaskSweeper {
     @Scheduled(fixedDelayString = "${scheduler.sweep-interval}", initialDelayString = "${scheduler.sweep-interval}")
     public void sweep() {
         try {
-            if (!store.tryLock(LOCK, owner, properties.sweepLease())) {
+            if (!lock.tryLock(LOCK, owner, properties.sweepLease())) {
                 return;
             }
         } catch (RuntimeException e) {
@@ -49,24 +51,24 @@ public class TaskSweeper {
         }
         Instant stopStarting = clock.instant().plus(properties.sweepLease().dividedBy(2));
         try {
-            for (String taskId : store.pendingOlderThan(properties.sweepGrace(), properties.sweepBatch())) {
+            for (String taskId : states.pendingOlderThan(properties.sweepGrace(), properties.sweepBatch())) {
                 if (clock.instant().isAfter(stopStarting)) {
                     return;
                 }
                 dispatcher.dispatch(taskId);
             }
-            for (String taskId : store.runningTasks(properties.sweepBatch())) {
+            for (String taskId : states.runningTasks(properties.sweepBatch())) {
                 if (clock.instant().isAfter(stopStarting)) {
                     return;
                 }
                 dispatcher.reconcile(taskId, properties.sweepGrace(), properties.stallTimeout());
             }
-            store.forgetFinishedBefore(properties.retention());
+            states.forgetFinishedBefore(properties.retention());
         } catch (RuntimeException e) {
             log.warn("Task sweep stopped: {}", e.getMessage());
         } finally {
             try {
-                store.unlock(LOCK, owner);
+                lock.unlock(LOCK, owner);
             } catch (RuntimeException e) {
                 log.warn("Task sweep lock not given back (it ends with its lease): {}", e.getMessage());
             }

@@ -23,7 +23,6 @@ import io.dts.redis.RedisTransactions;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.scheduler.task.domain.NewTask;
-import io.dts.scheduler.task.domain.RequestClaim;
 import io.dts.scheduler.task.domain.ResultsPage;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskStore;
@@ -31,7 +30,6 @@ import io.dts.scheduler.task.domain.TaskSummary;
 import org.springframework.data.redis.core.RedisOperations;
 import org.springframework.data.redis.core.SessionCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
-import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Repository;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -39,16 +37,13 @@ import tools.jackson.databind.json.JsonMapper;
  * {@link TaskStore} on Redis; the key layout is in {@link RedisKeys}. A task's own keys are reached
  * through {@link TaskRedis} (one hash slot, transactions allowed), the indexes shared by all tasks
  * through the application's template. Every change of a task's status, and every index write, is
- * the {@link TaskLifecycle}'s.
+ * the {@link TaskLifecycle}'s (see {@link RedisTaskStates}).
  */
 @Repository
 public class RedisTaskStore implements TaskStore {
 
     /** How many of the most recent tasks a listing by status looks at. */
     static final int RECENT_SCAN = 1_000;
-    /** Deletes a lock only for its owner: one whose lease ran out and was taken by another must not free it. */
-    private static final RedisScript<Long> UNLOCK = RedisScript.of(
-            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end", Long.class);
     /** Results read per round trip of a results page. */
     private static final int RESULTS_CHUNK = 16;
     /** Tasks read per pipelined round trip when listing. */
@@ -244,59 +239,14 @@ public class RedisTaskStore implements TaskStore {
     }
 
     @Override
-    public boolean transition(String taskId, TaskStatus next, int attempts, String error) {
-        Map<String, String> fields = new HashMap<>();
-        fields.put(TaskHash.ATTEMPTS, String.valueOf(attempts));
-        if (error != null) {
-            fields.put(TaskHash.LAST_ERROR, error);
-        }
-        return lifecycle.moveTo(taskId, next, fields);
-    }
-
-    @Override
-    public boolean startSharding(String taskId, int shardCount) {
-        return lifecycle.startSharding(taskId, shardCount);
-    }
-
-    @Override
     public void markShardsPublished(String taskId) {
         tasks.forTask(taskId).opsForHash().put(RedisKeys.task(taskId), TaskHash.SHARDS_PUBLISHED, String.valueOf(clock.millis()));
-    }
-
-    @Override
-    public List<String> runningTasks(int limit) {
-        return lifecycle.runningTasks(limit);
     }
 
     @Override
     public Set<Integer> doneShards(String taskId) {
         Set<String> members = tasks.forTask(taskId).opsForSet().members(RedisKeys.shardsDone(taskId));
         return members == null ? Set.of() : members.stream().map(Integer::valueOf).collect(Collectors.toSet());
-    }
-
-    @Override
-    public boolean reopenFailed(String taskId) {
-        return lifecycle.reopenFailed(taskId);
-    }
-
-    @Override
-    public void forgetFinishedBefore(Duration age) {
-        lifecycle.forgetCreatedBefore(age);
-    }
-
-    @Override
-    public Optional<TaskStatus> repair(String taskId) {
-        return lifecycle.repair(taskId);
-    }
-
-    @Override
-    public void markWaiting(String taskId, String reason) {
-        lifecycle.markWaiting(taskId, reason);
-    }
-
-    @Override
-    public List<String> pendingOlderThan(Duration age, int limit) {
-        return lifecycle.pendingOlderThan(age, limit);
     }
 
     @Override
@@ -324,41 +274,4 @@ public class RedisTaskStore implements TaskStore {
         }
         return new ResultsPage(results, next);
     }
-
-    @Override
-    public Optional<RequestClaim> claimIdempotencyKey(String key, RequestClaim claim, Duration pending) {
-        String redisKey = RedisKeys.idempotencyKey(key);
-        Boolean claimed = redis.opsForValue().setIfAbsent(redisKey, claim.taskId() + " " + claim.fingerprint(), pending);
-        if (Boolean.TRUE.equals(claimed)) {
-            return Optional.empty();
-        }
-        String earlier = redis.opsForValue().get(redisKey);
-        if (earlier == null) { // expired in between: claim it again
-            return claimIdempotencyKey(key, claim, pending);
-        }
-        int space = earlier.indexOf(' ');
-        return Optional.of(space < 0 ? new RequestClaim(earlier, null)
-                : new RequestClaim(earlier.substring(0, space), earlier.substring(space + 1)));
-    }
-
-    @Override
-    public void keepIdempotencyKey(String key, Duration retention) {
-        redis.expire(RedisKeys.idempotencyKey(key), retention);
-    }
-
-    @Override
-    public void releaseIdempotencyKey(String key) {
-        redis.delete(RedisKeys.idempotencyKey(key));
-    }
-
-    @Override
-    public boolean tryLock(String name, String owner, Duration lease) {
-        return Boolean.TRUE.equals(redis.opsForValue().setIfAbsent(RedisKeys.lock(name), owner, lease));
-    }
-
-    @Override
-    public void unlock(String name, String owner) {
-        redis.execute(UNLOCK, List.of(RedisKeys.lock(name)), owner);
-    }
-
 }

@@ -28,6 +28,8 @@ import io.dts.scheduler.task.domain.RequestClaim;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskService;
 import io.dts.scheduler.task.domain.TemplateRenderer;
+import io.dts.scheduler.task.domain.IdempotencyKeys;
+import io.dts.scheduler.task.domain.TaskStates;
 import io.dts.scheduler.task.domain.TaskStore;
 import io.dts.scheduler.task.domain.TaskSubmitter;
 import io.dts.scheduler.worker.WorkerDirectory;
@@ -56,6 +58,10 @@ class TaskControllerTest {
     MockMvc mvc;
     @MockitoBean
     TaskStore store;
+    @MockitoBean
+    TaskStates states;
+    @MockitoBean
+    IdempotencyKeys idempotencyKeys;
     @MockitoBean
     TaskSubmitter submitter;
     @MockitoBean
@@ -265,7 +271,7 @@ class TaskControllerTest {
     void cancelling_a_finished_task_is_a_409_problem() throws Exception {
         String location = submit("{\"templateFunction\":\"echo\"}").andReturn().getResponse().getHeader("Location");
         String id = location.substring(location.lastIndexOf('/') + 1);
-        when(store.transition(org.mockito.ArgumentMatchers.eq(id), org.mockito.ArgumentMatchers.eq(TaskStatus.CANCELLED),
+        when(states.transition(org.mockito.ArgumentMatchers.eq(id), org.mockito.ArgumentMatchers.eq(TaskStatus.CANCELLED),
                 org.mockito.ArgumentMatchers.anyInt(), org.mockito.ArgumentMatchers.any())).thenReturn(false);
 
         mvc.perform(post("/api/tasks/" + id + "/cancel"))
@@ -279,7 +285,7 @@ class TaskControllerTest {
 
     @Test
     void an_idempotency_key_reused_with_another_body_is_a_422_and_saves_nothing() throws Exception {
-        when(store.claimIdempotencyKey(org.mockito.ArgumentMatchers.eq("key-1"), any(), any()))
+        when(idempotencyKeys.claim(org.mockito.ArgumentMatchers.eq("key-1"), any(), any()))
                 .thenReturn(Optional.of(new RequestClaim("earlier-task", "fingerprint-of-another-body")));
 
         mvc.perform(post("/api/tasks").header("Idempotency-Key", "key-1").contentType(MediaType.APPLICATION_JSON)

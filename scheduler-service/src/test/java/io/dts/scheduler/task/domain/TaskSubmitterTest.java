@@ -23,7 +23,7 @@ import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 class TaskSubmitterTest {
 
     private final ThreadPoolTaskScheduler scheduler = new ThreadPoolTaskScheduler();
-    private final TaskStore store = Mockito.mock(TaskStore.class);
+    private final TaskStates states = Mockito.mock(TaskStates.class);
     private final List<String> transitions = new CopyOnWriteArrayList<>();
 
     @AfterEach
@@ -33,7 +33,7 @@ class TaskSubmitterTest {
 
     private TaskSubmitter submitter(int failuresBeforeSuccess) {
         scheduler.initialize();
-        Mockito.when(store.transition(Mockito.anyString(), Mockito.any(), Mockito.anyInt(), Mockito.any())).thenAnswer(call -> {
+        Mockito.when(states.transition(Mockito.anyString(), Mockito.any(), Mockito.anyInt(), Mockito.any())).thenAnswer(call -> {
             transitions.add(call.getArgument(1) + "#" + call.getArgument(2));
             return true;
         });
@@ -53,7 +53,7 @@ class TaskSubmitterTest {
         };
         PubsubProperties pubsub = new PubsubProperties("k", "t", new PubsubProperties.Topic("s"), new PubsubProperties.Topic("r"),
                 "g", 1, 1, 1, (short) 1, 1, 10, Duration.ofMillis(1), Duration.ofMillis(4));
-        return new TaskSubmitter(publisher, store, scheduler, Runnable::run, pubsub, Clock.systemUTC());
+        return new TaskSubmitter(publisher, states, scheduler, Runnable::run, pubsub, Clock.systemUTC());
     }
 
     @Test

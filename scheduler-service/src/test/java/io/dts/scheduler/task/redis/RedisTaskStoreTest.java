@@ -31,7 +31,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.StringRedisTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
-/** Contract of the scheduler's task store against a real Redis. */
+/** Contract of the Redis adapters of the scheduler's task ports (tasks, their states and indexes, idempotency keys) against a real Redis. */
 class RedisTaskStoreTest {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -40,6 +40,8 @@ class RedisTaskStoreTest {
     private static TaskRedis taskRedis;
     private static StringRedisTemplate redis;
     private static RedisTaskStore store;
+    private static RedisTaskStates states;
+    private static RedisIdempotencyKeys idempotencyKeys;
 
     @BeforeAll
     static void connect() {
@@ -51,7 +53,10 @@ class RedisTaskStoreTest {
         connections = factory;
         redis = new StringRedisTemplate(connections);
         taskRedis = new TaskRedis(connections, redis);
-        store = new RedisTaskStore(taskRedis, new TaskLifecycle(taskRedis, redis, Clock.systemUTC()), redis, JSON, Clock.systemUTC());
+        TaskLifecycle lifecycle = new TaskLifecycle(taskRedis, redis, Clock.systemUTC());
+        store = new RedisTaskStore(taskRedis, lifecycle, redis, JSON, Clock.systemUTC());
+        states = new RedisTaskStates(lifecycle);
+        idempotencyKeys = new RedisIdempotencyKeys(redis);
     }
 
     @AfterAll
@@ -87,11 +92,11 @@ class RedisTaskStoreTest {
         store.create(created);
         String id = created.id();
 
-        assertThat(store.transition(id, TaskStatus.RETRYING, 1, "Kafka down")).isTrue();
-        assertThat(store.transition(id, TaskStatus.SUBMITTED, 2, null)).isTrue();
-        assertThat(store.transition(id, TaskStatus.RETRYING, 3, "late")).as("no way back to RETRYING").isFalse();
-        assertThat(store.startSharding(id, 1)).isTrue();
-        assertThat(store.transition(id, TaskStatus.SUBMITTED, 4, null)).as("a late publish ack").isFalse();
+        assertThat(states.transition(id, TaskStatus.RETRYING, 1, "Kafka down")).isTrue();
+        assertThat(states.transition(id, TaskStatus.SUBMITTED, 2, null)).isTrue();
+        assertThat(states.transition(id, TaskStatus.RETRYING, 3, "late")).as("no way back to RETRYING").isFalse();
+        assertThat(states.startSharding(id, 1)).isTrue();
+        assertThat(states.transition(id, TaskStatus.SUBMITTED, 4, null)).as("a late publish ack").isFalse();
 
         Task task = store.find(id).orElseThrow();
         assertThat(task.status()).isEqualTo(TaskStatus.INPROGRESS);
@@ -109,7 +114,7 @@ class RedisTaskStoreTest {
             List<Future<Boolean>> attempts = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 int shards = i + 1;
-                attempts.add(pool.submit(() -> store.startSharding(created.id(), shards)));
+                attempts.add(pool.submit(() -> states.startSharding(created.id(), shards)));
             }
             int winners = 0;
             for (Future<Boolean> attempt : attempts) {
@@ -125,14 +130,14 @@ class RedisTaskStoreTest {
     void a_sharded_task_leaves_the_pending_index_and_waiting_reasons_are_cleared() {
         NewTask created = aTask("a");
         store.create(created);
-        store.markWaiting(created.id(), "no live worker");
+        states.markWaiting(created.id(), "no live worker");
 
-        assertThat(store.pendingOlderThan(Duration.ZERO, 10_000)).contains(created.id());
+        assertThat(states.pendingOlderThan(Duration.ZERO, 10_000)).contains(created.id());
         assertThat(store.find(created.id()).orElseThrow().waitingReason()).isEqualTo("no live worker");
 
-        store.startSharding(created.id(), 1);
+        states.startSharding(created.id(), 1);
 
-        assertThat(store.pendingOlderThan(Duration.ZERO, 10_000)).doesNotContain(created.id());
+        assertThat(states.pendingOlderThan(Duration.ZERO, 10_000)).doesNotContain(created.id());
         assertThat(store.find(created.id()).orElseThrow().waitingReason()).isNull();
     }
 
@@ -186,10 +191,10 @@ class RedisTaskStoreTest {
         redis.opsForZSet().add(RedisKeys.PENDING_TASKS, orphan, 0);
         redis.opsForZSet().add(RedisKeys.RUNNING_TASKS, orphan, 0);
 
-        assertThat(store.repair(orphan)).isEmpty();
+        assertThat(states.repair(orphan)).isEmpty();
 
-        assertThat(store.pendingOlderThan(Duration.ZERO, 10_000)).doesNotContain(orphan);
-        assertThat(store.runningTasks(10_000)).doesNotContain(orphan);
+        assertThat(states.pendingOlderThan(Duration.ZERO, 10_000)).doesNotContain(orphan);
+        assertThat(states.runningTasks(10_000)).doesNotContain(orphan);
         assertThat(store.recent(null, 10)).extracting(TaskSummary::id).doesNotContain(orphan);
     }
 
@@ -197,11 +202,11 @@ class RedisTaskStoreTest {
     void an_idempotency_key_points_at_the_first_task_it_was_used_for_and_its_request() {
         String key = UUID.randomUUID().toString();
 
-        assertThat(store.claimIdempotencyKey(key, new RequestClaim("first", "f1"), Duration.ofMinutes(1))).isEmpty();
-        assertThat(store.claimIdempotencyKey(key, new RequestClaim("second", "f2"), Duration.ofMinutes(1)))
+        assertThat(idempotencyKeys.claim(key, new RequestClaim("first", "f1"), Duration.ofMinutes(1))).isEmpty();
+        assertThat(idempotencyKeys.claim(key, new RequestClaim("second", "f2"), Duration.ofMinutes(1)))
                 .contains(new RequestClaim("first", "f1"));
-        store.releaseIdempotencyKey(key);
-        assertThat(store.claimIdempotencyKey(key, new RequestClaim("third", "f3"), Duration.ofMinutes(1))).isEmpty();
+        idempotencyKeys.release(key);
+        assertThat(idempotencyKeys.claim(key, new RequestClaim("third", "f3"), Duration.ofMinutes(1))).isEmpty();
     }
 
     @Test
@@ -236,7 +241,7 @@ class RedisTaskStoreTest {
         NewTask newer = new NewTask(UUID.randomUUID().toString(), "t", "t", List.of(), 0, 0, Duration.ofDays(7), Instant.now().plusSeconds(7200));
         store.create(older);
         store.create(newer);
-        store.transition(older.id(), TaskStatus.SUBMISSION_FAILED, 10, "gone");
+        states.transition(older.id(), TaskStatus.SUBMISSION_FAILED, 10, "gone");
 
         assertThat(store.recent(null, 2)).extracting(TaskSummary::id).containsExactly(newer.id(), older.id());
         assertThat(store.recent(TaskStatus.SUBMISSION_FAILED, 1)).extracting(TaskSummary::id).containsExactly(older.id());
@@ -246,10 +251,10 @@ class RedisTaskStoreTest {
     void a_finished_task_expires_after_the_retention_and_a_running_one_never_does() {
         NewTask created = aTask("a");
         store.create(created);
-        store.startSharding(created.id(), 1);
+        states.startSharding(created.id(), 1);
         assertThat(redis.getExpire(RedisKeys.task(created.id()))).as("running: no TTL").isEqualTo(-1);
 
-        store.transition(created.id(), TaskStatus.CANCELLED, 1, null);
+        states.transition(created.id(), TaskStatus.CANCELLED, 1, null);
 
         for (String key : List.of(RedisKeys.task(created.id()), RedisKeys.items(created.id()))) {
             assertThat(redis.getExpire(key)).isBetween(Duration.ofDays(7).toSeconds() - 60, Duration.ofDays(7).toSeconds());
@@ -261,7 +266,7 @@ class RedisTaskStoreTest {
         NewTask created = aTask("a", "b", "c");
         store.create(created);
         String id = created.id();
-        store.startSharding(id, 1);
+        states.startSharding(id, 1);
         for (int i = 0; i < 3; i++) {
             ItemResult result = new ItemResult(i, "x", i == 1 ? 1 : 0, false, "", false, "", false, 1, 1, "w", 0);
             redis.opsForHash().put(RedisKeys.results(id), String.valueOf(i), JSON.writeValueAsString(result));
@@ -269,9 +274,9 @@ class RedisTaskStoreTest {
         }
         redis.opsForSet().add(RedisKeys.failed(id), "1");
         redis.opsForSet().add(RedisKeys.shardsDone(id), "0");
-        store.transition(id, TaskStatus.FAILED, 1, null);
+        states.transition(id, TaskStatus.FAILED, 1, null);
 
-        assertThat(store.reopenFailed(id)).isTrue();
+        assertThat(states.reopenFailed(id)).isTrue();
 
         Task task = store.find(id).orElseThrow();
         assertThat(task.status()).isEqualTo(TaskStatus.QUEUED);
@@ -282,6 +287,6 @@ class RedisTaskStoreTest {
         assertThat(task.finishedAt()).isNull();
         assertThat(redis.opsForValue().getBit(RedisKeys.recorded(id), 1)).isFalse();
         assertThat(redis.getExpire(RedisKeys.task(id))).isEqualTo(-1);
-        assertThat(store.reopenFailed(id)).as("only a FAILED task reopens").isFalse();
+        assertThat(states.reopenFailed(id)).as("only a FAILED task reopens").isFalse();
     }
 }

@@ -1,0 +1,35 @@
+package io.dts.scheduler.task.redis;
+
+import java.time.Duration;
+import java.util.List;
+
+import io.dts.model.RedisKeys;
+import io.dts.scheduler.task.domain.ClusterLock;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.stereotype.Repository;
+
+/** {@link ClusterLock} on Redis: SET NX with the lease as TTL and the owner as value, given back by compare-and-delete. */
+@Repository
+public class RedisClusterLock implements ClusterLock {
+
+    /** Deletes a lock only for its owner: one whose lease ran out and was taken by another must not free it. */
+    private static final RedisScript<Long> UNLOCK = RedisScript.of(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end", Long.class);
+
+    private final StringRedisTemplate redis;
+
+    public RedisClusterLock(StringRedisTemplate redis) {
+        this.redis = redis;
+    }
+
+    @Override
+    public boolean tryLock(String name, String owner, Duration lease) {
+        return Boolean.TRUE.equals(redis.opsForValue().setIfAbsent(RedisKeys.lock(name), owner, lease));
+    }
+
+    @Override
+    public void unlock(String name, String owner) {
+        redis.execute(UNLOCK, List.of(RedisKeys.lock(name)), owner);
+    }
+}
