@@ -1,0 +1,206 @@
+package io.dts.scheduler.task.domain;
+
+import static io.dts.scheduler.task.domain.Tasks.aTask;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyInt;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+import io.dts.model.TaskShard;
+import io.dts.model.TaskStatus;
+import io.dts.model.WorkerHeartbeat;
+import io.dts.scheduler.config.SchedulerProperties;
+import io.dts.scheduler.worker.WorkerDirectory;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+
+/** Sharding and reconciling, as pure decisions over the ports (the Redis and Kafka sides have contract tests of their own). */
+class TaskDispatcherTest {
+
+    private static final Instant NOW = Instant.parse("2026-01-01T00:10:00Z");
+
+    private final TaskStore store = mock(TaskStore.class);
+    private final TaskStates states = mock(TaskStates.class);
+    private final WorkerDirectory workers = mock(WorkerDirectory.class);
+    private final List<Sent> sent = new ArrayList<>();
+    private final MutableClock clock = new MutableClock(NOW);
+    private TaskDispatcher dispatcher;
+
+    private record Sent(TaskShard shard, Integer partition) {
+    }
+
+    static SchedulerProperties properties(Map<String, String> overrides) {
+        Map<String, String> values = new java.util.HashMap<>(Map.ofEntries(
+                Map.entry("max-request-size", "16MB"), Map.entry("max-items", "1000"), Map.entry("max-item-size", "64KB"),
+                Map.entry("max-template-size", "64KB"), Map.entry("max-variables-size", "1MB"), Map.entry("max-command-size", "100KB"),
+                Map.entry("worker-liveness", "10s"), Map.entry("worker-cache", "250ms"), Map.entry("shard-publish-timeout", "1s"),
+                Map.entry("sweep-interval", "2s"), Map.entry("sweep-batch", "100"), Map.entry("sweep-grace", "15s"),
+                Map.entry("sweep-lease", "10s"), Map.entry("idempotency-retention", "7d"), Map.entry("max-results-page", "1000"),
+                Map.entry("max-results-page-size", "4MB"), Map.entry("retention", "7d"), Map.entry("stall-timeout", "2m")));
+        values.putAll(overrides);
+        return new Binder(new MapConfigurationPropertySource(values)).bind("", SchedulerProperties.class).get();
+    }
+
+    private static WorkerHeartbeat worker(String id, int partition, String... running) {
+        return new WorkerHeartbeat(id, id + "-instance", "host", 1, 2, 0, 0, 0, List.of(partition), List.of(running));
+    }
+
+    @BeforeEach
+    void dispatcher() {
+        TaskPublisher publisher = new TaskPublisher() {
+            @Override
+            public CompletableFuture<Void> publishTask(io.dts.model.TaskSubmitted task) {
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public CompletableFuture<Void> publishShard(TaskShard shard, Integer partition) {
+                sent.add(new Sent(shard, partition));
+                return CompletableFuture.completedFuture(null);
+            }
+        };
+        dispatcher = new TaskDispatcher(store, states, workers, publisher, properties(Map.of()), clock);
+    }
+
+    @Test
+    void shards_an_accepted_task_over_the_live_workers_each_on_its_own_partition() {
+        Task task = aTask().items(10).build();
+        when(store.find(task.id())).thenReturn(Optional.of(task));
+        when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 3), worker("w2", 7)));
+        when(states.startSharding(task.id(), 2)).thenReturn(true);
+
+        dispatcher.dispatch(task.id());
+
+        assertThat(sent).extracting(s -> s.shard().shardIndex(), Sent::partition).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(0, 3), org.assertj.core.groups.Tuple.tuple(1, 7));
+        assertThat(sent).extracting(s -> s.shard().endIndex() - s.shard().startIndex()).containsExactly(5L, 5L);
+        verify(store).markShardsPublished(task.id());
+    }
+
+    @Test
+    void a_task_without_a_live_worker_waits_visibly_and_is_not_sharded() {
+        Task task = aTask().build();
+        when(store.find(task.id())).thenReturn(Optional.of(task));
+        when(workers.liveWorkers()).thenReturn(List.of());
+
+        dispatcher.dispatch(task.id());
+
+        verify(states).markWaiting(eq(task.id()), anyString());
+        verify(states, never()).startSharding(anyString(), anyInt());
+        assertThat(sent).isEmpty();
+    }
+
+    @Test
+    void a_task_another_scheduler_sharded_first_is_not_published_twice() {
+        Task task = aTask().build();
+        when(store.find(task.id())).thenReturn(Optional.of(task));
+        when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 0)));
+        when(states.startSharding(anyString(), anyInt())).thenReturn(false);
+
+        dispatcher.dispatch(task.id());
+
+        assertThat(sent).isEmpty();
+    }
+
+    @Test
+    void a_listed_task_that_is_gone_or_no_longer_waiting_gets_its_indexes_repaired() {
+        Task running = aTask().status(TaskStatus.INPROGRESS).build();
+        when(store.find("gone")).thenReturn(Optional.empty());
+        when(store.find(running.id())).thenReturn(Optional.of(running));
+
+        dispatcher.dispatch("gone");
+        dispatcher.dispatch(running.id());
+
+        verify(states).repair("gone");
+        verify(states).repair(running.id());
+        assertThat(sent).isEmpty();
+    }
+
+    @Test
+    void reconcile_republishes_only_the_unfinished_shards_of_a_task_whose_shards_were_not_all_published() {
+        Task task = aTask().status(TaskStatus.INPROGRESS).items(9).shards(3).shardsPublished(false)
+                .updatedAt(NOW.minusSeconds(20)).build();
+        when(store.find(task.id())).thenReturn(Optional.of(task));
+        when(store.doneShards(task.id())).thenReturn(Set.of(1));
+        when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 0)));
+
+        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2));
+
+        assertThat(sent).extracting(s -> s.shard().shardIndex()).containsExactly(0, 2);
+    }
+
+    @Test
+    void reconcile_leaves_a_published_task_that_a_live_worker_runs_alone_however_long_it_is_idle() {
+        Task task = aTask().status(TaskStatus.INPROGRESS).shards(1).shardsPublished(true).updatedAt(NOW.minusSeconds(600)).build();
+        when(store.find(task.id())).thenReturn(Optional.of(task));
+        when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 0, task.id())));
+
+        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2));
+        clock.advance(Duration.ofHours(1));
+        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2));
+
+        assertThat(sent).isEmpty();
+    }
+
+    @Test
+    void reconcile_republishes_a_stalled_task_that_no_live_worker_runs() {
+        Task task = aTask().status(TaskStatus.INPROGRESS).shards(1).shardsPublished(true).updatedAt(NOW.minusSeconds(121)).build();
+        when(store.find(task.id())).thenReturn(Optional.of(task));
+        when(store.doneShards(task.id())).thenReturn(Set.of());
+        when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 0)));
+
+        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2));
+
+        assertThat(sent).hasSize(1);
+    }
+
+    @Test
+    void reconcile_repairs_a_finished_task_still_listed_as_running() {
+        Task finished = aTask().status(TaskStatus.COMPLETED).build();
+        when(store.find(finished.id())).thenReturn(Optional.of(finished));
+
+        dispatcher.reconcile(finished.id(), Duration.ofSeconds(15), Duration.ofMinutes(2));
+
+        verify(states).repair(finished.id());
+        verify(workers, never()).liveWorkers();
+    }
+
+    @Test
+    void shards_not_taken_by_kafka_in_time_are_left_to_the_sweeper() {
+        Task task = aTask().build();
+        when(store.find(task.id())).thenReturn(Optional.of(task));
+        when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 0)));
+        when(states.startSharding(anyString(), anyInt())).thenReturn(true);
+        dispatcher = new TaskDispatcher(store, states, workers, new TaskPublisher() {
+            @Override
+            public CompletableFuture<Void> publishTask(io.dts.model.TaskSubmitted submitted) {
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public CompletableFuture<Void> publishShard(TaskShard shard, Integer partition) {
+                return new CompletableFuture<>(); // never acknowledged
+            }
+        }, properties(Map.of("shard-publish-timeout", "50ms")), clock);
+
+        dispatcher.dispatch(task.id());
+
+        verify(store, never()).markShardsPublished(any());
+    }
+}

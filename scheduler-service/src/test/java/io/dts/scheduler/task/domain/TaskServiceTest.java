@@ -1,0 +1,118 @@
+package io.dts.scheduler.task.domain;
+
+import static io.dts.scheduler.task.domain.Tasks.aTask;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.doThrow;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import io.dts.model.MasterTask;
+import io.dts.scheduler.config.SchedulerProperties;
+import org.junit.jupiter.api.Test;
+import org.springframework.dao.QueryTimeoutException;
+import tools.jackson.databind.json.JsonMapper;
+
+/** How a submit uses and gives back the names a client chose (an Idempotency-Key, its own task id) on every path. */
+class TaskServiceTest {
+
+    private final TaskStore store = mock(TaskStore.class);
+    private final TaskStates states = mock(TaskStates.class);
+    private final IdempotencyKeys keys = mock(IdempotencyKeys.class);
+    private final TaskSubmitter submitter = mock(TaskSubmitter.class);
+    private final SchedulerProperties properties = TaskDispatcherTest.properties(Map.of());
+    private final TaskService service = new TaskService(store, states, keys, submitter, properties,
+            new TemplateRenderer(JsonMapper.builder().build(), properties), new MutableClock(Instant.parse("2026-01-01T00:00:00Z")));
+
+    private static MasterTask request(String command) {
+        return new MasterTask(command, null, List.of("a"), null, null);
+    }
+
+    @Test
+    void a_key_is_kept_for_the_retention_once_its_task_is_saved() {
+        when(keys.claim(eq("k"), any(), any())).thenReturn(Optional.empty());
+
+        Task task = service.submit(request("echo"), "k");
+
+        verify(store).create(any());
+        verify(keys).keep("k", properties.idempotencyRetention());
+        verify(submitter).submit(task.id());
+    }
+
+    @Test
+    void a_failed_save_gives_the_key_back_so_a_retry_can_use_it() {
+        when(keys.claim(eq("k"), any(), any())).thenReturn(Optional.empty());
+        doThrow(new QueryTimeoutException("Redis timed out")).when(store).create(any());
+        when(store.find(anyString())).thenReturn(Optional.empty());
+
+        assertThatThrownBy(() -> service.submit(request("echo"), "k")).isInstanceOf(QueryTimeoutException.class);
+
+        verify(keys).release("k");
+        verify(keys, never()).keep(anyString(), any());
+        verify(submitter, never()).submit(anyString());
+    }
+
+    @Test
+    void a_save_whose_reply_was_lost_but_that_committed_keeps_the_key() {
+        when(keys.claim(eq("k"), any(), any())).thenReturn(Optional.empty());
+        doThrow(new QueryTimeoutException("reply lost")).when(store).create(any());
+        when(store.find(anyString())).thenReturn(Optional.of(aTask().build()));
+
+        assertThatThrownBy(() -> service.submit(request("echo"), "k")).isInstanceOf(QueryTimeoutException.class);
+
+        verify(keys).keep("k", properties.idempotencyRetention());
+        verify(keys, never()).release(anyString());
+    }
+
+    @Test
+    void a_key_used_before_answers_its_task_for_the_same_request_and_422s_another() {
+        Task earlier = aTask().build();
+        NewTask same = new NewTask("x", "echo", "echo", List.of("a"), 0, 0, properties.retention(), Instant.now()).withFingerprint();
+        when(keys.claim(eq("k"), any(), any())).thenReturn(Optional.of(new RequestClaim(earlier.id(), same.fingerprint())));
+        when(store.find(earlier.id())).thenReturn(Optional.of(earlier));
+
+        assertThat(service.submit(request("echo"), "k")).isEqualTo(earlier);
+        assertThatThrownBy(() -> service.submit(request("echo other"), "k")).isInstanceOf(RequestMismatchException.class);
+        verify(store, never()).create(any());
+    }
+
+    @Test
+    void a_key_whose_task_is_still_being_saved_is_a_conflict_to_retry() {
+        NewTask same = new NewTask("x", "echo", "echo", List.of("a"), 0, 0, properties.retention(), Instant.now()).withFingerprint();
+        when(keys.claim(eq("k"), any(), any())).thenReturn(Optional.of(new RequestClaim("in-flight", same.fingerprint())));
+        when(store.find("in-flight")).thenReturn(Optional.empty());
+
+        assertThatThrownBy(() -> service.submit(request("echo"), "k")).isInstanceOf(TaskConflictException.class)
+                .hasMessageContaining("still being saved");
+    }
+
+    @Test
+    void a_client_id_in_use_answers_its_task_for_the_same_request_and_409s_another() {
+        String id = UUID.randomUUID().toString();
+        String fingerprint = new NewTask(id, "echo", "echo", List.of("a"), 0, 0, properties.retention(), Instant.now())
+                .withFingerprint().fingerprint();
+        when(store.createUnlessExists(any())).thenReturn(Optional.of(fingerprint));
+        when(store.find(id)).thenReturn(Optional.of(aTask().id(id).build()));
+
+        assertThat(service.submit(request("echo"), null, id.toUpperCase()).id()).isEqualTo(id);
+        assertThatThrownBy(() -> service.submit(request("echo other"), null, id)).isInstanceOf(TaskConflictException.class);
+        verify(submitter, never()).submit(anyString());
+    }
+
+    @Test
+    void a_client_id_that_is_not_a_uuid_never_reaches_the_store() {
+        assertThatThrownBy(() -> service.submit(request("echo"), null, "task:{x}")).isInstanceOf(InvalidTaskException.class);
+        verify(store, never()).createUnlessExists(any());
+    }
+}
