@@ -9,18 +9,10 @@ API="http://127.0.0.1:${SCHEDULER_PORT:-30000}/api"
 TASK_TIMEOUT="${TASK_TIMEOUT:-300}"
 
 "$DTS_ROOT/scripts/stack.sh" up "$@"
-(ensure_packages jq) || warn "reading JSON with python3 instead of jq"
-if ! command -v jq >/dev/null && ! command -v python3 >/dev/null; then
-  die "demo.sh needs jq or python3 to read JSON: sudo apt-get install -y jq"
-fi
+ensure_packages jq
 
-# json FILTER [FILE]: a jq filter; `python` FILTERs below are used only when jq is missing.
-json() {
-  if command -v jq >/dev/null; then jq -r "$1" "${2:-/dev/stdin}"; else python3 -c "$3" "${2:-/dev/stdin}"; fi
-}
-field() { # field NAME FILE: one top-level field of a JSON object
-  json ".$1 // empty" "$2" "import json,sys; v=json.load(open(sys.argv[1])).get('$1'); print('' if v is None else v)"
-}
+json() { jq -r "$1" "$2"; }          # json FILTER FILE
+field() { json ".$1 // empty" "$2"; } # field NAME FILE: one top-level field of a JSON object
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -29,7 +21,7 @@ trap 'rm -rf "$tmp"' EXIT
 expected="$(find "$RUN_DIR" -name 'worker-*.pid' | wc -l)"
 for ((i = 0; i < 30; i++)); do
   curl -fsS "$API/workers" -o "$tmp/workers.json" || true
-  live="$(json 'length' "$tmp/workers.json" 'import json,sys; print(len(json.load(open(sys.argv[1]))))' 2>/dev/null || echo 0)"
+  live="$(json 'length' "$tmp/workers.json" 2>/dev/null || echo 0)"
   ((live >= expected)) && break
   sleep 1
 done
@@ -56,9 +48,7 @@ for ((i = 0; i < TASK_TIMEOUT * 2; i++)); do
   curl -fsS "$API/tasks/$id" -o "$tmp/task-view.json" || die "GET $API/tasks/$id failed; check: ./scripts/stack.sh status"
   status="$(field status "$tmp/task-view.json")"
   line="$(json '"\(.status)  chunks \(.chunksExecuted // 0)/\(.chunksToExecute // "?")  items \((.itemsSucceeded // 0) + (.itemsFailed // 0))/\(.itemsTotal // "?") (\(.itemsFailed // 0) failed)"' \
-    "$tmp/task-view.json" 'import json,sys; t=json.load(open(sys.argv[1])); g=lambda k,d=0: d if t.get(k) is None else t[k]
-print("%s  chunks %s/%s  items %s/%s (%s failed)" % (t["status"], g("chunksExecuted"), g("chunksToExecute", "?"),
-      g("itemsSucceeded") + g("itemsFailed"), g("itemsTotal", "?"), g("itemsFailed")))')"
+    "$tmp/task-view.json")"
   [[ $line != "$last" ]] && log "$line"
   last="$line"
   case "$status" in COMPLETED | FAILED | CANCELLED | SUBMISSION_FAILED) break ;; esac
@@ -71,16 +61,10 @@ esac
 curl -fsS "$API/tasks/$id/results?offset=0&limit=1000" -o "$tmp/results.json" ||
   die "GET $API/tasks/$id/results failed"
 log "first results (index item exitCode workerId durationMs: stdout):"
-json '.[:5][] | "  \(.index) \(.item) \(.exitCode) \(.workerId) \(.durationMs)ms: \(.stdout | rtrimstr("\n"))"' "$tmp/results.json" \
-  'import json,sys
-for r in json.load(open(sys.argv[1]))[:5]:
-    print("  %s %s %s %s %sms: %s" % (r["index"], r["item"], r["exitCode"], r["workerId"], r["durationMs"], (r.get("stdout") or "").rstrip()))'
+json '.[:5][] | "  \(.index) \(.item) \(.exitCode) \(.workerId) \(.durationMs)ms: \(.stdout | rtrimstr("\n"))"' "$tmp/results.json"
 log "items per worker:"
-json 'group_by(.workerId)[] | "  \(.[0].workerId): \(length)"' "$tmp/results.json" \
-  'import json,sys,collections
-for w, n in sorted(collections.Counter(r["workerId"] for r in json.load(open(sys.argv[1]))).items()): print("  %s: %s" % (w, n))'
-failed="$(json '[.[] | select(.exitCode != 0)] | length' "$tmp/results.json" \
-  'import json,sys; print(sum(1 for r in json.load(open(sys.argv[1])) if r["exitCode"] != 0))')"
+json 'group_by(.workerId)[] | "  \(.[0].workerId): \(length)"' "$tmp/results.json"
+failed="$(json '[.[] | select(.exitCode != 0)] | length' "$tmp/results.json")"
 log "failed items: $failed"
 log "the stack keeps running: ./scripts/stack.sh status, stop it with: ./scripts/stack.sh down"
 [[ $status == COMPLETED ]] || die "task $id ended $status (expected COMPLETED); details: curl $API/tasks/$id"
