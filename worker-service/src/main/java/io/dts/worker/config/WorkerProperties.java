@@ -37,6 +37,10 @@ import org.springframework.validation.annotation.Validated;
  *                           for compatibility
  * @param shell              {@code persistent} (default): one long-lived bash per thread forks a subshell
  *                           per item; {@code spawn}: a new bash process per item
+ * @param itemRetryBackoff   wait before an item's first retry (the task's {@code maxRetries}); doubled before each next one
+ * @param itemRetryMaxBackoff longest wait between two attempts of an item
+ * @param maxPasses          passes over a shard whose acknowledged results Redis lost (a restart) before the shard
+ *                           fails and is left to Kafka redelivery
  */
 @Validated
 @ConfigurationProperties("worker")
@@ -57,7 +61,10 @@ public record WorkerProperties(
         @NotNull Duration redisOutageTolerance,
         @NotNull Duration drainTimeout,
         @Min(1) int maxShardDeliveries,
-        @NotNull Shell shell) {
+        @NotNull Shell shell,
+        @NotNull Duration itemRetryBackoff,
+        @NotNull Duration itemRetryMaxBackoff,
+        @Min(1) int maxPasses) {
 
     /** How items are started; see {@link #shell}. */
     public enum Shell { PERSISTENT, SPAWN }

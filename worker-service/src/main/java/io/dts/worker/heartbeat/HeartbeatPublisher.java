@@ -7,7 +7,6 @@ import io.dts.model.RedisKeys;
 import io.dts.model.WorkerHeartbeat;
 import io.dts.worker.WorkerInstance;
 import io.dts.worker.config.WorkerProperties;
-import io.dts.worker.execution.ShardExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.event.ContextClosedEvent;
@@ -34,7 +33,7 @@ public class HeartbeatPublisher {
     private final WorkerProperties properties;
     private final WorkerInstance instance;
     private final AssignedPartitions partitions;
-    private final ShardExecutor executor;
+    private final WorkerLoad load;
     private final Clock clock;
     private final long startedAt;
     /** Set on a clean stop, so a late scheduled beat cannot bring a leaving worker back. */
@@ -43,13 +42,13 @@ public class HeartbeatPublisher {
     private boolean previousRetired;
 
     public HeartbeatPublisher(StringRedisTemplate redis, JsonMapper json, WorkerProperties properties, WorkerInstance instance,
-                              AssignedPartitions partitions, ShardExecutor executor, Clock clock) {
+                              AssignedPartitions partitions, WorkerLoad load, Clock clock) {
         this.redis = redis;
         this.json = json;
         this.properties = properties;
         this.instance = instance;
         this.partitions = partitions;
-        this.executor = executor;
+        this.load = load;
         this.clock = clock;
         this.startedAt = clock.millis();
         partitions.onChange(this::beat);
@@ -70,8 +69,8 @@ public class HeartbeatPublisher {
             }
             long now = clock.millis();
             WorkerHeartbeat heartbeat = new WorkerHeartbeat(properties.id(), instance.id(), WorkerProperties.hostName(),
-                    ProcessHandle.current().pid(), properties.threads(), executor.busyThreads(), startedAt, now, partitions.current(),
-                    List.copyOf(executor.runningTasks()));
+                    ProcessHandle.current().pid(), properties.threads(), load.busyThreads(), startedAt, now, partitions.current(),
+                    List.copyOf(load.runningTasks()));
             redis.opsForValue().set(RedisKeys.worker(properties.id()), json.writeValueAsString(heartbeat), properties.heartbeatTtl());
             redis.opsForZSet().add(RedisKeys.WORKERS, properties.id(), now);
         } catch (RuntimeException e) {

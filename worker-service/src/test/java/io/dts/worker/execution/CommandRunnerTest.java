@@ -34,7 +34,7 @@ class CommandRunnerTest {
     private CommandRunner runner(Shell shell, DataSize outputLimit) {
         WorkerProperties properties = new WorkerProperties("test-worker", 2, Duration.ofSeconds(2), Duration.ofSeconds(10),
                 Duration.ofMinutes(1), Duration.ofMillis(500), outputLimit, 1, 64, Duration.ofMillis(200), "g", workDir.toString(),
-                Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofSeconds(5), 3, shell);
+                Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofSeconds(5), 3, shell, Duration.ofMillis(500), Duration.ofSeconds(30), 3);
         runner = new CommandRunner(properties, new RunningProcesses(), new ProcessKiller(properties));
         return runner;
     }

@@ -86,7 +86,8 @@ class ShardExecutorTest {
     private ShardExecutor aWorker(String id, Path workDir, Duration drainTimeout) {
         WorkerProperties properties = new WorkerProperties(id, 2, Duration.ofSeconds(2), Duration.ofSeconds(30),
                 Duration.ofMinutes(1), Duration.ofMillis(500), DataSize.ofKilobytes(64), 4, 64, Duration.ofMillis(50), "g",
-                workDir.toString(), Duration.ofMillis(500), Duration.ofSeconds(5), drainTimeout, MAX_DEATHS, WorkerProperties.Shell.PERSISTENT);
+                workDir.toString(), Duration.ofMillis(500), Duration.ofSeconds(5), drainTimeout, MAX_DEATHS, WorkerProperties.Shell.PERSISTENT,
+                Duration.ofMillis(500), Duration.ofSeconds(30), 3);
         CommandRunner runner = new CommandRunner(properties, new RunningProcesses(), new ProcessKiller(properties));
         TaskEventPublisher publisher = new TaskEventPublisher(null, null) {
             @Override
@@ -95,10 +96,18 @@ class ShardExecutorTest {
             }
         };
         WorkerInstance instance = new WorkerInstance();
-        ShardExecutor executor = new ShardExecutor(properties, progress, runner, publisher, Clock.systemUTC(), instance);
-        new HeartbeatPublisher(redis, JSON, properties, instance, new AssignedPartitions(), executor, Clock.systemUTC()).beat();
+        Clock clock = Clock.systemUTC();
+        PatientRedis patientRedis = new PatientRedis(properties);
+        RunningWork running = new RunningWork();
+        ItemChunks chunks = new ItemChunks(progress, patientRedis);
+        ShardRunner shards = new ShardRunner(properties, chunks, new ItemAttempts(properties, runner, running, clock), running, progress,
+                patientRedis, clock);
+        Quarantine quarantine = new Quarantine(properties, progress, patientRedis, chunks, instance, clock);
+        ShardExecutor executor = new ShardExecutor(properties, progress, patientRedis, running, shards, quarantine, runner, publisher,
+                clock);
+        new HeartbeatPublisher(redis, JSON, properties, instance, new AssignedPartitions(), running, Clock.systemUTC()).beat();
         cleanups.add(() -> {
-            executor.shutdown();
+            shards.shutdown();
             runner.closeShells();
             redis.delete(List.of(RedisKeys.worker(id), RedisKeys.workerInstance(instance.id())));
             redis.opsForZSet().remove(RedisKeys.WORKERS, id);

@@ -1,0 +1,56 @@
+package io.dts.worker.execution;
+
+import java.util.BitSet;
+import java.util.Collections;
+import java.util.List;
+
+import io.dts.model.TaskShard;
+import org.springframework.stereotype.Component;
+
+/** Reads a shard's items from Redis a chunk at a time, with which of them already have a recorded result. */
+@Component
+class ItemChunks {
+
+    /** Items read from Redis per round trip. */
+    static final int SIZE = 512;
+    /** Recorded bits read per round trip when only the count matters. */
+    private static final int BITS = SIZE * 64;
+
+    private final ShardProgress progress;
+    private final PatientRedis redis;
+
+    ItemChunks(ShardProgress progress, PatientRedis redis) {
+        this.progress = progress;
+        this.redis = redis;
+    }
+
+    /** Items {@code [from, from + SIZE)} of the shard, cut at its end. */
+    Chunk read(TaskShard shard, long from) {
+        long to = Math.min(shard.endIndex(), from + SIZE);
+        BitSet recorded = redis.call(() -> progress.recorded(shard.taskId(), from, to));
+        // A task without inputList has no items list: its one item is "no item".
+        List<String> items = shard.withoutItems() ? Collections.singletonList(null)
+                : redis.call(() -> progress.items(shard.taskId(), from, to));
+        return new Chunk(from, items, recorded);
+    }
+
+    /** Whether every item of the shard has a recorded result. */
+    boolean allRecorded(TaskShard shard) {
+        for (long from = shard.startIndex(); from < shard.endIndex(); from += BITS) {
+            long first = from;
+            long to = Math.min(shard.endIndex(), from + BITS);
+            if (redis.call(() -> progress.recorded(shard.taskId(), first, to)).cardinality() != to - first) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * @param from     the index of the chunk's first item in the task
+     * @param items    the items, in order; a {@code null} item stands for "no item"
+     * @param recorded bit {@code i} set when item {@code from + i} has a recorded result
+     */
+    record Chunk(long from, List<String> items, BitSet recorded) {
+    }
+}

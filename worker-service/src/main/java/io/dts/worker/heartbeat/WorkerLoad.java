@@ -1,0 +1,13 @@
+package io.dts.worker.heartbeat;
+
+import java.util.Set;
+
+/** How busy this worker is right now, as its heartbeat reports it to the schedulers. */
+public interface WorkerLoad {
+
+    /** Threads running an item now. */
+    int busyThreads();
+
+    /** Tasks with a shard running on this worker now. */
+    Set<String> runningTasks();
+}

@@ -1,0 +1,229 @@
+package io.dts.worker.execution;
+
+import static io.dts.worker.config.TestWorkerProperties.aWorker;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+
+import io.dts.model.ItemResult;
+import io.dts.model.RedisKeys;
+import io.dts.model.TaskShard;
+import io.dts.model.TaskStatus;
+import io.dts.redis.TaskLifecycle;
+import io.dts.redis.TaskRedis;
+import io.dts.testsupport.RedisConnections;
+import io.dts.worker.config.TestWorkerProperties;
+import io.dts.worker.config.WorkerProperties;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * One shard run with real bash processes and a real Redis: every unrecorded item runs once, and runs
+ * again in a further pass when Redis lost its result, up to {@code worker.max-passes}.
+ */
+class ShardRunnerTest {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private static LettuceConnectionFactory connections;
+    private static TaskRedis taskRedis;
+    private static StringRedisTemplate redis;
+    private static RedisShardProgress progress;
+
+    @TempDir
+    Path workDir;
+
+    private final RunningWork running = new RunningWork();
+    private final List<Runnable> cleanups = new ArrayList<>();
+
+    @BeforeAll
+    static void connect() {
+        connections = RedisConnections.toServer();
+        redis = new StringRedisTemplate(connections);
+        taskRedis = new TaskRedis(connections, redis);
+        progress = new RedisShardProgress(taskRedis, new TaskLifecycle(taskRedis, redis, Clock.systemUTC()), redis, JSON,
+                Clock.systemUTC());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        taskRedis.destroy();
+        connections.destroy();
+    }
+
+    @AfterEach
+    void stop() {
+        cleanups.forEach(Runnable::run);
+    }
+
+    private ShardRunner aRunner(TestWorkerProperties settings, ShardProgress store) {
+        WorkerProperties properties = settings.build();
+        CommandRunner commands = new CommandRunner(properties, new RunningProcesses(), new ProcessKiller(properties));
+        PatientRedis patientRedis = new PatientRedis(properties);
+        ShardRunner runner = new ShardRunner(properties, new ItemChunks(store, patientRedis),
+                new ItemAttempts(properties, commands, running, Clock.systemUTC()), running, store, patientRedis, Clock.systemUTC());
+        cleanups.add(() -> {
+            runner.shutdown();
+            commands.closeShells();
+        });
+        return runner;
+    }
+
+    private ShardRunner aRunner() {
+        return aRunner(aWorker(workDir), progress);
+    }
+
+    /** A task's items {@code item-0 .. item-(n-1)}. */
+    private static String aTaskOf(int items) {
+        String id = UUID.randomUUID().toString();
+        redis.opsForList().rightPushAll(RedisKeys.items(id), IntStream.range(0, items).mapToObj(i -> "item-" + i).toList());
+        return id;
+    }
+
+    private static TaskShard aShard(String taskId, int items, String command) {
+        return new TaskShard(taskId, 0, 1, 0, items, command, false, 0, 0, 1);
+    }
+
+    private static ItemResult resultOf(String taskId, long index) {
+        Object result = redis.opsForHash().get(RedisKeys.results(taskId), String.valueOf(index));
+        return result == null ? null : JSON.readValue((String) result, ItemResult.class);
+    }
+
+    /** The items a command {@code echo {{item}} >> runs} ran, one line per run. */
+    private static List<String> runs(Path file) throws Exception {
+        return Files.exists(file) ? Files.readAllLines(file) : List.of();
+    }
+
+    @Test
+    void every_unrecorded_item_runs_once_and_the_recorded_ones_are_skipped() throws Exception {
+        String task = aTaskOf(10);
+        progress.record(task, List.of(new ItemResult(4, "item-4", 0, false, "before\n", false, "", false, 1, 1, "w", 0)));
+        Path ran = workDir.resolve("runs");
+
+        int skipped = aRunner().run(aShard(task, 10, "echo {{item}} >> " + ran + "; echo {{item}}"));
+
+        assertThat(skipped).isEqualTo(1);
+        assertThat(runs(ran)).hasSize(9).doesNotContain("item-4");
+        assertThat(resultOf(task, 4).stdout()).isEqualTo("before\n");
+        IntStream.of(0, 3, 5, 9).forEach(i -> assertThat(resultOf(task, i).stdout()).isEqualTo("item-" + i + "\n"));
+    }
+
+    @Test
+    void items_whose_results_redis_lost_run_again_in_a_further_pass() throws Exception {
+        String task = aTaskOf(5);
+        Path ran = workDir.resolve("runs");
+        LosingProgress losingTheFirstWrite = new LosingProgress(1);
+
+        aRunner(aWorker(workDir).threads(1), losingTheFirstWrite).run(aShard(task, 5, "echo {{item}} >> " + ran));
+
+        assertThat(IntStream.range(0, 5).mapToObj(i -> resultOf(task, i))).doesNotContainNull();
+        assertThat(losingTheFirstWrite.lost).hasPositiveValue();
+        assertThat(runs(ran)).hasSize(5 + losingTheFirstWrite.lost.get());
+    }
+
+    @Test
+    void a_shard_whose_results_redis_keeps_losing_fails_after_max_passes() throws Exception {
+        String task = aTaskOf(1);
+        Path ran = workDir.resolve("runs");
+
+        assertThatThrownBy(() -> aRunner(aWorker(workDir).maxPasses(2), new LosingProgress(Integer.MAX_VALUE))
+                .run(aShard(task, 1, "echo {{item}} >> " + ran)))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("results still missing after 2 passes");
+        assertThat(runs(ran)).containsExactly("item-0", "item-0");
+    }
+
+    @Test
+    void no_item_of_a_stopping_task_starts() throws Exception {
+        String task = aTaskOf(3);
+        Path ran = workDir.resolve("runs");
+        running.shardStarted(task);
+        running.cancel(task);
+
+        aRunner().run(aShard(task, 3, "echo {{item}} >> " + ran));
+
+        assertThat(runs(ran)).isEmpty();
+        assertThat(resultOf(task, 0)).isNull();
+    }
+
+    @Test
+    void a_fault_of_this_worker_fails_the_run() throws Exception {
+        String task = aTaskOf(3);
+        Path notADirectory = Files.writeString(workDir.resolve("not-a-directory"), "");
+
+        assertThatThrownBy(() -> aRunner(aWorker(notADirectory), progress).run(aShard(task, 3, "echo {{item}}")))
+                .isInstanceOf(UncheckedIOException.class);
+        assertThat(resultOf(task, 0)).isNull();
+    }
+
+    /** The real store, except that it acknowledges its first result writes without making them: a Redis that restarted. */
+    private static final class LosingProgress implements ShardProgress {
+
+        private final AtomicInteger writesLeftToLose;
+        final AtomicInteger lost = new AtomicInteger();
+
+        LosingProgress(int writesToLose) {
+            this.writesLeftToLose = new AtomicInteger(writesToLose);
+        }
+
+        @Override
+        public void record(String taskId, List<ItemResult> results) {
+            if (writesLeftToLose.getAndDecrement() > 0) {
+                lost.addAndGet(results.size());
+            } else {
+                progress.record(taskId, results);
+            }
+        }
+
+        @Override
+        public Optional<TaskStatus> status(String taskId) {
+            return progress.status(taskId);
+        }
+
+        @Override
+        public Optional<ShardState> state(String taskId, int shardIndex, int round) {
+            return progress.state(taskId, shardIndex, round);
+        }
+
+        @Override
+        public String hold(String taskId, int shardIndex, int round, String instanceId) {
+            return progress.hold(taskId, shardIndex, round, instanceId);
+        }
+
+        @Override
+        public void release(String taskId, String holder) {
+            progress.release(taskId, holder);
+        }
+
+        @Override
+        public List<String> items(String taskId, long from, long to) {
+            return progress.items(taskId, from, to);
+        }
+
+        @Override
+        public BitSet recorded(String taskId, long from, long to) {
+            return progress.recorded(taskId, from, to);
+        }
+
+        @Override
+        public Optional<TaskStatus> completeShard(String taskId, int shardIndex, int round) {
+            return progress.completeShard(taskId, shardIndex, round);
+        }
+    }
+}
