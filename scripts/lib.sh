@@ -34,6 +34,15 @@ ensure_packages() {
   fi
 }
 
+# render FILE NAME=VALUE...: FILE with every ${NAME} replaced by its VALUE, on stdout.
+render() {
+  local text pair
+  text="$(<"$1")"
+  shift
+  for pair in "$@"; do text="${text//\$\{${pair%%=*}\}/${pair#*=}}"; done
+  printf '%s\n' "$text"
+}
+
 pid_file() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
 log_file() { printf '%s/%s.log' "$LOG_DIR" "$1"; }
 

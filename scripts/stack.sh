@@ -216,43 +216,15 @@ build_jars() {
     die "the build failed (output above); fix it, or see the full log with: mvn -B -DskipTests package"
 }
 
-# write_kafka_config I: the configuration of node I. Every node is broker and controller; with 3
-# nodes, every record is on all 3 and acks=all needs 2 of them, so losing one node loses nothing.
+# write_kafka_config I: the configuration of node I, from deploy/kafka/server.properties (the tests'
+# Kafka uses the same file).
 write_kafka_config() {
   local i="$1" rf=1 isr=1
   ((KAFKA_BROKERS > 1)) && rf=3 isr=2
   mkdir -p "$(kafka_data "$i")"
-  cat >"$(kafka_config "$i")" <<EOF
-# Written by scripts/stack.sh on every start; edit the script, not this file.
-process.roles=broker,controller
-node.id=$i
-controller.quorum.bootstrap.servers=$(kafka_addresses controller_port)
-listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$i"),CONTROLLER://127.0.0.1:$(kafka_controller_port "$i")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$i")
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=$(kafka_data "$i")
-# The applications declare their topics; these are the fallbacks.
-num.partitions=12
-auto.create.topics.enable=true
-default.replication.factor=$rf
-min.insync.replicas=$isr
-offsets.topic.replication.factor=$rf
-transaction.state.log.replication.factor=$rf
-transaction.state.log.min.isr=$isr
-share.coordinator.state.topic.replication.factor=$rf
-share.coordinator.state.topic.min.isr=$isr
-group.initial.rebalance.delay.ms=0
-EOF
-  if ((KAFKA_BROKERS > 1)); then
-    # A dead node is fenced (out of every ISR, its partitions led by others) after 4 s instead
-    # of 9 s, within the 6 s the services give a send (delivery.timeout.ms).
-    cat >>"$(kafka_config "$i")" <<EOF
-broker.heartbeat.interval.ms=1000
-broker.session.timeout.ms=4000
-EOF
-  fi
+  render "$DTS_ROOT/deploy/kafka/server.properties" NODE_ID="$i" CONTROLLERS="$(kafka_addresses controller_port)" \
+    PORT="$(kafka_port "$i")" CONTROLLER_PORT="$(kafka_controller_port "$i")" LOG_DIR="$(kafka_data "$i")" \
+    PARTITIONS=12 REPLICAS="$rf" MIN_INSYNC="$isr" >"$(kafka_config "$i")"
   # Logs go to stderr so tools print only their result on stdout. KAFKA_LOG_LEVEL=INFO for more.
   cat >"$KAFKA_DIR/log4j2.properties" <<EOF
 status = warn

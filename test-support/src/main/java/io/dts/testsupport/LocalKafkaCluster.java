@@ -57,36 +57,27 @@ public final class LocalKafkaCluster implements KafkaBroker {
         }
     }
 
-    private String serverProperties(Node node) {
-        int replicas = Math.min(3, nodes.size());
-        int minInsync = nodes.size() > 1 ? 2 : 1;
+    /** The node's configuration: the stack's own file ({@code deploy/kafka/server.properties}), with this cluster's values. */
+    private String serverProperties(Node node) throws IOException {
         String controllers = nodes.stream().map(n -> "127.0.0.1:" + n.controllerPort()).collect(Collectors.joining(","));
-        return """
-                process.roles=broker,controller
-                node.id=%1$d
-                controller.quorum.bootstrap.servers=%4$s
-                listeners=PLAINTEXT://127.0.0.1:%2$d,CONTROLLER://127.0.0.1:%3$d
-                advertised.listeners=PLAINTEXT://127.0.0.1:%2$d
-                controller.listener.names=CONTROLLER
-                inter.broker.listener.name=PLAINTEXT
-                listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-                log.dirs=%5$s
-                num.partitions=4
-                default.replication.factor=%6$d
-                min.insync.replicas=%7$d
-                offsets.topic.replication.factor=%6$d
-                offsets.topic.num.partitions=4
-                transaction.state.log.replication.factor=%6$d
-                transaction.state.log.min.isr=%7$d
-                share.coordinator.state.topic.replication.factor=%6$d
-                share.coordinator.state.topic.min.isr=%7$d
-                group.initial.rebalance.delay.ms=0
-                auto.create.topics.enable=true
-                # A dead node is fenced after 4 s instead of 9 s (as the stack runs a cluster).
-                broker.heartbeat.interval.ms=1000
-                broker.session.timeout.ms=4000
-                """.formatted(node.id(), node.port(), node.controllerPort(), controllers,
-                dir.resolve("data-" + node.id()), replicas, minInsync);
+        Map<String, Object> values = Map.of("NODE_ID", node.id(), "CONTROLLERS", controllers, "PORT", node.port(),
+                "CONTROLLER_PORT", node.controllerPort(), "LOG_DIR", dir.resolve("data-" + node.id()), "PARTITIONS", 4,
+                "REPLICAS", Math.min(3, nodes.size()), "MIN_INSYNC", nodes.size() > 1 ? 2 : 1);
+        String text = Files.readString(repositoryFile("deploy/kafka/server.properties"));
+        for (Map.Entry<String, Object> value : values.entrySet()) {
+            text = text.replace("${" + value.getKey() + "}", String.valueOf(value.getValue()));
+        }
+        return text;
+    }
+
+    /** A file of this repository, found from the working directory a test runs in (a module's, or the root). */
+    private static Path repositoryFile(String relative) {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.exists(dir.resolve(relative))) {
+                return dir.resolve(relative);
+            }
+        }
+        throw new IllegalStateException(relative + " not found above " + Path.of("").toAbsolutePath());
     }
 
     /** Starts the nodes that do not run and waits until every node is a registered broker. */
