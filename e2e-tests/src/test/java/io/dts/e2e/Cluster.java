@@ -31,7 +31,7 @@ final class Cluster implements AutoCloseable {
     private final List<String> schedulerArgs;
     private final List<String> workerArgs;
     private final List<ServiceProcess> schedulers = new ArrayList<>();
-    private SchedulerClient client;
+    private volatile SchedulerClient client;
     private Nginx nginx;
     private final Map<Integer, ServiceProcess> workers = new TreeMap<>();
 

@@ -34,7 +34,9 @@ class FailureHandlingEndToEndTest {
 
     private final Cluster cluster = new Cluster(
             List.of("--scheduler.sweep-interval=500ms", "--scheduler.sweep-grace=8s", "--scheduler.stall-timeout=15s",
-                    "--scheduler.retention=20s", "--pubsub.publish-backoff=500ms", "--pubsub.publish-max-backoff=2s"),
+                    "--scheduler.retention=20s", "--pubsub.publish-backoff=500ms", "--pubsub.publish-max-backoff=2s",
+                    // the lock of a killed scheduler frees itself within the test's patience
+                    "--scheduler.shard-publish-timeout=3s", "--scheduler.sweep-lease=5s"),
             List.of("--spring.kafka.consumer.properties.max.poll.interval.ms=4000"));
 
     @TempDir

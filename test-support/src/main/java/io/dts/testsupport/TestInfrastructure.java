@@ -26,7 +26,7 @@ public final class TestInfrastructure {
             redis = dockerAvailable() ? new ContainerRedisServer() : new LocalRedisServer();
             redis.start();
             Runtime.getRuntime().addShutdownHook(new Thread(redis::stop, "stop-redis"));
-            log.info("Redis for tests at {}:{}", redis.host(), redis.port());
+            log.info("Redis for tests: {} at {}:{}", redis.getClass().getSimpleName(), redis.host(), redis.port());
         }
         return redis;
     }
@@ -60,7 +60,7 @@ public final class TestInfrastructure {
             kafka = dockerAvailable() ? new ContainerKafkaBroker() : new LocalKafkaCluster(1);
             kafka.start();
             Runtime.getRuntime().addShutdownHook(new Thread(kafka::stop, "stop-kafka"));
-            log.info("Kafka for tests at {}", kafka.bootstrapServers());
+            log.info("Kafka for tests: {} at {}", kafka.getClass().getSimpleName(), kafka.bootstrapServers());
         }
         return kafka;
     }

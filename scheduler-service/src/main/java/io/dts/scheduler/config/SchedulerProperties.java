@@ -30,8 +30,9 @@ import org.springframework.validation.annotation.Validated;
  * @param sweepBatch      most pending, and most running, tasks one sweep looks at
  * @param sweepGrace      a pending task touched (created, publish retried) more recently than this is left
  *                        to the scheduler publishing it; longer than one publish attempt plus its backoff
- * @param sweepLease      longest one scheduler holds the sweep lock; a sweep starts no new task past half
- *                        of it (a shard publish may wait 30 s), and a dead sweeper's lock frees itself after it
+ * @param sweepLease      how long the sweep lock holds without renewal: the sweep renews it before each
+ *                        task, so it must exceed {@code shardPublishTimeout}; a dead sweeper's lock frees
+ *                        itself after it
  * @param idempotencyRetention how long an Idempotency-Key keeps pointing at its task
  * @param maxResultsPage  most results returned by one results request, and most tasks by one listing
  * @param maxResultsPageSize most bytes of results returned by one results request (it then says where to go on)
@@ -69,6 +70,10 @@ public record SchedulerProperties(
     }
 
     public SchedulerProperties {
+        if (sweepLease != null && shardPublishTimeout != null && sweepLease.compareTo(shardPublishTimeout) <= 0) {
+            throw new IllegalArgumentException("scheduler.sweep-lease (" + sweepLease + ") must be longer than scheduler.shard-publish-timeout ("
+                    + shardPublishTimeout + "): one sweep step may wait that long");
+        }
         if (maxCommandSize != null && maxCommandSize.toBytes() > ItemPlaceholder.MAX_COMMAND_BYTES) {
             throw new IllegalArgumentException("scheduler.max-command-size is " + maxCommandSize.toBytes()
                     + " bytes; a command over " + ItemPlaceholder.MAX_COMMAND_BYTES + " bytes cannot run on Linux");

@@ -8,6 +8,9 @@ public interface ClusterLock {
     /** Takes a cluster-wide lock for at most {@code lease} if no one holds it. */
     boolean tryLock(String name, String owner, Duration lease);
 
+    /** Extends the lock to {@code lease} from now, if {@code owner} still holds it; false when it was lost. */
+    boolean renew(String name, String owner, Duration lease);
+
     /** Gives the lock back, if {@code owner} still holds it. */
     void unlock(String name, String owner);
 }

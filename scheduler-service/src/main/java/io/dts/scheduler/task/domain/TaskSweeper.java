@@ -1,7 +1,5 @@
 package io.dts.scheduler.task.domain;
 
-import java.time.Clock;
-import java.time.Instant;
 import java.util.UUID;
 
 import io.dts.scheduler.config.SchedulerProperties;
@@ -14,9 +12,10 @@ import org.springframework.stereotype.Component;
  * Makes sure no task is stranded: shards accepted tasks that the Kafka path has not (no live worker
  * yet, a scheduler that died before publishing, a publish that kept failing), reconciles running
  * tasks whose shards were not all published or that stalled, and repairs index entries that disagree
- * with their task's status. One scheduler of the cluster sweeps at a time, under a Redis lock whose
- * lease is longer than a sweep may take: the sweep starts no new task past half the lease, and gives
- * the lock back when it is done.
+ * with their task's status. One scheduler of the cluster sweeps at a time, under a Redis lock: the
+ * sweep renews its lease before each task (one task may wait {@code shard-publish-timeout} for Kafka,
+ * less than the lease), stops when the lock was lost, and gives it back when done; the lock of a
+ * scheduler that died frees itself when its lease ends.
  */
 @Component
 public class TaskSweeper {
@@ -28,15 +27,13 @@ public class TaskSweeper {
     private final ClusterLock lock;
     private final TaskDispatcher dispatcher;
     private final SchedulerProperties properties;
-    private final Clock clock;
     private final String owner = UUID.randomUUID().toString();
 
-    public TaskSweeper(TaskStates states, ClusterLock lock, TaskDispatcher dispatcher, SchedulerProperties properties, Clock clock) {
+    public TaskSweeper(TaskStates states, ClusterLock lock, TaskDispatcher dispatcher, SchedulerProperties properties) {
         this.states = states;
         this.lock = lock;
         this.dispatcher = dispatcher;
         this.properties = properties;
-        this.clock = clock;
     }
 
     @Scheduled(fixedDelayString = "${scheduler.sweep-interval}", initialDelayString = "${scheduler.sweep-interval}")
@@ -49,16 +46,15 @@ public class TaskSweeper {
             log.warn("Task sweep skipped: {}", e.getMessage());
             return;
         }
-        Instant stopStarting = clock.instant().plus(properties.sweepLease().dividedBy(2));
         try {
             for (String taskId : states.pendingOlderThan(properties.sweepGrace(), properties.sweepBatch())) {
-                if (clock.instant().isAfter(stopStarting)) {
+                if (!lock.renew(LOCK, owner, properties.sweepLease())) {
                     return;
                 }
                 dispatcher.dispatch(taskId);
             }
             for (String taskId : states.runningTasks(properties.sweepBatch())) {
-                if (clock.instant().isAfter(stopStarting)) {
+                if (!lock.renew(LOCK, owner, properties.sweepLease())) {
                     return;
                 }
                 dispatcher.reconcile(taskId, properties.sweepGrace(), properties.stallTimeout());
