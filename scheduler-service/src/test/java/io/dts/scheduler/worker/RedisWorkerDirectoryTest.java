@@ -2,11 +2,8 @@ package io.dts.scheduler.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -14,12 +11,12 @@ import java.util.UUID;
 import io.dts.model.RedisKeys;
 import io.dts.model.WorkerHeartbeat;
 import io.dts.scheduler.config.SchedulerProperties;
+import io.dts.scheduler.config.TestSchedulerProperties;
 import io.dts.testsupport.RedisConnections;
+import io.dts.testsupport.SettableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import tools.jackson.databind.json.JsonMapper;
@@ -29,48 +26,18 @@ class RedisWorkerDirectoryTest {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private final MovableClock clock = new MovableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    private final SettableClock clock = new SettableClock(Instant.parse("2026-01-01T00:00:00Z"));
     private LettuceConnectionFactory connections;
     private StringRedisTemplate redis;
     private RedisWorkerDirectory directory;
     private final String prefix = "directory-test-" + UUID.randomUUID() + "-";
-
-    private static final class MovableClock extends Clock {
-        private Instant now;
-
-        MovableClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    }
 
     @BeforeEach
     void connect() {
         connections = RedisConnections.toServer();
         redis = new StringRedisTemplate(connections);
         redis.delete(RedisKeys.WORKERS);
-        SchedulerProperties properties = new Binder(new MapConfigurationPropertySource(Map.ofEntries(
-                Map.entry("max-request-size", "16MB"), Map.entry("max-items", "1000"), Map.entry("max-item-size", "64KB"),
-                Map.entry("max-template-size", "64KB"), Map.entry("max-variables-size", "1MB"), Map.entry("max-command-size", "100KB"),
-                Map.entry("worker-liveness", "10s"), Map.entry("worker-cache", "1s"), Map.entry("shard-publish-timeout", "1s"),
-                Map.entry("sweep-interval", "2s"), Map.entry("sweep-batch", "100"), Map.entry("sweep-grace", "15s"),
-                Map.entry("sweep-lease", "10s"), Map.entry("idempotency-retention", "7d"), Map.entry("max-results-page", "1000"),
-                Map.entry("max-results-page-size", "4MB"), Map.entry("retention", "7d"), Map.entry("stall-timeout", "2m"))))
-                .bind("", SchedulerProperties.class).get();
+        SchedulerProperties properties = TestSchedulerProperties.with(Map.of("worker-cache", "1s"));
         directory = new RedisWorkerDirectory(redis, JSON, properties, clock);
     }
 
@@ -105,7 +72,7 @@ class RedisWorkerDirectoryTest {
         beat("b", clock.instant());
         assertThat(directory.liveWorkers()).as("within the period: the cached answer").hasSize(1);
 
-        clock.now = clock.now.plusMillis(1_001);
+        clock.advance(Duration.ofMillis(1_001));
         assertThat(directory.liveWorkers()).as("after the period: read again").hasSize(2);
     }
 }

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.stream.LongStream;
 
 import io.dts.model.ItemResult;
-import io.dts.worker.SettableClock;
+import io.dts.testsupport.SettableClock;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.QueryTimeoutException;
 

@@ -11,7 +11,7 @@ import java.util.Set;
 import io.dts.model.RedisKeys;
 import io.dts.model.WorkerHeartbeat;
 import io.dts.testsupport.RedisConnections;
-import io.dts.worker.SettableClock;
+import io.dts.testsupport.SettableClock;
 import io.dts.worker.WorkerInstance;
 import io.dts.worker.config.WorkerProperties;
 import org.junit.jupiter.api.AfterAll;

@@ -24,11 +24,11 @@ import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
 import io.dts.model.WorkerHeartbeat;
 import io.dts.scheduler.config.SchedulerProperties;
+import io.dts.scheduler.config.TestSchedulerProperties;
+import io.dts.testsupport.SettableClock;
 import io.dts.scheduler.worker.WorkerDirectory;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 
 /** Sharding and reconciling, as pure decisions over the ports (the Redis and Kafka sides have contract tests of their own). */
 class TaskDispatcherTest {
@@ -39,22 +39,14 @@ class TaskDispatcherTest {
     private final TaskStates states = mock(TaskStates.class);
     private final WorkerDirectory workers = mock(WorkerDirectory.class);
     private final List<Sent> sent = new ArrayList<>();
-    private final MutableClock clock = new MutableClock(NOW);
+    private final SettableClock clock = new SettableClock(NOW);
     private TaskDispatcher dispatcher;
 
     private record Sent(TaskShard shard, Integer partition) {
     }
 
     static SchedulerProperties properties(Map<String, String> overrides) {
-        Map<String, String> values = new java.util.HashMap<>(Map.ofEntries(
-                Map.entry("max-request-size", "16MB"), Map.entry("max-items", "1000"), Map.entry("max-item-size", "64KB"),
-                Map.entry("max-template-size", "64KB"), Map.entry("max-variables-size", "1MB"), Map.entry("max-command-size", "100KB"),
-                Map.entry("worker-liveness", "10s"), Map.entry("worker-cache", "250ms"), Map.entry("shard-publish-timeout", "1s"),
-                Map.entry("sweep-interval", "2s"), Map.entry("sweep-batch", "100"), Map.entry("sweep-grace", "15s"),
-                Map.entry("sweep-lease", "10s"), Map.entry("idempotency-retention", "7d"), Map.entry("max-results-page", "1000"),
-                Map.entry("max-results-page-size", "4MB"), Map.entry("retention", "7d"), Map.entry("stall-timeout", "2m")));
-        values.putAll(overrides);
-        return new Binder(new MapConfigurationPropertySource(values)).bind("", SchedulerProperties.class).get();
+        return TestSchedulerProperties.with(overrides);
     }
 
     private static WorkerHeartbeat worker(String id, int partition, String... running) {

@@ -20,6 +20,7 @@ import java.util.UUID;
 
 import io.dts.model.MasterTask;
 import io.dts.scheduler.config.SchedulerProperties;
+import io.dts.testsupport.SettableClock;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.QueryTimeoutException;
 import tools.jackson.databind.json.JsonMapper;
@@ -33,7 +34,7 @@ class TaskServiceTest {
     private final TaskSubmitter submitter = mock(TaskSubmitter.class);
     private final SchedulerProperties properties = TaskDispatcherTest.properties(Map.of());
     private final TaskService service = new TaskService(store, states, keys, submitter, properties,
-            new TemplateRenderer(JsonMapper.builder().build(), properties), new MutableClock(Instant.parse("2026-01-01T00:00:00Z")));
+            new TemplateRenderer(JsonMapper.builder().build(), properties), new SettableClock(Instant.parse("2026-01-01T00:00:00Z")));
 
     private static MasterTask request(String command) {
         return new MasterTask(command, null, List.of("a"), null, null);

@@ -1,4 +1,4 @@
-package io.dts.worker;
+package io.dts.testsupport;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -9,7 +9,15 @@ import java.time.ZoneOffset;
 /** A clock that stands still until a test moves it. */
 public final class SettableClock extends Clock {
 
-    private volatile Instant now = Instant.parse("2025-01-01T00:00:00Z");
+    private volatile Instant now;
+
+    public SettableClock() {
+        this(Instant.parse("2025-01-01T00:00:00Z"));
+    }
+
+    public SettableClock(Instant start) {
+        this.now = start;
+    }
 
     public void advance(Duration duration) {
         now = now.plus(duration);
