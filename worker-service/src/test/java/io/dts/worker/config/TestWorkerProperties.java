@@ -10,7 +10,13 @@ import org.springframework.util.unit.DataSize;
 public final class TestWorkerProperties {
 
     private final Path workDir;
+    private String id = "test-worker-" + UUID.randomUUID();
     private int threads = 2;
+    private Duration heartbeatTtl = Duration.ofSeconds(10);
+    private DataSize outputLimit = DataSize.ofKilobytes(64);
+    private Duration resultFlushInterval = Duration.ofMillis(200);
+    private Duration drainTimeout = Duration.ofSeconds(5);
+    private WorkerProperties.Shell shell = WorkerProperties.Shell.PERSISTENT;
     private Duration redisOutageTolerance = Duration.ofSeconds(5);
     private Duration itemRetryBackoff = Duration.ofMillis(500);
     private Duration itemRetryMaxBackoff = Duration.ofSeconds(30);
@@ -24,6 +30,36 @@ public final class TestWorkerProperties {
     /** A worker of its own id, whose per-thread stdio files go to {@code workDir}. */
     public static TestWorkerProperties aWorker(Path workDir) {
         return new TestWorkerProperties(workDir);
+    }
+
+    public TestWorkerProperties id(String id) {
+        this.id = id;
+        return this;
+    }
+
+    public TestWorkerProperties heartbeatTtl(Duration heartbeatTtl) {
+        this.heartbeatTtl = heartbeatTtl;
+        return this;
+    }
+
+    public TestWorkerProperties outputLimit(DataSize outputLimit) {
+        this.outputLimit = outputLimit;
+        return this;
+    }
+
+    public TestWorkerProperties resultFlushInterval(Duration resultFlushInterval) {
+        this.resultFlushInterval = resultFlushInterval;
+        return this;
+    }
+
+    public TestWorkerProperties drainTimeout(Duration drainTimeout) {
+        this.drainTimeout = drainTimeout;
+        return this;
+    }
+
+    public TestWorkerProperties shell(WorkerProperties.Shell shell) {
+        this.shell = shell;
+        return this;
     }
 
     public TestWorkerProperties threads(int threads) {
@@ -53,9 +89,9 @@ public final class TestWorkerProperties {
     }
 
     public WorkerProperties build() {
-        return new WorkerProperties("test-worker-" + UUID.randomUUID(), threads, Duration.ofSeconds(2), Duration.ofSeconds(10),
-                Duration.ofMinutes(1), Duration.ofMillis(500), DataSize.ofKilobytes(64), 4, 64, Duration.ofMillis(200), "g",
-                workDir.toString(), Duration.ofMillis(500), redisOutageTolerance, Duration.ofSeconds(5), maxShardDeliveries,
-                WorkerProperties.Shell.PERSISTENT, itemRetryBackoff, itemRetryMaxBackoff, maxPasses);
+        return new WorkerProperties(id, threads, Duration.ofSeconds(2), heartbeatTtl,
+                Duration.ofMinutes(1), Duration.ofMillis(500), outputLimit, 4, 64, resultFlushInterval, "g",
+                workDir.toString(), Duration.ofMillis(500), redisOutageTolerance, drainTimeout, maxShardDeliveries,
+                shell, itemRetryBackoff, itemRetryMaxBackoff, maxPasses);
     }
 }

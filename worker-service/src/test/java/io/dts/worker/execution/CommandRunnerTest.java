@@ -12,6 +12,7 @@ import java.util.stream.Stream;
 
 import io.dts.model.ItemPlaceholder;
 import io.dts.model.ItemResult;
+import io.dts.worker.config.TestWorkerProperties;
 import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.config.WorkerProperties.Shell;
 import org.junit.jupiter.api.AfterEach;
@@ -32,9 +33,7 @@ class CommandRunnerTest {
     private CommandRunner runner;
 
     private CommandRunner runner(Shell shell, DataSize outputLimit) {
-        WorkerProperties properties = new WorkerProperties("test-worker", 2, Duration.ofSeconds(2), Duration.ofSeconds(10),
-                Duration.ofMinutes(1), Duration.ofMillis(500), outputLimit, 1, 64, Duration.ofMillis(200), "g", workDir.toString(),
-                Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofSeconds(5), 3, shell, Duration.ofMillis(500), Duration.ofSeconds(30), 3);
+        WorkerProperties properties = TestWorkerProperties.aWorker(workDir).shell(shell).outputLimit(outputLimit).build();
         runner = new CommandRunner(properties, new RunningProcesses(), new ProcessKiller(properties));
         return runner;
     }

@@ -27,6 +27,7 @@ import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
 import io.dts.worker.WorkerInstance;
+import io.dts.worker.config.TestWorkerProperties;
 import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.heartbeat.AssignedPartitions;
 import io.dts.worker.heartbeat.HeartbeatPublisher;
@@ -37,7 +38,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
-import org.springframework.util.unit.DataSize;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -84,10 +84,8 @@ class ShardExecutorTest {
 
     /** A worker whose process is alive: its heartbeat, instance key included, is written as the real one writes it. */
     private ShardExecutor aWorker(String id, Path workDir, Duration drainTimeout) {
-        WorkerProperties properties = new WorkerProperties(id, 2, Duration.ofSeconds(2), Duration.ofSeconds(30),
-                Duration.ofMinutes(1), Duration.ofMillis(500), DataSize.ofKilobytes(64), 4, 64, Duration.ofMillis(50), "g",
-                workDir.toString(), Duration.ofMillis(500), Duration.ofSeconds(5), drainTimeout, MAX_DEATHS, WorkerProperties.Shell.PERSISTENT,
-                Duration.ofMillis(500), Duration.ofSeconds(30), 3);
+        WorkerProperties properties = TestWorkerProperties.aWorker(workDir).id(id).heartbeatTtl(Duration.ofSeconds(30))
+                .resultFlushInterval(Duration.ofMillis(50)).drainTimeout(drainTimeout).maxShardDeliveries(MAX_DEATHS).build();
         CommandRunner runner = new CommandRunner(properties, new RunningProcesses(), new ProcessKiller(properties));
         TaskEventPublisher publisher = new TaskEventPublisher(null, null) {
             @Override
