@@ -28,15 +28,17 @@ public class TaskService {
 
     private final TaskStore store;
     private final TaskStates states;
+    private final TaskResults results;
     private final IdempotencyKeys idempotencyKeys;
     private final TaskSubmitter submitter;
     private final SchedulerProperties properties;
     private final TemplateRenderer renderer;
     private final Clock clock;
 
-    public TaskService(TaskStore store, TaskStates states, IdempotencyKeys idempotencyKeys, TaskSubmitter submitter, SchedulerProperties properties, TemplateRenderer renderer, Clock clock) {
+    public TaskService(TaskStore store, TaskStates states, TaskResults results, IdempotencyKeys idempotencyKeys, TaskSubmitter submitter, SchedulerProperties properties, TemplateRenderer renderer, Clock clock) {
         this.store = store;
         this.states = states;
+        this.results = results;
         this.idempotencyKeys = idempotencyKeys;
         this.submitter = submitter;
         this.properties = properties;
@@ -183,7 +185,7 @@ public class TaskService {
             return new ResultsPage(List.of(), null);
         }
         int inRange = (int) Math.min(Math.min(limit, properties.maxResultsPage()), task.itemsTotal() - offset);
-        ResultsPage page = store.results(taskId, offset, inRange, properties.maxResultsPageSize().toBytes());
+        ResultsPage page = results.page(taskId, offset, inRange, properties.maxResultsPageSize().toBytes());
         return page.nextOffset() != null && page.nextOffset() < task.itemsTotal() ? page : new ResultsPage(page.results(), null);
     }
 

@@ -6,7 +6,7 @@ import java.util.Set;
 
 import io.dts.model.TaskStatus;
 
-/** Where tasks, their items and their results are kept (Redis). Their status is {@link TaskStates}'s. */
+/** Where tasks and their items are kept (Redis). Their status is {@link TaskStates}'s, their results {@link TaskResults}'. */
 public interface TaskStore {
 
     /**
@@ -26,11 +26,6 @@ public interface TaskStore {
     /** Newest first; {@code status} may be {@code null} for any status, else only the latest 1,000 tasks are searched. */
     List<TaskSummary> recent(TaskStatus status, int limit);
 
-    /**
-     * Results of the items {@code [offset, offset + limit)} that have finished, in index order, stopping
-     * once they hold {@code maxBytes} (at least one is returned).
-     */
-    ResultsPage results(String taskId, long offset, int limit, long maxBytes);
 
     /** Indices of the shards of the current round that are done. */
     Set<Integer> doneShards(String taskId);

@@ -14,16 +14,13 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
-import io.dts.model.ItemResult;
 import io.dts.model.RedisKeys;
 import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
-import io.dts.model.Utf8;
 import io.dts.redis.RedisTransactions;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.scheduler.task.domain.NewTask;
-import io.dts.scheduler.task.domain.ResultsPage;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskStore;
 import io.dts.scheduler.task.domain.TaskSummary;
@@ -44,8 +41,6 @@ public class RedisTaskStore implements TaskStore {
 
     /** How many of the most recent tasks a listing by status looks at. */
     static final int RECENT_SCAN = 1_000;
-    /** Results read per round trip of a results page. */
-    private static final int RESULTS_CHUNK = 16;
     /** Tasks read per pipelined round trip when listing. */
     private static final int SUMMARY_BATCH = 200;
     private static final List<Object> SUMMARY_FIELDS = List.of(TaskHash.STATUS, TaskHash.ITEMS_TOTAL, TaskHash.CHUNKS_TO_EXECUTE,
@@ -247,31 +242,5 @@ public class RedisTaskStore implements TaskStore {
     public Set<Integer> doneShards(String taskId) {
         Set<String> members = tasks.forTask(taskId).opsForSet().members(RedisKeys.shardsDone(taskId));
         return members == null ? Set.of() : members.stream().map(Integer::valueOf).collect(Collectors.toSet());
-    }
-
-    @Override
-    public ResultsPage results(String taskId, long offset, int limit, long maxBytes) {
-        List<ItemResult> results = new ArrayList<>();
-        long bytes = 0;
-        long next = offset;
-        // A few fields per read: one result may be ~200 KB (item and both outputs at their limits).
-        while (next < offset + limit && (bytes < maxBytes || results.isEmpty())) {
-            List<Object> fields = new ArrayList<>();
-            for (long i = next; i < Math.min(offset + limit, next + RESULTS_CHUNK); i++) {
-                fields.add(String.valueOf(i));
-            }
-            List<Object> values = tasks.forTask(taskId).opsForHash().multiGet(RedisKeys.results(taskId), fields);
-            for (Object value : values) {
-                next++;
-                if (value != null) {
-                    bytes += Utf8.length((String) value);
-                    results.add(json.readValue((String) value, ItemResult.class));
-                    if (bytes >= maxBytes) {
-                        break;
-                    }
-                }
-            }
-        }
-        return new ResultsPage(results, next);
     }
 }

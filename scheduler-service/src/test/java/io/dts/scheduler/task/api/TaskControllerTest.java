@@ -29,6 +29,7 @@ import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskService;
 import io.dts.scheduler.task.domain.TemplateRenderer;
 import io.dts.scheduler.task.domain.IdempotencyKeys;
+import io.dts.scheduler.task.domain.TaskResults;
 import io.dts.scheduler.task.domain.TaskStates;
 import io.dts.scheduler.task.domain.TaskStore;
 import io.dts.scheduler.task.domain.TaskSubmitter;
@@ -60,6 +61,8 @@ class TaskControllerTest {
     TaskStore store;
     @MockitoBean
     TaskStates states;
+    @MockitoBean
+    TaskResults results;
     @MockitoBean
     IdempotencyKeys idempotencyKeys;
     @MockitoBean

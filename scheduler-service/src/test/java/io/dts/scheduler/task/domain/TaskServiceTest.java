@@ -33,7 +33,7 @@ class TaskServiceTest {
     private final IdempotencyKeys keys = mock(IdempotencyKeys.class);
     private final TaskSubmitter submitter = mock(TaskSubmitter.class);
     private final SchedulerProperties properties = TaskDispatcherTest.properties(Map.of());
-    private final TaskService service = new TaskService(store, states, keys, submitter, properties,
+    private final TaskService service = new TaskService(store, states, mock(TaskResults.class), keys, submitter, properties,
             new TemplateRenderer(JsonMapper.builder().build(), properties), new SettableClock(Instant.parse("2026-01-01T00:00:00Z")));
 
     private static MasterTask request(String command) {

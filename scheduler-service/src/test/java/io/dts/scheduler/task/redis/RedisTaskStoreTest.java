@@ -42,6 +42,7 @@ class RedisTaskStoreTest {
     private static RedisTaskStore store;
     private static RedisTaskStates states;
     private static RedisIdempotencyKeys idempotencyKeys;
+    private static RedisTaskResults results;
 
     @BeforeAll
     static void connect() {
@@ -57,6 +58,7 @@ class RedisTaskStoreTest {
         store = new RedisTaskStore(taskRedis, lifecycle, redis, JSON, Clock.systemUTC());
         states = new RedisTaskStates(lifecycle);
         idempotencyKeys = new RedisIdempotencyKeys(redis);
+        results = new RedisTaskResults(taskRedis, JSON);
     }
 
     @AfterAll
@@ -150,9 +152,9 @@ class RedisTaskStoreTest {
             redis.opsForHash().put(RedisKeys.results(created.id()), String.valueOf(i), JSON.writeValueAsString(result));
         }
 
-        assertThat(store.results(created.id(), 0, 10, 1 << 20).results()).extracting(ItemResult::index).containsExactly(0L, 1L, 3L);
-        assertThat(store.results(created.id(), 1, 2, 1 << 20).results()).extracting(ItemResult::stdout).containsExactly("o1");
-        assertThat(store.results(created.id(), 1, 2, 1 << 20).nextOffset()).isEqualTo(3);
+        assertThat(results.page(created.id(), 0, 10, 1 << 20).results()).extracting(ItemResult::index).containsExactly(0L, 1L, 3L);
+        assertThat(results.page(created.id(), 1, 2, 1 << 20).results()).extracting(ItemResult::stdout).containsExactly("o1");
+        assertThat(results.page(created.id(), 1, 2, 1 << 20).nextOffset()).isEqualTo(3);
     }
 
     @Test
@@ -164,8 +166,8 @@ class RedisTaskStoreTest {
             redis.opsForHash().put(RedisKeys.results(created.id()), String.valueOf(i), JSON.writeValueAsString(result));
         }
 
-        ResultsPage first = store.results(created.id(), 0, 100, 25_000);
-        ResultsPage tiny = store.results(created.id(), 0, 100, 1);
+        ResultsPage first = results.page(created.id(), 0, 100, 25_000);
+        ResultsPage tiny = results.page(created.id(), 0, 100, 1);
 
         assertThat(first.results()).extracting(ItemResult::index).containsExactly(0L, 1L, 2L);
         assertThat(first.nextOffset()).isEqualTo(3);
