@@ -14,6 +14,8 @@ import org.springframework.validation.annotation.Validated;
  * Scheduler settings under {@code scheduler.*}.
  *
  * @param maxRequestSize  largest accepted request body (413 above)
+ * @param largeRequestSize a body over this (or streamed without a length) is a large request
+ * @param maxLargeRequests large requests read at once; more get a 503 with Retry-After
  * @param maxItems        most items in one inputList (413 above)
  * @param maxItemSize     largest single item, in UTF-8 bytes (413 above)
  * @param maxTemplateSize largest templateFunction, in UTF-8 bytes (413 above)
@@ -44,6 +46,8 @@ import org.springframework.validation.annotation.Validated;
 @ConfigurationProperties("scheduler")
 public record SchedulerProperties(
         @NotNull DataSize maxRequestSize,
+        @NotNull DataSize largeRequestSize,
+        @Min(1) int maxLargeRequests,
         @Min(1) int maxItems,
         @NotNull DataSize maxItemSize,
         @NotNull DataSize maxTemplateSize,

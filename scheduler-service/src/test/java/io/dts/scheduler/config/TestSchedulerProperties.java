@@ -14,7 +14,7 @@ public final class TestSchedulerProperties {
 
     public static SchedulerProperties with(Map<String, String> overrides) {
         Map<String, String> values = new HashMap<>(Map.ofEntries(
-                Map.entry("max-request-size", "16MB"), Map.entry("max-items", "1000"), Map.entry("max-item-size", "64KB"),
+                Map.entry("max-request-size", "16MB"), Map.entry("large-request-size", "1MB"), Map.entry("max-large-requests", "2"), Map.entry("max-items", "1000"), Map.entry("max-item-size", "64KB"),
                 Map.entry("max-template-size", "64KB"), Map.entry("max-variables-size", "1MB"), Map.entry("max-command-size", "100KB"),
                 Map.entry("worker-liveness", "10s"), Map.entry("worker-cache", "250ms"), Map.entry("shard-publish-timeout", "1s"),
                 Map.entry("sweep-interval", "2s"), Map.entry("sweep-batch", "100"), Map.entry("sweep-grace", "15s"),
