@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -128,8 +129,8 @@ class HostileInputEndToEndTest {
      */
     private String postWhileReading(String path, String body) throws Exception {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        URIParts target = URIParts.of(scheduler.baseUrl());
-        try (Socket socket = new Socket(target.host(), target.port())) {
+        URI target = URI.create(scheduler.baseUrl());
+        try (Socket socket = new Socket(target.getHost(), target.getPort())) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
             CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
@@ -199,8 +200,8 @@ class HostileInputEndToEndTest {
     void a_body_that_lies_about_its_length_gets_a_fast_413_and_holds_no_thread() throws IOException {
         long started = System.nanoTime();
         String answer;
-        URIParts target = URIParts.of(scheduler.baseUrl());
-        try (Socket socket = new Socket(target.host(), target.port())) {
+        URI target = URI.create(scheduler.baseUrl());
+        try (Socket socket = new Socket(target.getHost(), target.getPort())) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
             out.write(("POST /api/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n{\"templ")
@@ -213,13 +214,6 @@ class HostileInputEndToEndTest {
         assertThat(answer).isEqualTo("HTTP/1.1 413");
         assertThat((System.nanoTime() - started) / 1_000_000).isLessThan(5_000);
         assertThat(client.get("/actuator/health/readiness").status()).isEqualTo(200);
-    }
-
-    private record URIParts(String host, int port) {
-        static URIParts of(String baseUrl) {
-            String hostPort = baseUrl.substring("http://".length());
-            return new URIParts(hostPort.substring(0, hostPort.indexOf(':')), Integer.parseInt(hostPort.substring(hostPort.indexOf(':') + 1)));
-        }
     }
 
     @Test

@@ -2,7 +2,6 @@ package io.dts.worker.execution;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.BitSet;
 import java.util.Collection;
 import java.util.HashSet;
@@ -15,7 +14,6 @@ import io.dts.model.ItemResult;
 import io.dts.model.RedisKeys;
 import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
-import io.dts.redis.RedisTransactions;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import org.springframework.data.redis.core.RedisCallback;

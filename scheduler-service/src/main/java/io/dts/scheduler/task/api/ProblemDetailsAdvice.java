@@ -123,7 +123,8 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
         }
         InputLimits.Exceeded exceeded = causeOfType(e, InputLimits.Exceeded.class);
         if (exceeded != null) {
-            return ResponseEntity.status(inputLimit(exceeded).getStatusCode()).body(inputLimit(exceeded).getBody());
+            ResponseEntity<ProblemDetail> answer = inputLimit(exceeded);
+            return ResponseEntity.status(answer.getStatusCode()).body(answer.getBody());
         }
         InvalidTaskException invalid = causeOfType(e, InvalidTaskException.class);
         if (invalid != null) {

@@ -83,7 +83,12 @@ public class TaskService {
         }
         boolean saved = false;
         try {
-            Optional<String> existing = clientTaskId == null ? createdAnyway(task) : store.createUnlessExists(task);
+            Optional<String> existing = Optional.empty();
+            if (clientTaskId == null) {
+                store.create(task);
+            } else {
+                existing = store.createUnlessExists(task);
+            }
             if (existing.isPresent()) {
                 if (!existing.get().equals(task.fingerprint())) {
                     throw new TaskConflictException("Task " + id + " exists with another request; send a new id for a new task.");
@@ -99,11 +104,6 @@ public class TaskService {
             }
         }
         return accepted(task);
-    }
-
-    private Optional<String> createdAnyway(NewTask task) {
-        store.create(task);
-        return Optional.empty();
     }
 
     private Task accepted(NewTask task) {
