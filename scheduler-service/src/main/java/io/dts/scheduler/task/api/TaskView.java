@@ -5,7 +5,10 @@ import java.time.Instant;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.dts.model.TaskStatus;
 import io.dts.scheduler.task.domain.Task;
+import io.dts.scheduler.task.domain.TaskDefinition;
+import io.dts.scheduler.task.domain.TaskProgress;
 import io.dts.scheduler.task.domain.TaskSummary;
+import io.dts.scheduler.task.domain.TaskTimes;
 
 /**
  * A task as the API shows it. {@code waitingReason} and {@code lastError} appear only when set; a
@@ -33,17 +36,22 @@ public record TaskView(
         String lastError) {
 
     static TaskView of(Task task) {
-        return new TaskView(task.id(), task.status(), task.templateFunction(), task.command(),
-                task.chunksToExecute(), task.chunksExecuted(), task.itemsTotal(), task.itemsSucceeded(), task.itemsFailed(),
-                task.itemsTotal() - task.itemsSucceeded() - task.itemsFailed(), task.attempts(),
-                task.timeoutSeconds() == 0 ? null : task.timeoutSeconds(), task.maxRetries(),
-                task.createdAt(), task.updatedAt(), task.finishedAt(), task.waitingReason(), task.lastError());
+        TaskDefinition definition = task.definition();
+        TaskProgress progress = task.progress();
+        TaskTimes times = task.times();
+        return new TaskView(task.id(), task.status(), definition.templateFunction(), definition.command(),
+                progress.chunksToExecute(), progress.chunksExecuted(), definition.itemsTotal(), progress.itemsSucceeded(),
+                progress.itemsFailed(), definition.itemsTotal() - progress.itemsSucceeded() - progress.itemsFailed(), progress.attempts(),
+                definition.timeoutSeconds() == 0 ? null : definition.timeoutSeconds(), definition.maxRetries(),
+                times.createdAt(), times.updatedAt(), times.finishedAt(), task.waitingReason(), task.lastError());
     }
 
     static TaskView of(TaskSummary task) {
+        TaskProgress progress = task.progress();
+        TaskTimes times = task.times();
         return new TaskView(task.id(), task.status(), null, null,
-                task.chunksToExecute(), task.chunksExecuted(), task.itemsTotal(), task.itemsSucceeded(), task.itemsFailed(),
-                task.itemsTotal() - task.itemsSucceeded() - task.itemsFailed(), task.attempts(), null, null,
-                task.createdAt(), task.updatedAt(), task.finishedAt(), null, null);
+                progress.chunksToExecute(), progress.chunksExecuted(), task.itemsTotal(), progress.itemsSucceeded(), progress.itemsFailed(),
+                task.itemsTotal() - progress.itemsSucceeded() - progress.itemsFailed(), progress.attempts(), null, null,
+                times.createdAt(), times.updatedAt(), times.finishedAt(), null, null);
     }
 }

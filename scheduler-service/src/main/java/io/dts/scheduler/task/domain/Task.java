@@ -1,7 +1,5 @@
 package io.dts.scheduler.task.domain;
 
-import java.time.Instant;
-
 import io.dts.model.TaskStatus;
 
 /**
@@ -11,28 +9,18 @@ import io.dts.model.TaskStatus;
 public record Task(
         String id,
         TaskStatus status,
-        String templateFunction,
-        String command,
-        long itemsTotal,
-        boolean withoutItems,
-        int chunksToExecute,
-        int chunksExecuted,
-        long itemsSucceeded,
-        long itemsFailed,
-        int attempts,
-        long timeoutSeconds,
-        int maxRetries,
-        int round,
-        Instant createdAt,
-        Instant updatedAt,
-        Instant finishedAt,
+        TaskDefinition definition,
+        TaskProgress progress,
+        TaskTimes times,
         String waitingReason,
         String lastError,
         boolean shardsPublished) {
 
     /** The task as it was just saved, before anything happened to it. */
     static Task queued(NewTask task) {
-        return new Task(task.id(), TaskStatus.QUEUED, task.templateFunction(), task.command(), task.itemsTotal(), task.withoutItems(),
-                0, 0, 0, 0, 0, task.timeoutSeconds(), task.maxRetries(), 1, task.createdAt(), task.createdAt(), null, null, null, false);
+        TaskDefinition definition = new TaskDefinition(task.templateFunction(), task.command(), task.itemsTotal(), task.withoutItems(),
+                task.timeoutSeconds(), task.maxRetries());
+        return new Task(task.id(), TaskStatus.QUEUED, definition, new TaskProgress(0, 0, 0, 0, 0, 1),
+                new TaskTimes(task.createdAt(), task.createdAt(), null), null, null, false);
     }
 }

@@ -60,7 +60,7 @@ public class TaskDispatcher {
             states.markWaiting(taskId, "no live worker; the task is sharded as soon as one sends a heartbeat");
             return;
         }
-        int shards = ShardPlanner.plan(task.itemsTotal(), live.size()).size();
+        int shards = ShardPlanner.plan(task.definition().itemsTotal(), live.size()).size();
         if (!states.startSharding(taskId, shards)) {
             log.debug("Task {} was sharded by another scheduler", taskId);
             return;
@@ -80,7 +80,7 @@ public class TaskDispatcher {
             states.repair(taskId);
             return;
         }
-        Duration idle = Duration.between(task.updatedAt(), clock.instant());
+        Duration idle = Duration.between(task.times().updatedAt(), clock.instant());
         List<WorkerHeartbeat> live = workers.liveWorkers();
         boolean unpublished = !task.shardsPublished() && idle.compareTo(publishGrace) > 0;
         boolean stalled = idle.compareTo(stallTimeout) > 0
@@ -89,21 +89,23 @@ public class TaskDispatcher {
             return;
         }
         Set<Integer> done = store.doneShards(taskId);
-        log.warn("Task {}: publishing its {} unfinished shards again ({})", taskId, task.chunksToExecute() - done.size(),
+        int shards = task.progress().chunksToExecute();
+        log.warn("Task {}: publishing its {} unfinished shards again ({})", taskId, shards - done.size(),
                 unpublished ? "not all were published" : "no progress for " + idle.toSeconds() + " s and no live worker runs it");
-        publishShards(task, task.chunksToExecute(), done, live);
+        publishShards(task, shards, done, live);
     }
 
     private void publishShards(Task task, int shards, Set<Integer> skip, List<WorkerHeartbeat> live) {
-        List<ShardPlanner.Range> plan = ShardPlanner.plan(task.itemsTotal(), shards);
+        TaskDefinition definition = task.definition();
+        List<ShardPlanner.Range> plan = ShardPlanner.plan(definition.itemsTotal(), shards);
         List<CompletableFuture<Void>> sends = new ArrayList<>(plan.size());
         for (int i = 0; i < plan.size(); i++) {
             if (skip.contains(i)) {
                 continue;
             }
             ShardPlanner.Range range = plan.get(i);
-            TaskShard shard = new TaskShard(task.id(), i, plan.size(), range.start(), range.end(), task.command(),
-                    task.withoutItems(), task.timeoutSeconds(), task.maxRetries(), task.round());
+            TaskShard shard = new TaskShard(task.id(), i, plan.size(), range.start(), range.end(), definition.command(),
+                    definition.withoutItems(), definition.timeoutSeconds(), definition.maxRetries(), task.progress().round());
             sends.add(publisher.publishShard(shard, partitionOf(live.get(i % live.size()))));
         }
         try {

@@ -144,7 +144,7 @@ public class TaskService {
     /** Stops a task: workers kill its running processes and start none of its remaining items. */
     public Task cancel(String taskId) {
         Task task = get(taskId);
-        if (!states.transition(taskId, TaskStatus.CANCELLED, task.attempts(), null)) {
+        if (!states.transition(taskId, TaskStatus.CANCELLED, task.progress().attempts(), null)) {
             throw new TaskConflictException("Task " + taskId + " is already " + get(taskId).status()
                     + "; a finished task cannot be cancelled.");
         }
@@ -159,7 +159,7 @@ public class TaskService {
             throw new TaskConflictException("Task " + taskId + " is " + task.status()
                     + "; only a FAILED task can retry its failed items.");
         }
-        log.info("Task {} queued again for its {} failed items", taskId, task.itemsFailed());
+        log.info("Task {} queued again for its {} failed items", taskId, task.progress().itemsFailed());
         submitter.submit(taskId);
         return get(taskId);
     }
@@ -177,16 +177,16 @@ public class TaskService {
 
     /** A page of results, at most {@code scheduler.max-results-page} of them and about {@code scheduler.max-results-page-size} bytes. */
     public ResultsPage results(String taskId, long offset, int limit) {
-        Task task = get(taskId);
+        long itemsTotal = get(taskId).definition().itemsTotal();
         if (offset < 0 || limit < 1) {
             throw new InvalidTaskException(offset < 0 ? "offset" : "limit", offset < 0 ? "must be 0 or more" : "must be 1 or more");
         }
-        if (offset >= task.itemsTotal()) {
+        if (offset >= itemsTotal) {
             return new ResultsPage(List.of(), null);
         }
-        int inRange = (int) Math.min(Math.min(limit, properties.maxResultsPage()), task.itemsTotal() - offset);
+        int inRange = (int) Math.min(Math.min(limit, properties.maxResultsPage()), itemsTotal - offset);
         ResultsPage page = results.page(taskId, offset, inRange, properties.maxResultsPageSize().toBytes());
-        return page.nextOffset() != null && page.nextOffset() < task.itemsTotal() ? page : new ResultsPage(page.results(), null);
+        return page.nextOffset() != null && page.nextOffset() < itemsTotal ? page : new ResultsPage(page.results(), null);
     }
 
     private NewTask accept(MasterTask request, String id) {

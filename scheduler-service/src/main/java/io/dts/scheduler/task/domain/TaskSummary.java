@@ -1,7 +1,5 @@
 package io.dts.scheduler.task.domain;
 
-import java.time.Instant;
-
 import io.dts.model.TaskStatus;
 
 /**
@@ -12,12 +10,6 @@ public record TaskSummary(
         String id,
         TaskStatus status,
         long itemsTotal,
-        int chunksToExecute,
-        int chunksExecuted,
-        long itemsSucceeded,
-        long itemsFailed,
-        int attempts,
-        Instant createdAt,
-        Instant updatedAt,
-        Instant finishedAt) {
+        TaskProgress progress,
+        TaskTimes times) {
 }

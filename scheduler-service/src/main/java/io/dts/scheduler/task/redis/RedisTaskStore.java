@@ -22,8 +22,11 @@ import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.Task;
+import io.dts.scheduler.task.domain.TaskDefinition;
+import io.dts.scheduler.task.domain.TaskProgress;
 import io.dts.scheduler.task.domain.TaskStore;
 import io.dts.scheduler.task.domain.TaskSummary;
+import io.dts.scheduler.task.domain.TaskTimes;
 import org.springframework.data.redis.core.RedisOperations;
 import org.springframework.data.redis.core.SessionCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -44,7 +47,7 @@ public class RedisTaskStore implements TaskStore {
     /** Tasks read per pipelined round trip when listing. */
     private static final int SUMMARY_BATCH = 200;
     private static final List<Object> SUMMARY_FIELDS = List.of(TaskHash.STATUS, TaskHash.ITEMS_TOTAL, TaskHash.CHUNKS_TO_EXECUTE,
-            TaskHash.ATTEMPTS, TaskHash.CREATED_AT, TaskHash.UPDATED_AT, TaskHash.FINISHED_AT);
+            TaskHash.ATTEMPTS, TaskHash.ROUND, TaskHash.CREATED_AT, TaskHash.UPDATED_AT, TaskHash.FINISHED_AT);
     /** Items per RPUSH when saving a task, to keep each command a reasonable size. */
     private static final int PUSH_CHUNK = 10_000;
 
@@ -149,27 +152,26 @@ public class RedisTaskStore implements TaskStore {
         long shardsDone = (Long) replies.get(1);
         long itemsDone = (Long) replies.get(2);
         long itemsFailed = (Long) replies.get(3);
-        return Optional.of(new Task(
-                hash.get(TaskHash.ID),
-                TaskStatus.valueOf(hash.get(TaskHash.STATUS)),
+        TaskDefinition definition = new TaskDefinition(
                 hash.get(TaskHash.TEMPLATE),
                 hash.get(TaskHash.COMMAND),
                 Long.parseLong(hash.get(TaskHash.ITEMS_TOTAL)),
                 Boolean.parseBoolean(hash.get(TaskHash.WITHOUT_ITEMS)),
+                Long.parseLong(hash.get(TaskHash.TIMEOUT_SECONDS)),
+                Integer.parseInt(hash.get(TaskHash.MAX_RETRIES)));
+        TaskProgress progress = new TaskProgress(
                 Integer.parseInt(hash.get(TaskHash.CHUNKS_TO_EXECUTE)),
                 (int) shardsDone,
                 itemsDone - itemsFailed,
                 itemsFailed,
                 Integer.parseInt(hash.get(TaskHash.ATTEMPTS)),
-                Long.parseLong(hash.get(TaskHash.TIMEOUT_SECONDS)),
-                Integer.parseInt(hash.get(TaskHash.MAX_RETRIES)),
-                Integer.parseInt(hash.get(TaskHash.ROUND)),
+                Integer.parseInt(hash.get(TaskHash.ROUND)));
+        TaskTimes times = new TaskTimes(
                 instant(hash.get(TaskHash.CREATED_AT)),
                 instant(hash.get(TaskHash.UPDATED_AT)),
-                instant(hash.get(TaskHash.FINISHED_AT)),
-                hash.get(TaskHash.WAITING_REASON),
-                hash.get(TaskHash.LAST_ERROR),
-                hash.containsKey(TaskHash.SHARDS_PUBLISHED)));
+                instant(hash.get(TaskHash.FINISHED_AT)));
+        return Optional.of(new Task(hash.get(TaskHash.ID), TaskStatus.valueOf(hash.get(TaskHash.STATUS)), definition, progress, times,
+                hash.get(TaskHash.WAITING_REASON), hash.get(TaskHash.LAST_ERROR), hash.containsKey(TaskHash.SHARDS_PUBLISHED)));
     }
 
     private static Instant instant(String epochMillis) {
@@ -224,10 +226,11 @@ public class RedisTaskStore implements TaskStore {
                 }
                 long done = (Long) replies.get(4 * i + 2);
                 long failed = (Long) replies.get(4 * i + 3);
+                TaskProgress progress = new TaskProgress(Integer.parseInt(fields.get(2)), ((Long) replies.get(4 * i + 1)).intValue(),
+                        done - failed, failed, Integer.parseInt(fields.get(3)), Integer.parseInt(fields.get(4)));
+                TaskTimes times = new TaskTimes(instant(fields.get(5)), instant(fields.get(6)), instant(fields.get(7)));
                 found.put(masterIds.get(i), new TaskSummary(masterIds.get(i), TaskStatus.valueOf(fields.get(0)),
-                        Long.parseLong(fields.get(1)), Integer.parseInt(fields.get(2)), ((Long) replies.get(4 * i + 1)).intValue(),
-                        done - failed, failed, Integer.parseInt(fields.get(3)),
-                        instant(fields.get(4)), instant(fields.get(5)), instant(fields.get(6))));
+                        Long.parseLong(fields.get(1)), progress, times));
             }
         });
         return ids.stream().map(found::get).filter(Objects::nonNull).toList();

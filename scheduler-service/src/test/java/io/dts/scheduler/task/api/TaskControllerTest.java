@@ -1,5 +1,6 @@
 package io.dts.scheduler.task.api;
 
+import static io.dts.scheduler.task.domain.Tasks.aTask;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.hasItem;
 import static org.mockito.ArgumentMatchers.any;
@@ -25,7 +26,6 @@ import io.dts.scheduler.config.RequestReadingConfig;
 import io.dts.scheduler.config.SchedulerProperties;
 import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.RequestClaim;
-import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskService;
 import io.dts.scheduler.task.domain.TemplateRenderer;
 import io.dts.scheduler.task.domain.IdempotencyKeys;
@@ -84,8 +84,7 @@ class TaskControllerTest {
         }).when(store).createUnlessExists(any());
         when(store.find(anyString())).thenAnswer(call -> Optional.ofNullable(saved.get())
                 .filter(t -> t.id().equals(call.getArgument(0)))
-                .map(t -> new Task(t.id(), TaskStatus.QUEUED, t.templateFunction(), t.command(), t.itemsTotal(), t.withoutItems(),
-                        0, 0, 0, 0, 0, t.timeoutSeconds(), t.maxRetries(), 1, t.createdAt(), t.createdAt(), null, null, null, false)));
+                .map(t -> aTask().id(t.id()).build()));
     }
 
     private ResultActions submit(String body) throws Exception {

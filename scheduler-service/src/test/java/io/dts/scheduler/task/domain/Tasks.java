@@ -5,8 +5,8 @@ import java.util.UUID;
 
 import io.dts.model.TaskStatus;
 
-/** Test data: {@code aTask().status(INPROGRESS).items(10).build()} instead of a 20-argument constructor. */
-final class Tasks {
+/** Test data: {@code aTask().status(INPROGRESS).items(10).build()} instead of spelling out every field. */
+public final class Tasks {
 
     private String id = UUID.randomUUID().toString();
     private TaskStatus status = TaskStatus.QUEUED;
@@ -16,47 +16,47 @@ final class Tasks {
     private boolean shardsPublished;
     private int round = 1;
 
-    static Tasks aTask() {
+    public static Tasks aTask() {
         return new Tasks();
     }
 
-    Tasks id(String id) {
+    public Tasks id(String id) {
         this.id = id;
         return this;
     }
 
-    Tasks status(TaskStatus status) {
+    public Tasks status(TaskStatus status) {
         this.status = status;
         return this;
     }
 
-    Tasks items(long items) {
+    public Tasks items(long items) {
         this.items = items;
         return this;
     }
 
-    Tasks shards(int shards) {
+    public Tasks shards(int shards) {
         this.shards = shards;
         return this;
     }
 
-    Tasks updatedAt(Instant updatedAt) {
+    public Tasks updatedAt(Instant updatedAt) {
         this.updatedAt = updatedAt;
         return this;
     }
 
-    Tasks shardsPublished(boolean shardsPublished) {
+    public Tasks shardsPublished(boolean shardsPublished) {
         this.shardsPublished = shardsPublished;
         return this;
     }
 
-    Tasks round(int round) {
+    public Tasks round(int round) {
         this.round = round;
         return this;
     }
 
-    Task build() {
-        return new Task(id, status, "echo {{item}}", "echo {{item}}", items, false, shards, 0, 0, 0, 1, 30, 0, round,
-                updatedAt, updatedAt, null, null, null, shardsPublished);
+    public Task build() {
+        return new Task(id, status, new TaskDefinition("echo {{item}}", "echo {{item}}", items, false, 30, 0),
+                new TaskProgress(shards, 0, 0, 0, 1, round), new TaskTimes(updatedAt, updatedAt, null), null, null, shardsPublished);
     }
 }

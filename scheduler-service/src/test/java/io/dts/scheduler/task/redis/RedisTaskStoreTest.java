@@ -79,11 +79,11 @@ class RedisTaskStoreTest {
         Task task = store.find(created.id()).orElseThrow();
 
         assertThat(task.status()).isEqualTo(TaskStatus.QUEUED);
-        assertThat(task.command()).isEqualTo("echo 1 $1");
-        assertThat(task.itemsTotal()).isEqualTo(3);
-        assertThat(task.timeoutSeconds()).isEqualTo(30);
-        assertThat(task.maxRetries()).isEqualTo(2);
-        assertThat(task.itemsSucceeded() + task.itemsFailed() + task.chunksExecuted()).isZero();
+        assertThat(task.definition().command()).isEqualTo("echo 1 $1");
+        assertThat(task.definition().itemsTotal()).isEqualTo(3);
+        assertThat(task.definition().timeoutSeconds()).isEqualTo(30);
+        assertThat(task.definition().maxRetries()).isEqualTo(2);
+        assertThat(task.progress().itemsSucceeded() + task.progress().itemsFailed() + task.progress().chunksExecuted()).isZero();
         assertThat(redis.opsForList().range(RedisKeys.items(created.id()), 0, -1)).containsExactly("a", "b", "c");
         assertThat(store.find("unknown")).isEmpty();
     }
@@ -102,9 +102,9 @@ class RedisTaskStoreTest {
 
         Task task = store.find(id).orElseThrow();
         assertThat(task.status()).isEqualTo(TaskStatus.INPROGRESS);
-        assertThat(task.attempts()).isEqualTo(2);
+        assertThat(task.progress().attempts()).isEqualTo(2);
         assertThat(task.lastError()).isEqualTo("Kafka down");
-        assertThat(task.chunksToExecute()).isEqualTo(1);
+        assertThat(task.progress().chunksToExecute()).isEqualTo(1);
     }
 
     @Test
@@ -179,12 +179,17 @@ class RedisTaskStoreTest {
     void a_listing_reads_summaries_without_template_or_command() {
         NewTask created = aTask("a", "b");
         store.create(created);
+        states.transition(created.id(), TaskStatus.RETRYING, 3, "Kafka down");
+        states.startSharding(created.id(), 2);
 
         TaskSummary summary = store.recent(null, 1_000).stream().filter(t -> t.id().equals(created.id())).findFirst().orElseThrow();
 
-        assertThat(summary.status()).isEqualTo(TaskStatus.QUEUED);
+        assertThat(summary.status()).isEqualTo(TaskStatus.INPROGRESS);
         assertThat(summary.itemsTotal()).isEqualTo(2);
-        assertThat(summary.createdAt()).isEqualTo(created.createdAt().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+        assertThat(summary.times().createdAt()).isEqualTo(created.createdAt().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+        Task task = store.find(created.id()).orElseThrow();
+        assertThat(summary.progress()).isEqualTo(task.progress());
+        assertThat(summary.times()).isEqualTo(task.times());
     }
 
     @Test
@@ -226,7 +231,7 @@ class RedisTaskStoreTest {
                 created += create.get().isEmpty() ? 1 : 0;
             }
             Task task = store.find(id).orElseThrow();
-            String winner = "f" + task.command().substring("echo ".length());
+            String winner = "f" + task.definition().command().substring("echo ".length());
 
             assertThat(created).isEqualTo(1);
             assertThat(store.createUnlessExists(new NewTask(id, "x", "x", List.of(), 0, 0, Duration.ofDays(7), Instant.now(), "other")))
@@ -282,11 +287,11 @@ class RedisTaskStoreTest {
 
         Task task = store.find(id).orElseThrow();
         assertThat(task.status()).isEqualTo(TaskStatus.QUEUED);
-        assertThat(task.round()).isEqualTo(2);
-        assertThat(task.itemsSucceeded()).isEqualTo(2);
-        assertThat(task.itemsFailed()).isZero();
-        assertThat(task.chunksExecuted()).isZero();
-        assertThat(task.finishedAt()).isNull();
+        assertThat(task.progress().round()).isEqualTo(2);
+        assertThat(task.progress().itemsSucceeded()).isEqualTo(2);
+        assertThat(task.progress().itemsFailed()).isZero();
+        assertThat(task.progress().chunksExecuted()).isZero();
+        assertThat(task.times().finishedAt()).isNull();
         assertThat(redis.opsForValue().getBit(RedisKeys.recorded(id), 1)).isFalse();
         assertThat(redis.getExpire(RedisKeys.task(id))).isEqualTo(-1);
         assertThat(states.reopenFailed(id)).as("only a FAILED task reopens").isFalse();
