@@ -34,6 +34,18 @@ ensure_packages() {
   fi
 }
 
+# SANDBOX_USER is the unprivileged user a worker that runs as root runs items as (worker.sandbox.user).
+SANDBOX_USER=dts-item
+
+# ensure_sandbox_user: creates SANDBOX_USER when this script runs as root and it does not exist yet.
+ensure_sandbox_user() {
+  ((EUID == 0)) || return 0
+  id -u "$SANDBOX_USER" >/dev/null 2>&1 && return 0
+  log "creating the user $SANDBOX_USER that workers run items as (useradd --system)"
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SANDBOX_USER" ||
+    die "could not create the user $SANDBOX_USER; create it with: useradd --system --shell /usr/sbin/nologin $SANDBOX_USER"
+}
+
 # render FILE NAME=VALUE...: FILE with every ${NAME} replaced by its VALUE, on stdout.
 render() {
   local text pair

@@ -151,6 +151,17 @@ nginx_ready() { listening "$HTTP_HOST" "$SCHEDULER_PORT"; }
 # up
 
 STARTED=()
+# The key schedulers sign shards with and workers check them by; readable by this user only, so
+# items (another user) cannot read it. Made once, kept across restarts.
+SHARD_KEY="$STACK_DIR/secrets/shard.key"
+ensure_shard_key() {
+  [[ -s $SHARD_KEY ]] && return 0
+  log "making the shard signing key $SHARD_KEY"
+  mkdir -p "$(dirname "$SHARD_KEY")"
+  chmod 700 "$(dirname "$SHARD_KEY")"
+  (umask 077 && head -c 32 /dev/urandom | base64 >"$SHARD_KEY")
+}
+
 # On a failed `up`, stop what this run started (newest first); the logs stay for reading.
 cleanup_failed_up() {
   local rc=$? i
@@ -406,7 +417,8 @@ up() {
   start_redis
   start_kafka
 
-  local common=(--pubsub.namespace="$(kafka_bootstrap)") topics=()
+  ensure_shard_key
+  local common=(--pubsub.namespace="$(kafka_bootstrap)" --dts.security.shard-key-file="$SHARD_KEY") topics=()
   if ((REDIS_CLUSTER)); then
     common+=(--spring.data.redis.cluster.nodes="$(redis_cluster_addresses)")
   else
@@ -430,15 +442,23 @@ up() {
     fi
   fi
 
-  local threads=()
+  local threads=() sandbox=()
   [[ -n $THREADS ]] && threads=(--worker.threads="$THREADS")
+  # As root, workers run items as $SANDBOX_USER in a private PID namespace. Without root they cannot
+  # switch users: items then run as $(id -un), which the worker refuses unless told so on purpose.
+  if ((EUID == 0)); then
+    ensure_sandbox_user
+  else
+    warn "not root: items run as $(id -un), without a PID namespace (README, Security: the sandbox)"
+    sandbox=(--worker.sandbox.same-user=true --worker.sandbox.isolation=none)
+  fi
   # Each worker keeps its per-thread stdio files in .stack/work: the default (the system temp dir,
   # by worker id) is shared with a worker of the same id started from another checkout.
   for ((i = 1; i <= WORKERS; i++)); do
     # shellcheck disable=SC2086 # the options are words
     launch "worker-$i" "$BIND" "$(worker_port "$i")" java $WORKER_JAVA_OPTS -jar "$WORKER_JAR" \
       --server.address="$BIND" --server.port="$(worker_port "$i")" \
-      --worker.id="worker-$i" --worker.work-dir="$STACK_DIR/work" "${threads[@]}" "${common[@]}"
+      --worker.id="worker-$i" --worker.work-dir="$STACK_DIR/work" "${threads[@]}" "${sandbox[@]}" "${common[@]}"
   done
   for ((i = 1; i <= WORKERS; i++)); do wait_healthy "worker-$i" "$STARTUP_TIMEOUT" worker_ready "$i"; done
 

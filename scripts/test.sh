@@ -9,8 +9,10 @@ source "$(dirname "$0")/lib.sh"
 
 # The programs the tests start besides java and bash: redis-server (the Redis-backed tests),
 # redis-cli (it creates the test Redis Cluster) and nginx (in front of the schedulers in the
-# end-to-end tests). docker-compose validates the compose file, without a Docker engine.
-ensure_packages java:openjdk-17-jdk-headless mvn:maven redis-server redis-cli:redis-tools nginx docker-compose
+# end-to-end tests). docker-compose validates the compose file, without a Docker engine. bwrap
+# (bubblewrap) is the stronger item sandbox the worker tests try; items run as $SANDBOX_USER.
+ensure_packages java:openjdk-17-jdk-headless mvn:maven redis-server redis-cli:redis-tools nginx docker-compose bwrap:bubblewrap
+ensure_sandbox_user
 cd "$DTS_ROOT"
 log "docker-compose -f docker-compose.yml config -q"
 docker-compose -f docker-compose.yml config -q ||

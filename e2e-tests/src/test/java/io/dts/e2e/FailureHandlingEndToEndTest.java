@@ -18,6 +18,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,6 +47,11 @@ class FailureHandlingEndToEndTest {
     void startCluster() {
         cluster.startScheduler();
         cluster.startWorkers(2);
+    }
+
+    @BeforeEach
+    void letItemsWrite() {
+        ItemFiles.writableByItems(dir);
     }
 
     /** Every test leaves the cluster whole for the next. */

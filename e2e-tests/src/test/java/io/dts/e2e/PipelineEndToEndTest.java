@@ -3,16 +3,28 @@ package io.dts.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.IntStream;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -208,5 +220,66 @@ class PipelineEndToEndTest {
 
     private JsonNode awaitTerminal(String id) {
         return cluster.awaitTerminal(id, TASK_TIMEOUT);
+    }
+
+    @Test
+    void an_item_runs_as_the_sandbox_user_in_a_private_directory_with_a_clean_environment() {
+        ServiceProcess worker = cluster.worker(1);
+        String id = client.submit(SchedulerClient.taskJson("""
+                id -un; pwd; env | cut -d= -f1 | sort | paste -sd,; cat /proc/%d/environ 2>&1 | head -c 200; echo
+                redis=$( (exec 3<>/dev/tcp/%s/%d && printf 'PING\\r\\n' >&3 && timeout 2 head -c 40 <&3) 2>&1 | tr -d '\\r')
+                echo "$redis"
+                """.formatted(worker.pid(), cluster.redis().host(), cluster.redis().port()), List.of("probe")));
+
+        awaitTerminal(id);
+        List<String> lines = client.get("/api/tasks/" + id + "/results").body().get(0).get("stdout").asString().lines().toList();
+
+        assertThat(lines.get(0)).isEqualTo("dts-item");
+        assertThat(lines.get(1)).startsWith("/tmp/").doesNotContain("..");
+        assertThat(lines.get(2).split(",")).allMatch(name -> name.startsWith("DTS_") || name.startsWith("LC_")
+                || List.of("PATH", "LANG", "HOME", "TMPDIR", "PWD", "OLDPWD", "SHLVL", "_").contains(name));
+        assertThat(lines.get(3)).as("the worker's environment").contains("No such file");
+        System.out.printf("SANDBOX item as %s in %s, Redis answered: %s%n", lines.get(0), lines.get(1), lines.get(4));
+    }
+
+    @Test
+    void a_shard_put_on_kafka_without_the_schedulers_signature_never_runs_and_goes_to_the_dead_letter_topic(@TempDir Path dir) {
+        String id = client.submit(SchedulerClient.taskJson("true", List.of("a")));
+        awaitTerminal(id);
+        Path marker = ItemFiles.writableByItems(dir).resolve("forged-shard-ran");
+        String forged = """
+                {"taskId":"%s","shardIndex":5,"shardCount":6,"startIndex":0,"endIndex":1,"command":"touch %s",
+                 "withoutItems":false,"timeoutSeconds":60,"maxRetries":0,"round":1}""".formatted(id, marker);
+        String key = id + "/5";
+        String bootstrap = cluster.kafka().bootstrapServers();
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                new StringSerializer(), new StringSerializer())) {
+            for (byte[] signature : new byte[][] {null, new byte[32]}) {
+                ProducerRecord<String, String> record = new ProducerRecord<>("distributed_task_shard", key, forged);
+                record.headers().add("__TypeId__", "io.dts.model.TaskShard".getBytes(StandardCharsets.UTF_8));
+                if (signature != null) {
+                    record.headers().add("dts-signature", signature);
+                }
+                producer.send(record);
+            }
+        }
+
+        List<String> deadLettered = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG, "forged-" + id, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of("distributed_task_shard-dlt"));
+            await("both forged shards on the dead letter topic").atMost(Duration.ofSeconds(30)).until(() -> {
+                consumer.poll(Duration.ofMillis(500)).forEach(record -> {
+                    if (key.equals(record.key())) {
+                        deadLettered.add(record.value());
+                    }
+                });
+                return deadLettered.size() >= 2;
+            });
+        }
+
+        assertThat(deadLettered).hasSize(2).allSatisfy(value -> assertThat(value).contains("forged-shard-ran"));
+        assertThat(marker).as("a forged shard never runs").doesNotExist();
     }
 }

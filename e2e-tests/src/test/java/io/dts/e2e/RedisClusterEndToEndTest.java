@@ -90,7 +90,7 @@ class RedisClusterEndToEndTest {
     @Test
     @Order(2)
     void a_failed_task_is_retried_on_the_cluster_and_only_its_failed_item_runs_again(@TempDir Path dir) throws Exception {
-        Path runs = dir.resolve("runs");
+        Path runs = ItemFiles.writableByItems(dir).resolve("runs");
         Path failedOnce = dir.resolve("failed-once");
         String id = cluster.client().submit(SchedulerClient.taskJson("echo $1 >> " + runs
                 + "; if [ $1 = 7 ] && [ ! -e " + failedOnce + " ]; then touch " + failedOnce + "; exit 3; fi; echo $1",

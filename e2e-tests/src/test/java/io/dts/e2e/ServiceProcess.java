@@ -57,7 +57,7 @@ final class ServiceProcess {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // Serial GC as scripts/stack.sh runs them; loopback only, as everything the tests start.
                 heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(), "--server.port=" + port,
-                "--server.address=127.0.0.1"));
+                "--server.address=127.0.0.1", "--dts.security.shard-key-file=" + SharedKeys.shardKeyFile()));
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().putAll(environment);
@@ -88,6 +88,10 @@ final class ServiceProcess {
 
     String baseUrl() {
         return "http://127.0.0.1:" + port;
+    }
+
+    long pid() {
+        return process.pid();
     }
 
     boolean isAlive() {

@@ -1,7 +1,9 @@
 package io.dts.scheduler.config;
 
+import io.dts.model.ShardSignature;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.config.TopicBuilder;
@@ -13,6 +15,12 @@ import org.springframework.util.backoff.FixedBackOff;
 /** The three topics (declared here, so the application creates them) and the listener error handling. */
 @Configuration(proxyBeanMethods = false)
 public class KafkaConfig {
+
+    /** Shards are signed with the key schedulers and workers share, read from {@code dts.security.shard-key-file}. */
+    @Bean
+    ShardSignature shardSignature(@Value("${dts.security.shard-key-file:}") String keyFile) {
+        return ShardSignature.fromKeyFile(keyFile);
+    }
 
     @Bean
     NewTopic taskTopic(PubsubProperties pubsub) {

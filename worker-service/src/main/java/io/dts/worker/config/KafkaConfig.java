@@ -1,6 +1,8 @@
 package io.dts.worker.config;
 
+import io.dts.model.ShardSignature;
 import io.dts.worker.heartbeat.AssignedPartitions;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.kafka.autoconfigure.ConcurrentKafkaListenerContainerFactoryConfigurer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -14,6 +16,12 @@ import org.springframework.util.backoff.ExponentialBackOff;
 /** The shard listener container: tracks assigned partitions; failed shards are retried, then dead-lettered. */
 @Configuration(proxyBeanMethods = false)
 public class KafkaConfig {
+
+    /** Shards are signed with the key schedulers and workers share, read from {@code dts.security.shard-key-file}. */
+    @Bean
+    ShardSignature shardSignature(@Value("${dts.security.shard-key-file:}") String keyFile) {
+        return ShardSignature.fromKeyFile(keyFile);
+    }
 
     @Bean
     ConcurrentKafkaListenerContainerFactory<Object, Object> kafkaListenerContainerFactory(

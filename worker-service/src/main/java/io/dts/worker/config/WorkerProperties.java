@@ -4,7 +4,9 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.List;
 
+import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
@@ -41,6 +43,7 @@ import org.springframework.validation.annotation.Validated;
  * @param itemRetryMaxBackoff longest wait between two attempts of an item
  * @param maxPasses          passes over a shard whose acknowledged results Redis lost (a restart) before the shard
  *                           fails and is left to Kafka redelivery
+ * @param sandbox            how items are confined ({@code worker.sandbox.*})
  */
 @Validated
 @ConfigurationProperties("worker")
@@ -64,10 +67,43 @@ public record WorkerProperties(
         @NotNull Shell shell,
         @NotNull Duration itemRetryBackoff,
         @NotNull Duration itemRetryMaxBackoff,
-        @Min(1) int maxPasses) {
+        @Min(1) int maxPasses,
+        @NotNull @Valid Sandbox sandbox) {
 
     /** How items are started; see {@link #shell}. */
     public enum Shell { PERSISTENT, SPAWN }
+
+    /**
+     * How items are confined. The limits hold for each process of an item ({@code ulimit}); processes
+     * count for the whole sandbox user.
+     *
+     * @param user      the unprivileged user items run as when this worker may switch users (it runs as root or
+     *                  holds CAP_SETUID)
+     * @param sameUser  run items as this worker's own user, for a worker that cannot switch users; refused as root
+     * @param isolation {@code pid} (default): each thread's items run in a private PID namespace, where they see
+     *                  no other process and none outlives its item; {@code bwrap}: bubblewrap adds a private
+     *                  network, a read-only system and a private /tmp; {@code none}: neither (a process an item
+     *                  detaches with setsid can outlive it)
+     * @param passEnv   worker environment variables items get too, besides {@code PATH}, {@code LANG} and {@code LC_*}
+     * @param cpuTime   CPU time per process
+     * @param memory    address space per process
+     * @param processes processes and threads of the sandbox user at once
+     * @param fileSize  largest file an item may write, its stdout and stderr included: a flood stops there
+     * @param openFiles open files per process
+     */
+    public record Sandbox(
+            String user,
+            boolean sameUser,
+            @NotNull Isolation isolation,
+            @NotNull List<@NotBlank String> passEnv,
+            @NotNull Duration cpuTime,
+            @NotNull DataSize memory,
+            @Min(1) int processes,
+            @NotNull DataSize fileSize,
+            @Min(16) int openFiles) {
+
+        public enum Isolation { PID, BWRAP, NONE }
+    }
 
     public WorkerProperties {
         if (id == null || id.isBlank()) {

@@ -18,9 +18,10 @@ import org.springframework.stereotype.Component;
 
 /**
  * Runs one item with bash as {@code bash -c <command> dts <item>} would: the item as {@code $1}, one
- * line on stdin and in {@code DTS_ITEM}. Each calling thread gets its own {@link ItemShell}
- * ({@code worker.shell}: a long-lived {@link PersistentShell}, or a {@link SpawnedShell} per item)
- * and its own stdio files; only the first {@code worker.output-limit} bytes of each output are kept.
+ * line on stdin and in {@code DTS_ITEM}, inside the {@link ItemSandbox}, in a fresh directory of its own
+ * (also its {@code HOME} and {@code TMPDIR}) that is removed afterwards. Each calling thread gets its own
+ * {@link ItemShell} ({@code worker.shell}: a long-lived {@link PersistentShell}, or a {@link SpawnedShell}
+ * per item) and its own stdio files; only the first {@code worker.output-limit} bytes of each output are kept.
  * On timeout or cancel the item's whole process tree gets TERM, then KILL after {@code worker.kill-grace}.
  * An item that cannot start because of itself (its argument list too long) exits 126 with the reason on
  * its stderr; any other I/O failure is this worker's and is thrown.
@@ -39,6 +40,8 @@ public class CommandRunner {
     private final WorkerProperties properties;
     private final RunningProcesses running;
     private final ProcessKiller killer;
+    private final ItemSandbox sandbox;
+    private final WorkDirectories directories;
     private final ScheduledExecutorService timeouts = Executors.newScheduledThreadPool(1, r -> {
         Thread t = new Thread(r, "item-timeouts");
         t.setDaemon(true);
@@ -47,10 +50,13 @@ public class CommandRunner {
     private final List<ItemShell> shells = new CopyOnWriteArrayList<>();
     private final ThreadLocal<Slot> slots = ThreadLocal.withInitial(this::newSlot);
 
-    public CommandRunner(WorkerProperties properties, RunningProcesses running, ProcessKiller killer) {
+    public CommandRunner(WorkerProperties properties, RunningProcesses running, ProcessKiller killer, ItemSandbox sandbox,
+                         WorkDirectories directories) {
         this.properties = properties;
         this.running = running;
         this.killer = killer;
+        this.sandbox = sandbox;
+        this.directories = directories;
     }
 
     private record Slot(StdioFiles files, ItemShell shell) {
@@ -59,9 +65,11 @@ public class CommandRunner {
     public Outcome run(ItemRun run) {
         Slot slot = slots.get();
         long started = System.nanoTime();
+        Path home = null;
         try {
             Files.writeString(slot.files().in(), run.item() == null ? "" : run.item() + "\n", StandardCharsets.UTF_8);
-            ItemShell.Result result = slot.shell().run(run);
+            home = directories.newItemDirectory(slot.files());
+            ItemShell.Result result = slot.shell().run(run, home);
             long durationMs = (System.nanoTime() - started) / 1_000_000;
             int exitCode = result.timedOut() ? ItemResult.TIMEOUT_EXIT_CODE : result.exitCode();
             return new Outcome(exitCode, result.timedOut(), read(slot.files().out()), read(slot.files().err()), durationMs);
@@ -73,6 +81,10 @@ public class CommandRunner {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while running an item of task " + run.taskId(), e);
+        } finally {
+            if (home != null) {
+                directories.remove(home);
+            }
         }
     }
 
@@ -91,12 +103,10 @@ public class CommandRunner {
     }
 
     private Slot newSlot() {
-        // The pid keeps two workers with the same id on one machine out of each other's files.
-        StdioFiles files = StdioFiles.create(Path.of(properties.workDir(), "dts-" + properties.id() + "-" + ProcessHandle.current().pid()),
-                "t" + Thread.currentThread().getId());
+        StdioFiles files = directories.newStdioFiles();
         ItemShell shell = properties.shell() == WorkerProperties.Shell.SPAWN
-                ? new SpawnedShell(files, killer, running)
-                : new PersistentShell(files, killer, running, timeouts);
+                ? new SpawnedShell(files, sandbox, killer, running)
+                : new PersistentShell(files, sandbox, killer, running, timeouts);
         shells.add(shell);
         return new Slot(files, shell);
     }

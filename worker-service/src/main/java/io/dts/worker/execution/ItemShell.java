@@ -1,12 +1,16 @@
 package io.dts.worker.execution;
 
 import java.io.IOException;
+import java.nio.file.Path;
 
 /** A way of running one item with bash; each slice thread has its own. */
 interface ItemShell extends AutoCloseable {
 
-    /** Runs the item to its end (or its timeout); stdout and stderr are left in the thread's files. */
-    Result run(ItemRun run) throws IOException, InterruptedException;
+    /**
+     * Runs the item to its end (or its timeout) in {@code home}, its working directory; stdout and stderr are
+     * left in the thread's files. When it returns, no process of the item is left (inside a PID namespace).
+     */
+    Result run(ItemRun run, Path home) throws IOException, InterruptedException;
 
     @Override
     void close();

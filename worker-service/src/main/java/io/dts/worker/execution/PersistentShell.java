@@ -7,79 +7,94 @@ import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The fast way: one long-lived bash per slice thread that forks a subshell per item, instead of
- * starting a new bash process per item (process start-up, not distribution, limits throughput).
- * The subshell gets what {@code bash -c <command> dts <item>} would: {@code $0 = dts}, the item as
- * {@code $1} and on stdin, the {@code DTS_*} variables, the worker's environment, its own stdout and
- * stderr, and its exit code; it tells its pid first, so a timeout or cancel kills its whole tree.
- * What differs: {@code $$} and {@code $PPID} are those of the long-lived bash, and the variable
+ * The fast way: one long-lived bash per slice thread, started in the {@link ItemSandbox}, forks a subshell
+ * per item, instead of starting a new bash process per item (process start-up, not distribution, limits
+ * throughput). The subshell gets what {@code bash -c <command> dts <item>} would: {@code $0 = dts}, the item
+ * as {@code $1} and on stdin, the {@code DTS_*} variables, the sandbox's environment, its own stdout and
+ * stderr, its own directory, the limits, and its exit code. Inside a PID namespace the long-lived bash is
+ * the namespace's first process: after each item it kills whatever the item left behind, even what
+ * escaped with setsid (it was re-parented to the long-lived bash), before it answers. What differs from
+ * {@code bash -c}: {@code $$} and {@code $PPID} are those of the long-lived bash, and the variable
  * {@code __dts_command} holds the command.
  */
 final class PersistentShell implements ItemShell {
 
-    /** Protocol, one line per item: {@code <hasItem> <itemIndex> <shardIndex> <taskId> <commandChanged>}. */
+    /**
+     * Arguments: the stdio directory, 1 to kill what an item leaves, the limits. One request line per
+     * item: {@code <hasItem> <itemIndex> <shardIndex> <taskId> <commandChanged> <itemDirectory>}; one
+     * reply line: its exit code.
+     */
     private static final String LOOP = """
-            __dts_dir=$1
-            while IFS=' ' read -r __dts_has_item __dts_index __dts_shard __dts_task __dts_new_command; do
+            __dts_dir=$1 __dts_reap=$2 __dts_limits=$3
+            while IFS=' ' read -r __dts_has_item __dts_index __dts_shard __dts_task __dts_new_command __dts_home; do
               if [ "$__dts_new_command" = 1 ]; then IFS= read -r -d '' __dts_command < "$__dts_dir/cmd"; fi
               (
-                echo "$BASHPID"
+                eval "$__dts_limits" || exit 126
+                cd "$__dts_home" || exit 126
                 IFS= read -r -d '' __dts_item < "$__dts_dir/in"
                 if [ "$__dts_has_item" = 1 ]; then set -- "${__dts_item%$'\\n'}"; else set --; fi
+                export HOME="$__dts_home" TMPDIR="$__dts_home"
                 export DTS_ITEM="${1-}" DTS_TASK_ID="$__dts_task" DTS_ITEM_INDEX="$__dts_index" DTS_SHARD_INDEX="$__dts_shard"
                 exec <"$__dts_dir/in" >"$__dts_dir/out" 2>"$__dts_dir/err"
-                unset __dts_dir __dts_has_item __dts_index __dts_shard __dts_task __dts_new_command __dts_item
+                unset __dts_dir __dts_reap __dts_limits __dts_has_item __dts_index __dts_shard __dts_task __dts_new_command __dts_item __dts_home
                 eval "$__dts_command"
               )
-              echo "$?"
+              __dts_exit=$?
+              if [ "$__dts_reap" = 1 ]; then kill -KILL -1 2>/dev/null; fi
+              echo "$__dts_exit"
             done
             """;
 
     private final StdioFiles files;
+    private final ItemSandbox sandbox;
     private final ProcessKiller killer;
     private final RunningProcesses running;
     private final ScheduledExecutorService timeouts;
     private Process shell;
+    private ProcessHandle itemParent;
     private BufferedWriter requests;
     private BufferedReader replies;
     private String lastCommand;
 
-    PersistentShell(StdioFiles files, ProcessKiller killer, RunningProcesses running, ScheduledExecutorService timeouts) {
+    PersistentShell(StdioFiles files, ItemSandbox sandbox, ProcessKiller killer, RunningProcesses running,
+                    ScheduledExecutorService timeouts) {
         this.files = files;
+        this.sandbox = sandbox;
         this.killer = killer;
         this.running = running;
         this.timeouts = timeouts;
     }
 
     @Override
-    public Result run(ItemRun run) throws IOException, InterruptedException {
+    public Result run(ItemRun run, Path home) throws IOException, InterruptedException {
         ensureStarted();
         boolean newCommand = !run.command().equals(lastCommand);
         if (newCommand) {
             Files.writeString(files.command(), run.command(), StandardCharsets.UTF_8);
             lastCommand = run.command();
         }
-        requests.write((run.item() == null ? "0 " : "1 ") + run.itemIndex() + " " + run.shardIndex() + " " + run.taskId()
-                + (newCommand ? " 1\n" : " 0\n"));
-        requests.flush();
-        String pidLine = replies.readLine();
-        Optional<ProcessHandle> item = pidLine == null ? Optional.empty() : ProcessHandle.of(Long.parseLong(pidLine));
-        item.ifPresent(handle -> running.add(run.taskId(), handle));
+        // The item's processes are the long-lived bash's children: its subshell, and what was re-parented to it.
+        ProcessHandle parent = itemParent;
+        RunningProcesses.ItemProcesses item = () -> parent.children().toList();
+        running.add(run.taskId(), item);
         AtomicBoolean timedOut = new AtomicBoolean();
         ScheduledFuture<?> watchdog = timeouts.schedule(() -> {
             timedOut.set(true);
-            item.ifPresent(killer::kill);
+            killer.kill(item.roots());
         }, run.timeout().toMillis(), TimeUnit.MILLISECONDS);
         try {
-            String exitLine = pidLine == null ? null : replies.readLine();
+            requests.write((run.item() == null ? "0 " : "1 ") + run.itemIndex() + " " + run.shardIndex() + " " + run.taskId()
+                    + (newCommand ? " 1 " : " 0 ") + home + "\n");
+            requests.flush();
+            String exitLine = replies.readLine();
             if (exitLine == null) {
                 close();
                 Files.writeString(files.err(), "dts: the worker's bash exited while running this item "
@@ -89,18 +104,20 @@ final class PersistentShell implements ItemShell {
             return new Result(Integer.parseInt(exitLine.trim()), timedOut.get());
         } finally {
             watchdog.cancel(false);
-            item.ifPresent(handle -> running.remove(run.taskId(), handle));
+            running.remove(run.taskId(), item);
         }
     }
 
-    private void ensureStarted() throws IOException {
+    private void ensureStarted() throws IOException, InterruptedException {
         if (shell != null && shell.isAlive()) {
             return;
         }
-        ProcessBuilder builder = new ProcessBuilder(List.of("bash", "-c", LOOP, "dts", files.dir().toString()))
-                .redirectError(ProcessBuilder.Redirect.appendTo(files.dir().resolve("shell.log").toFile()));
-        builder.environment().remove("JAVA_TOOL_OPTIONS");
-        shell = builder.start();
+        shell = sandbox.processBuilder(List.of("bash", "-c", LOOP, "dts", files.dir().toString(),
+                        sandbox.namespaced() ? "1" : "0", sandbox.limits()))
+                .directory(files.dir().toFile())
+                .redirectError(ProcessBuilder.Redirect.appendTo(files.dir().resolve("shell.log").toFile()))
+                .start();
+        itemParent = sandbox.itemParent(shell);
         requests = new BufferedWriter(new OutputStreamWriter(shell.getOutputStream(), StandardCharsets.UTF_8));
         replies = new BufferedReader(new InputStreamReader(shell.getInputStream(), StandardCharsets.UTF_8));
         lastCommand = null;
@@ -109,6 +126,8 @@ final class PersistentShell implements ItemShell {
     @Override
     public void close() {
         if (shell != null) {
+            // Outside a namespace the items' processes would outlive the shell: end them first.
+            killer.kill(itemParent.children().toList());
             shell.destroy();
             shell = null;
         }

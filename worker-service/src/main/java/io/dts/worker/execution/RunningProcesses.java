@@ -1,29 +1,37 @@
 package io.dts.worker.execution;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.springframework.stereotype.Component;
 
-/** The item processes this worker runs right now, by task, so a task's processes can be found and killed. */
+/** The items this worker runs right now, by task, so a task's processes can be found and killed. */
 @Component
 public class RunningProcesses {
 
-    private final Map<String, Set<ProcessHandle>> byTask = new ConcurrentHashMap<>();
-
-    void add(String taskId, ProcessHandle process) {
-        byTask.computeIfAbsent(taskId, id -> ConcurrentHashMap.newKeySet()).add(process);
+    /** Where an item's processes are, looked up when they are to be killed: the roots of their trees. */
+    @FunctionalInterface
+    interface ItemProcesses {
+        List<ProcessHandle> roots();
     }
 
-    void remove(String taskId, ProcessHandle process) {
-        byTask.computeIfPresent(taskId, (id, processes) -> {
-            processes.remove(process);
-            return processes.isEmpty() ? null : processes;
+    private final Map<String, Set<ItemProcesses>> byTask = new ConcurrentHashMap<>();
+
+    void add(String taskId, ItemProcesses item) {
+        byTask.computeIfAbsent(taskId, id -> ConcurrentHashMap.newKeySet()).add(item);
+    }
+
+    void remove(String taskId, ItemProcesses item) {
+        byTask.computeIfPresent(taskId, (id, items) -> {
+            items.remove(item);
+            return items.isEmpty() ? null : items;
         });
     }
 
-    Set<ProcessHandle> of(String taskId) {
-        return Set.copyOf(byTask.getOrDefault(taskId, Set.of()));
+    /** The roots of the process trees of the task's running items. */
+    List<ProcessHandle> of(String taskId) {
+        return byTask.getOrDefault(taskId, Set.of()).stream().flatMap(item -> item.roots().stream()).toList();
     }
 }

@@ -3,12 +3,15 @@ package io.dts.worker.execution;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
+import io.dts.model.ShardSignature;
 import io.dts.model.TaskShard;
 import io.dts.worker.config.PubsubProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.stereotype.Component;
 
 /**
@@ -16,6 +19,8 @@ import org.springframework.stereotype.Component;
  * polling (no rebalance however long a shard runs); spring-kafka commits a shard's offset only when
  * its future completes, which is after its results are in Redis, and pauses the consumer meanwhile.
  * A shard handed back by a stopping worker is put back on the topic before its offset is committed.
+ * A shard without the {@link ShardSignature} of the key schedulers and workers share never runs: it goes
+ * to the dead letter topic as it came.
  */
 @Component
 public class ShardListener {
@@ -25,15 +30,22 @@ public class ShardListener {
     private final ShardExecutor executor;
     private final KafkaTemplate<String, Object> kafka;
     private final PubsubProperties pubsub;
+    private final ShardSignature signature;
 
-    public ShardListener(ShardExecutor executor, KafkaTemplate<String, Object> kafka, PubsubProperties pubsub) {
+    public ShardListener(ShardExecutor executor, KafkaTemplate<String, Object> kafka, PubsubProperties pubsub, ShardSignature signature) {
         this.executor = executor;
         this.kafka = kafka;
         this.pubsub = pubsub;
+        this.signature = signature;
     }
 
     @KafkaListener(id = "shards", topics = "${pubsub.task-shard.topic}", groupId = "${worker.consumer-group}")
-    public CompletableFuture<Void> onShard(TaskShard shard) {
+    public CompletableFuture<Void> onShard(TaskShard shard, @Header(name = ShardSignature.HEADER, required = false) byte[] signed) {
+        if (!signature.verify(shard, signed)) {
+            log.warn("Task {} shard {}: {} signature, not run; sent to the dead letter topic", shard.taskId(), shard.shardIndex(),
+                    signed == null ? "no" : "a wrong");
+            return send(pubsub.shardDeadLetterTopic(), shard, false);
+        }
         return executor.execute(shard).exceptionallyCompose(error -> {
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
             if (cause instanceof ShardHandedBack) {
@@ -45,11 +57,19 @@ public class ShardListener {
 
     /** Its items are recorded as failed already; the shard itself is kept on the dead letter topic for a person to look at. */
     private CompletableFuture<Void> deadLetter(TaskShard shard) {
-        return kafka.send(pubsub.shardDeadLetterTopic(), shard.taskId() + "/" + shard.shardIndex(), shard).thenApply(sent -> null);
+        return send(pubsub.shardDeadLetterTopic(), shard, true);
     }
 
     private CompletableFuture<Void> handBack(TaskShard shard) {
         log.info("Task {} shard {}: handed back to Kafka for another worker", shard.taskId(), shard.shardIndex());
-        return kafka.send(pubsub.taskShard().topic(), shard.taskId() + "/" + shard.shardIndex(), shard).thenApply(sent -> null);
+        return send(pubsub.taskShard().topic(), shard, true);
+    }
+
+    private CompletableFuture<Void> send(String topic, TaskShard shard, boolean signed) {
+        ProducerRecord<String, Object> record = new ProducerRecord<>(topic, shard.taskId() + "/" + shard.shardIndex(), shard);
+        if (signed) {
+            record.headers().add(ShardSignature.HEADER, signature.sign(shard));
+        }
+        return kafka.send(record).thenApply(sent -> null);
     }
 }

@@ -3,6 +3,7 @@ package io.dts.worker.execution;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -10,7 +11,11 @@ import java.util.regex.Pattern;
 
 import io.dts.model.ItemResult;
 
-/** The plain way: a new {@code bash -c <command> dts <item>} process per item. */
+/**
+ * The plain way: a new {@code bash -c <command> dts <item>} process per item, started through the sandbox
+ * by a bash that sets the limits first. Inside a PID namespace the item's bash is its first process, so
+ * when it ends the kernel ends everything it left behind.
+ */
 final class SpawnedShell implements ItemShell {
 
     /**
@@ -21,30 +26,35 @@ final class SpawnedShell implements ItemShell {
     private static final Pattern ITEM_CANNOT_START = Pattern.compile("error=7,|invalid null character");
 
     private final StdioFiles files;
+    private final ItemSandbox sandbox;
     private final ProcessKiller killer;
     private final RunningProcesses running;
 
-    SpawnedShell(StdioFiles files, ProcessKiller killer, RunningProcesses running) {
+    SpawnedShell(StdioFiles files, ItemSandbox sandbox, ProcessKiller killer, RunningProcesses running) {
         this.files = files;
+        this.sandbox = sandbox;
         this.killer = killer;
         this.running = running;
     }
 
     @Override
-    public Result run(ItemRun run) throws IOException, InterruptedException {
+    public Result run(ItemRun run, Path home) throws IOException, InterruptedException {
         if (run.item() != null && run.item().indexOf('\0') >= 0) {
             // No argument or environment variable can hold a NUL; ProcessBuilder would refuse DTS_ITEM.
             return notStarted("it holds a NUL character");
         }
-        List<String> argv = new ArrayList<>(List.of("bash", "-c", run.command(), "dts"));
+        // bash -c '<limits>; exec bash -c "$@"' dts <command> dts [item]: the item's bash as bash -c would start it.
+        List<String> argv = new ArrayList<>(List.of("bash", "-c", sandbox.limits() + " && exec bash -c \"$@\"", "dts", run.command(), "dts"));
         if (run.item() != null) {
             argv.add(run.item());
         }
-        ProcessBuilder builder = new ProcessBuilder(argv)
+        ProcessBuilder builder = sandbox.processBuilder(argv)
+                .directory(home.toFile())
                 .redirectInput(files.in().toFile())
                 .redirectOutput(files.out().toFile())
                 .redirectError(files.err().toFile());
-        builder.environment().remove("JAVA_TOOL_OPTIONS");
+        builder.environment().put("HOME", home.toString());
+        builder.environment().put("TMPDIR", home.toString());
         builder.environment().put("DTS_ITEM", run.item() == null ? "" : run.item());
         builder.environment().put("DTS_TASK_ID", run.taskId());
         builder.environment().put("DTS_ITEM_INDEX", String.valueOf(run.itemIndex()));
@@ -58,7 +68,8 @@ final class SpawnedShell implements ItemShell {
             }
             throw e;
         }
-        running.add(run.taskId(), process.toHandle());
+        RunningProcesses.ItemProcesses item = () -> List.of(process.toHandle());
+        running.add(run.taskId(), item);
         try {
             if (process.waitFor(run.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
                 return new Result(process.exitValue(), false);
@@ -66,7 +77,7 @@ final class SpawnedShell implements ItemShell {
             killer.kill(process.toHandle());
             return new Result(-1, true);
         } finally {
-            running.remove(run.taskId(), process.toHandle());
+            running.remove(run.taskId(), item);
         }
     }
 

@@ -1,7 +1,12 @@
 package io.dts.worker.config;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 
 import org.springframework.util.unit.DataSize;
@@ -22,13 +27,19 @@ public final class TestWorkerProperties {
     private Duration itemRetryMaxBackoff = Duration.ofSeconds(30);
     private int maxPasses = 3;
     private int maxShardDeliveries = 3;
+    private WorkerProperties.Sandbox sandbox = sandbox(WorkerProperties.Sandbox.Isolation.PID, DataSize.ofMegabytes(256));
 
     private TestWorkerProperties(Path workDir) {
         this.workDir = workDir;
     }
 
-    /** A worker of its own id, whose per-thread stdio files go to {@code workDir}. */
+    /** A worker of its own id, whose items work under {@code workDir} (made searchable for the sandbox user). */
     public static TestWorkerProperties aWorker(Path workDir) {
+        try {
+            Files.setPosixFilePermissions(workDir, PosixFilePermissions.fromString("rwx--x--x"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         return new TestWorkerProperties(workDir);
     }
 
@@ -88,10 +99,21 @@ public final class TestWorkerProperties {
         return this;
     }
 
+    /** The sandbox of application.yml, with this isolation and file size limit. */
+    public static WorkerProperties.Sandbox sandbox(WorkerProperties.Sandbox.Isolation isolation, DataSize fileSize) {
+        return new WorkerProperties.Sandbox("dts-item", false, isolation, List.of("DTS_TEST_PASSED"),
+                Duration.ofHours(1), DataSize.ofGigabytes(4), 512, fileSize, 1024);
+    }
+
+    public TestWorkerProperties sandbox(WorkerProperties.Sandbox sandbox) {
+        this.sandbox = sandbox;
+        return this;
+    }
+
     public WorkerProperties build() {
         return new WorkerProperties(id, threads, Duration.ofSeconds(2), heartbeatTtl,
                 Duration.ofMinutes(1), Duration.ofMillis(500), outputLimit, 4, 64, resultFlushInterval, "g",
                 workDir.toString(), Duration.ofMillis(500), redisOutageTolerance, drainTimeout, maxShardDeliveries,
-                shell, itemRetryBackoff, itemRetryMaxBackoff, maxPasses);
+                shell, itemRetryBackoff, itemRetryMaxBackoff, maxPasses, sandbox);
     }
 }

@@ -34,7 +34,7 @@ class CommandRunnerTest {
 
     private CommandRunner runner(Shell shell, DataSize outputLimit) {
         WorkerProperties properties = TestWorkerProperties.aWorker(workDir).shell(shell).outputLimit(outputLimit).build();
-        runner = new CommandRunner(properties, new RunningProcesses(), new ProcessKiller(properties));
+        runner = TestCommandRunners.aRunner(properties);
         return runner;
     }
 
@@ -58,10 +58,10 @@ class CommandRunnerTest {
 
     @ParameterizedTest
     @EnumSource(Shell.class)
-    void the_task_item_and_shard_are_in_the_environment_with_the_workers_own(Shell shell) {
-        CommandRunner.Outcome outcome = run(shell, "echo \"$DTS_TASK_ID $DTS_ITEM_INDEX $DTS_SHARD_INDEX $HOME ${JAVA_TOOL_OPTIONS-unset}\"", "x");
+    void the_task_item_and_shard_are_in_the_environment_and_home_is_the_working_directory(Shell shell) {
+        CommandRunner.Outcome outcome = run(shell, "echo \"$DTS_TASK_ID $DTS_ITEM_INDEX $DTS_SHARD_INDEX $([ \"$HOME\" = \"$PWD\" ] && echo home)\"", "x");
 
-        assertThat(outcome.stdout().text()).isEqualTo("task-1 7 3 " + System.getenv("HOME") + " unset\n");
+        assertThat(outcome.stdout().text()).isEqualTo("task-1 7 3 home\n");
     }
 
     @ParameterizedTest
@@ -119,15 +119,14 @@ class CommandRunnerTest {
     @ParameterizedTest
     @EnumSource(Shell.class)
     void a_timeout_kills_the_whole_process_tree_and_reports_124(Shell shell) throws Exception {
-        Path pidFile = workDir.resolve("child.pid");
+        String marker = Processes.uniqueSleep();
         CommandRunner runner = runner(shell, DataSize.ofKilobytes(1));
         CommandRunner.Outcome outcome = runner.run(new ItemRun("t", 0, 0,
-                "sleep 30 & echo $! > " + pidFile + "; wait", "x", Duration.ofMillis(500)));
+                "sleep " + marker + " & wait", "x", Duration.ofMillis(500)));
 
         assertThat(outcome.timedOut()).isTrue();
         assertThat(outcome.exitCode()).isEqualTo(ItemResult.TIMEOUT_EXIT_CODE);
-        long child = Long.parseLong(Files.readString(pidFile).trim());
-        await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(child).map(p -> !p.isAlive()).orElse(true));
+        await().atMost(Duration.ofSeconds(5)).until(() -> Processes.sleeping(marker).isEmpty());
         assertThat(runner.run(new ItemRun("t", 0, 1, "echo after", "y", Duration.ofSeconds(5))).stdout().text())
                 .as("the shell still works after a kill").isEqualTo("after\n");
     }

@@ -42,7 +42,7 @@ class ItemAttemptsTest {
 
     private ItemAttempts attempts(Duration backoff, Duration maxBackoff) {
         WorkerProperties properties = aWorker(workDir).itemRetryBackoff(backoff, maxBackoff).build();
-        runner = new CommandRunner(properties, new RunningProcesses(), new ProcessKiller(properties));
+        runner = TestCommandRunners.aRunner(properties);
         return new ItemAttempts(properties, runner, running, CLOCK, waits::add);
     }
 
@@ -90,7 +90,7 @@ class ItemAttemptsTest {
 
     @Test
     void the_result_is_the_attempt_that_succeeded() {
-        Path count = workDir.resolve("count");
+        Path count = TestCommandRunners.itemWritable(workDir).resolve("count");
         String command = "n=$(( $(cat " + count + " 2>/dev/null || echo 0) + 1 )); echo $n > " + count + "; echo $n; [ $n -ge 3 ]";
 
         ItemResult result = run(attempts(), aShard(command, 5), "a");
@@ -114,7 +114,7 @@ class ItemAttemptsTest {
 
     @Test
     void an_item_that_would_make_the_command_too_long_is_not_run() {
-        Path ran = workDir.resolve("ran");
+        Path ran = TestCommandRunners.itemWritable(workDir).resolve("ran");
         String item = "x".repeat(ItemPlaceholder.MAX_COMMAND_BYTES);
 
         ItemResult result = run(attempts(), aShard("touch " + ran + " # {{item}}", 3), item);

@@ -86,7 +86,7 @@ class ShardExecutorTest {
     private ShardExecutor aWorker(String id, Path workDir, Duration drainTimeout) {
         WorkerProperties properties = TestWorkerProperties.aWorker(workDir).id(id).heartbeatTtl(Duration.ofSeconds(30))
                 .resultFlushInterval(Duration.ofMillis(50)).drainTimeout(drainTimeout).maxShardDeliveries(MAX_DEATHS).build();
-        CommandRunner runner = new CommandRunner(properties, new RunningProcesses(), new ProcessKiller(properties));
+        CommandRunner runner = TestCommandRunners.aRunner(properties);
         TaskEventPublisher publisher = new TaskEventPublisher(null, null) {
             @Override
             public void publish(TaskEvent event) {
@@ -156,8 +156,8 @@ class ShardExecutorTest {
     void a_shard_that_fails_again_and_again_on_a_live_worker_is_never_quarantined() throws Exception {
         String task = aTask(1, 1);
         TaskShard shard = aShard(task, 0, 1, "echo {{item}}", 1);
-        Path notADirectory = Files.writeString(workDir.resolve("not-a-directory"), "");
-        ShardExecutor broken = aWorker(notADirectory, Duration.ofSeconds(5));
+        ShardExecutor broken = aWorker(workDir, Duration.ofSeconds(5));
+        TestCommandRunners.breakWorkDirectories(workDir);
 
         // As spring-kafka's error handler retries it: many more times than the limit, on a live worker.
         for (int delivery = 1; delivery <= MAX_DEATHS * 3; delivery++) {
@@ -191,7 +191,7 @@ class ShardExecutorTest {
     @Test
     void a_shard_that_the_limit_of_workers_died_running_is_quarantined_without_running() {
         String task = aTask(1, 1);
-        Path ran = workDir.resolve("ran");
+        Path ran = TestCommandRunners.itemWritable(workDir).resolve("ran");
         TaskShard shard = aShard(task, 0, 1, "touch " + ran, 1);
         for (int death = 1; death <= MAX_DEATHS; death++) {
             aWorkerDiedRunning(shard);

@@ -75,7 +75,7 @@ class ShardRunnerTest {
 
     private ShardRunner aRunner(TestWorkerProperties settings, ShardProgress store) {
         WorkerProperties properties = settings.build();
-        CommandRunner commands = new CommandRunner(properties, new RunningProcesses(), new ProcessKiller(properties));
+        CommandRunner commands = TestCommandRunners.aRunner(properties);
         PatientRedis patientRedis = new PatientRedis(properties);
         ShardRunner runner = new ShardRunner(properties, new ItemChunks(store, patientRedis),
                 new ItemAttempts(properties, commands, running, Clock.systemUTC()), running, store, patientRedis, Clock.systemUTC());
@@ -115,7 +115,7 @@ class ShardRunnerTest {
     void every_unrecorded_item_runs_once_and_the_recorded_ones_are_skipped() throws Exception {
         String task = aTaskOf(10);
         progress.record(task, List.of(new ItemResult(4, "item-4", 0, false, "before\n", false, "", false, 1, 1, "w", 0)));
-        Path ran = workDir.resolve("runs");
+        Path ran = TestCommandRunners.itemWritable(workDir).resolve("runs");
 
         int skipped = aRunner().run(aShard(task, 10, "echo {{item}} >> " + ran + "; echo {{item}}"));
 
@@ -128,7 +128,7 @@ class ShardRunnerTest {
     @Test
     void items_whose_results_redis_lost_run_again_in_a_further_pass() throws Exception {
         String task = aTaskOf(5);
-        Path ran = workDir.resolve("runs");
+        Path ran = TestCommandRunners.itemWritable(workDir).resolve("runs");
         LosingProgress losingTheFirstWrite = new LosingProgress(1);
 
         aRunner(aWorker(workDir).threads(1), losingTheFirstWrite).run(aShard(task, 5, "echo {{item}} >> " + ran));
@@ -141,7 +141,7 @@ class ShardRunnerTest {
     @Test
     void a_shard_whose_results_redis_keeps_losing_fails_after_max_passes() throws Exception {
         String task = aTaskOf(1);
-        Path ran = workDir.resolve("runs");
+        Path ran = TestCommandRunners.itemWritable(workDir).resolve("runs");
 
         assertThatThrownBy(() -> aRunner(aWorker(workDir).maxPasses(2), new LosingProgress(Integer.MAX_VALUE))
                 .run(aShard(task, 1, "echo {{item}} >> " + ran)))
@@ -152,7 +152,7 @@ class ShardRunnerTest {
     @Test
     void no_item_of_a_stopping_task_starts() throws Exception {
         String task = aTaskOf(3);
-        Path ran = workDir.resolve("runs");
+        Path ran = TestCommandRunners.itemWritable(workDir).resolve("runs");
         running.shardStarted(task);
         running.cancel(task);
 
@@ -165,9 +165,10 @@ class ShardRunnerTest {
     @Test
     void a_fault_of_this_worker_fails_the_run() throws Exception {
         String task = aTaskOf(3);
-        Path notADirectory = Files.writeString(workDir.resolve("not-a-directory"), "");
+        ShardRunner runner = aRunner(aWorker(workDir), progress);
+        TestCommandRunners.breakWorkDirectories(workDir);
 
-        assertThatThrownBy(() -> aRunner(aWorker(notADirectory), progress).run(aShard(task, 3, "echo {{item}}")))
+        assertThatThrownBy(() -> runner.run(aShard(task, 3, "echo {{item}}")))
                 .isInstanceOf(UncheckedIOException.class);
         assertThat(resultOf(task, 0)).isNull();
     }

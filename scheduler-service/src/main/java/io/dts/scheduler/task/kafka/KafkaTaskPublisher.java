@@ -3,23 +3,30 @@ package io.dts.scheduler.task.kafka;
 import java.util.function.Supplier;
 import java.util.concurrent.CompletableFuture;
 
+import io.dts.model.ShardSignature;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskSubmitted;
 import io.dts.scheduler.config.PubsubProperties;
 import io.dts.scheduler.task.domain.TaskPublisher;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.stereotype.Component;
 
-/** {@link TaskPublisher} on Kafka; the task id is the record key of both tasks and shards. */
+/**
+ * {@link TaskPublisher} on Kafka; the task id is the record key of both tasks and shards. Every shard
+ * carries its {@link ShardSignature} in a header: workers run no other.
+ */
 @Component
 public class KafkaTaskPublisher implements TaskPublisher {
 
     private final KafkaTemplate<String, Object> kafka;
     private final PubsubProperties pubsub;
+    private final ShardSignature signature;
 
-    public KafkaTaskPublisher(KafkaTemplate<String, Object> kafka, PubsubProperties pubsub) {
+    public KafkaTaskPublisher(KafkaTemplate<String, Object> kafka, PubsubProperties pubsub, ShardSignature signature) {
         this.kafka = kafka;
         this.pubsub = pubsub;
+        this.signature = signature;
     }
 
     @Override
@@ -30,7 +37,9 @@ public class KafkaTaskPublisher implements TaskPublisher {
     @Override
     public CompletableFuture<Void> publishShard(TaskShard shard, Integer partition) {
         String key = shard.taskId() + "/" + shard.shardIndex();
-        return send(() -> kafka.send(pubsub.taskShard().topic(), partition, key, shard));
+        ProducerRecord<String, Object> record = new ProducerRecord<>(pubsub.taskShard().topic(), partition, key, shard);
+        record.headers().add(ShardSignature.HEADER, signature.sign(shard));
+        return send(() -> kafka.send(record));
     }
 
     /** A send that fails before it is queued (no metadata while Kafka is down) fails the future too. */

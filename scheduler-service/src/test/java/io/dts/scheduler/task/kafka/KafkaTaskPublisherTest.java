@@ -11,6 +11,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.dts.model.ShardSignature;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskSubmitted;
 import io.dts.scheduler.config.PubsubProperties;
@@ -37,6 +38,8 @@ class KafkaTaskPublisherTest {
                 new PubsubProperties.Topic("results-" + suffix), "g", 1, 1, 4, (short) 1, 1, 10, Duration.ofMillis(250), Duration.ofSeconds(5));
     }
 
+    private static final ShardSignature SIGNATURE = ShardSignature.of(new byte[32]);
+
     private static KafkaTemplate<String, Object> template(String bootstrap) {
         return new KafkaTemplate<>(new DefaultKafkaProducerFactory<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000,
@@ -54,9 +57,10 @@ class KafkaTaskPublisherTest {
                     .all().get(30, TimeUnit.SECONDS);
         }
         KafkaTemplate<String, Object> kafka = template(bootstrap);
-        KafkaTaskPublisher publisher = new KafkaTaskPublisher(kafka, pubsub);
+        KafkaTaskPublisher publisher = new KafkaTaskPublisher(kafka, pubsub, SIGNATURE);
+        TaskShard published = new TaskShard("t1", 3, 4, 30, 40, "echo", false, 0, 0, 1);
 
-        publisher.publishShard(new TaskShard("t1", 3, 4, 30, 40, "echo", false, 0, 0, 1), 2).get(30, TimeUnit.SECONDS);
+        publisher.publishShard(published, 2).get(30, TimeUnit.SECONDS);
         publisher.publishTask(new TaskSubmitted("t1", 1L)).get(30, TimeUnit.SECONDS);
 
         List<ConsumerRecord<String, String>> records = new ArrayList<>();
@@ -76,13 +80,14 @@ class KafkaTaskPublisherTest {
         assertThat(shard.partition()).isEqualTo(2);
         assertThat(shard.key()).isEqualTo("t1/3");
         assertThat(shard.value()).contains("\"startIndex\":30", "\"endIndex\":40");
+        assertThat(SIGNATURE.verify(published, shard.headers().lastHeader(ShardSignature.HEADER).value())).as("signed").isTrue();
         assertThat(task.key()).isEqualTo("t1");
     }
 
     @Test
     void a_send_to_a_broker_that_is_not_there_fails_the_future_instead_of_throwing() {
         KafkaTemplate<String, Object> kafka = template("127.0.0.1:1");
-        KafkaTaskPublisher publisher = new KafkaTaskPublisher(kafka, pubsub("127.0.0.1:1", "none"));
+        KafkaTaskPublisher publisher = new KafkaTaskPublisher(kafka, pubsub("127.0.0.1:1", "none"), SIGNATURE);
 
         CompletableFuture<Void> sent = publisher.publishTask(new TaskSubmitted("t1", 1L));
 

@@ -1,0 +1,166 @@
+package io.dts.worker.execution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import io.dts.worker.config.TestWorkerProperties;
+import io.dts.worker.config.WorkerProperties;
+import io.dts.worker.config.WorkerProperties.Sandbox.Isolation;
+import io.dts.worker.config.WorkerProperties.Shell;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * What an item may and may not do, with real processes. These tests run as root (as the worker does on
+ * these machines), so they prove that items do not: they run as {@code dts-item}, which
+ * {@code ./scripts/test.sh} creates.
+ */
+class ItemSandboxTest {
+
+    @TempDir
+    Path workDir;
+
+    private CommandRunner runner;
+
+    private CommandRunner runner(Shell shell, WorkerProperties.Sandbox sandbox) {
+        runner = TestCommandRunners.aRunner(TestWorkerProperties.aWorker(workDir).shell(shell).sandbox(sandbox).build());
+        return runner;
+    }
+
+    private CommandRunner.Outcome run(Shell shell, String command) {
+        return run(runner(shell, TestWorkerProperties.sandbox(Isolation.PID, DataSize.ofMegabytes(256))), command);
+    }
+
+    private static CommandRunner.Outcome run(CommandRunner runner, String command) {
+        return runner.run(new ItemRun("task-1", 0, 0, command, "x", Duration.ofSeconds(20)));
+    }
+
+    @AfterEach
+    void closeShells() {
+        if (runner != null) {
+            runner.closeShells();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void an_item_runs_as_the_sandbox_user_without_capabilities_in_a_fresh_private_directory(Shell shell) throws Exception {
+        CommandRunner.Outcome outcome = run(shell, """
+                id -u; id -G; pwd; stat -c %a .; ls -A | wc -l; echo "$HOME $TMPDIR"
+                grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status | tr -s '\\t' ' '
+                touch left-behind""");
+        List<String> lines = outcome.stdout().text().lines().toList();
+        String uid = command("id", "-u", "dts-item");
+        String gid = command("id", "-g", "dts-item");
+
+        assertThat(outcome.exitCode()).as(outcome.stderr().text()).isZero();
+        assertThat(lines.get(0)).isEqualTo(uid).isNotEqualTo("0");
+        assertThat(lines.get(1)).as("no supplementary groups").isEqualTo(gid);
+        Path home = Path.of(lines.get(2));
+        assertThat(home.startsWith(workDir)).as(home + " in " + workDir).isTrue();
+        assertThat(lines.get(3)).as("mode of its directory").isEqualTo("700");
+        assertThat(lines.get(4)).as("entries found there").isEqualTo("0");
+        assertThat(lines.get(5)).isEqualTo(home + " " + home);
+        assertThat(lines.subList(6, 9)).containsExactly("CapEff: 0000000000000000", "CapBnd: 0000000000000000", "NoNewPrivs: 1");
+        assertThat(home).as("removed afterwards, with what the item left").doesNotExist();
+        assertThat(run(runner, "pwd").stdout().text().trim()).as("the next item's directory").isNotEqualTo(home.toString());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void an_item_sees_only_the_allowed_environment_and_cannot_read_the_workers(Shell shell) {
+        CommandRunner.Outcome outcome = run(shell, "env | cut -d= -f1 | sort; cat /proc/" + ProcessHandle.current().pid() + "/environ");
+        Set<String> names = outcome.stdout().text().lines().collect(Collectors.toSet());
+
+        assertThat(names).contains("PATH", "HOME", "TMPDIR", "DTS_ITEM", "DTS_TASK_ID", "DTS_ITEM_INDEX", "DTS_SHARD_INDEX");
+        assertThat(names).allMatch(name -> Set.of("PATH", "LANG", "HOME", "TMPDIR", "PWD", "OLDPWD", "SHLVL", "_").contains(name)
+                || name.startsWith("LC_") || name.startsWith("DTS_"), "only the allow-list, PATH, LANG, LC_* and DTS_*");
+        assertThat(outcome.stderr().text()).as("the worker's environment").contains("No such file");
+    }
+
+    @Test
+    void the_operator_passes_more_names_on_purpose() {
+        WorkerProperties.Sandbox sandbox = TestWorkerProperties.sandbox(Isolation.PID, DataSize.ofMegabytes(1));
+
+        Map<String, String> environment = ItemSandbox.environment(sandbox,
+                Map.of("PATH", "/bin", "LC_ALL", "C", "DTS_TEST_PASSED", "yes", "REDIS_PASSWORD", "secret", "JAVA_TOOL_OPTIONS", "-X"));
+
+        assertThat(environment).isEqualTo(Map.of("PATH", "/bin", "LC_ALL", "C", "DTS_TEST_PASSED", "yes"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void no_process_of_an_item_outlives_it_not_even_one_detached_with_setsid(Shell shell) {
+        String marker = Processes.uniqueSleep();
+        CommandRunner.Outcome outcome = run(shell, "setsid nohup sleep " + marker + " >/dev/null 2>&1 & disown; sleep 0.2; echo started");
+
+        assertThat(outcome.stdout().text()).isEqualTo("started\n");
+        await().atMost(Duration.ofSeconds(2)).until(() -> Processes.sleeping(marker).isEmpty());
+        assertThat(run(runner, "ps -e -o pid= | wc -l").stdout().text().trim())
+                .as("processes an item sees: its shell, its subshell, ps and wc; never the worker's").isIn("3", "4", "5");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void every_process_gets_the_limits_and_a_flood_of_output_stops_at_the_file_size_limit(Shell shell) throws Exception {
+        CommandRunner runner = runner(shell, TestWorkerProperties.sandbox(Isolation.PID, DataSize.ofMegabytes(1)));
+
+        CommandRunner.Outcome limits = run(runner, "ulimit -H -c -t -v -u -f -n | awk '{print $NF}' | paste -sd' '");
+        CommandRunner.Outcome flood = run(runner, "yes flood");
+
+        assertThat(limits.stdout().text()).isEqualTo("0 3600 4194304 512 1024 1024\n");
+        assertThat(flood.exitCode()).as("killed by SIGXFSZ, or stopped by its write error").isNotZero();
+        assertThat(flood.stdout().truncated()).isTrue();
+        try (var files = Files.walk(workDir)) {
+            assertThat(files.filter(file -> file.getFileName().toString().equals("out")).toList())
+                    .allSatisfy(out -> assertThat(Files.size(out)).isLessThanOrEqualTo(DataSize.ofMegabytes(1).toBytes()));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Shell.class)
+    void with_bubblewrap_an_item_has_no_network_and_a_read_only_system(Shell shell) {
+        CommandRunner runner = runner(shell, TestWorkerProperties.sandbox(Isolation.BWRAP, DataSize.ofMegabytes(1)));
+
+        CommandRunner.Outcome outcome = run(runner, "awk 'NR > 2 {print $1}' /proc/net/dev | paste -sd' '; touch /usr/dts-probe 2>&1 | grep -o 'Read-only'; "
+                + "ls /tmp | wc -l; echo x > \"$HOME/ok\" && echo writes-home");
+
+        assertThat(outcome.stdout().text()).isEqualTo("lo:\nRead-only\n1\nwrites-home\n");
+        assertThat(Path.of("/usr/dts-probe")).doesNotExist();
+    }
+
+    @Test
+    void a_worker_refuses_to_start_when_items_cannot_be_confined() {
+        WorkerProperties.Sandbox missingUser = new WorkerProperties.Sandbox("dts-no-such-user", false, Isolation.PID, List.of(),
+                Duration.ofHours(1), DataSize.ofGigabytes(1), 64, DataSize.ofMegabytes(1), 64);
+        WorkerProperties.Sandbox sameUserAsRoot = new WorkerProperties.Sandbox("dts-item", true, Isolation.PID, List.of(),
+                Duration.ofHours(1), DataSize.ofGigabytes(1), 64, DataSize.ofMegabytes(1), 64);
+
+        assertThatThrownBy(() -> new ItemSandbox(TestWorkerProperties.aWorker(workDir).sandbox(missingUser).build()))
+                .hasMessageContaining("useradd");
+        assertThatThrownBy(() -> new ItemSandbox(TestWorkerProperties.aWorker(workDir).sandbox(sameUserAsRoot).build()))
+                .hasMessageContaining("would run items as root");
+    }
+
+    private static String command(String... argv) throws Exception {
+        Process process = new ProcessBuilder(argv).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertThat(process.waitFor()).as(Arrays.toString(argv)).isZero();
+        return output;
+    }
+}
