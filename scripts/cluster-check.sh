@@ -109,12 +109,12 @@ redis_cluster() { [[ -e $RUN_DIR/redis-1.pid ]]; }
 live_redis_port() {
   local port
   for ((port = ${REDIS_PORT:-6379}; port < ${REDIS_PORT:-6379} + 6; port++)); do
-    [[ "$(redis-cli -p "$port" ping 2>/dev/null)" == PONG ]] && echo "$port" && return 0
+    [[ "$(redis_cli -p "$port" ping 2>/dev/null)" == PONG ]] && echo "$port" && return 0
   done
   return 1
 }
 slot_master() { # slot_master SLOT: host:port of the master that serves it
-  redis-cli -p "$(live_redis_port)" cluster nodes | awk -v s="$1" '$3 ~ /master/ && $3 !~ /fail/ {
+  redis_cli -p "$(live_redis_port)" cluster nodes | awk -v s="$1" '$3 ~ /master/ && $3 !~ /fail/ {
     for (i = 9; i <= NF; i++) { n = split($i, r, "-"); if (n == 1) r[2] = r[1]
       if (r[1] + 0 <= s + 0 && s + 0 <= r[2] + 0) { split($2, a, "@"); print a[1] } } }'
 }
@@ -188,7 +188,7 @@ broker_pid="$(pid_of "kafka-$KILL_BROKER")" || fail "kafka-$KILL_BROKER is not r
 scheduler_pid="$(pid_of "scheduler-$KILL_SCHEDULER")" || fail "scheduler-$KILL_SCHEDULER is not running" "$LOG_DIR/scheduler-$KILL_SCHEDULER.log"
 redis_killed="" slot="" master_before=""
 if redis_cluster; then
-  slot="$(redis-cli -p "$(live_redis_port)" cluster keyslot "task:{$id}")"
+  slot="$(redis_cli -p "$(live_redis_port)" cluster keyslot "task:{$id}")"
   master_before="$(slot_master "$slot")"
   redis_node="redis-$((${master_before##*:} - ${REDIS_PORT:-6379} + 1))"
   redis_pid="$(pid_of "$redis_node")" || fail "$redis_node ($master_before) is not running" "$LOG_DIR/$redis_node.log"
@@ -248,7 +248,7 @@ per_worker="$(jq -r 'group_by(.workerId) | map("\(.[0].workerId)=\(length)") | j
 # Where the task's keys live now: its hash slot and the master that serves it (one server: itself).
 redis_report="one Redis server on 127.0.0.1:${REDIS_PORT:-6379}"
 if redis_cluster; then
-  redis_report="Redis Cluster after the kills: $(redis-cli -p "$(live_redis_port)" cluster info |
+  redis_report="Redis Cluster after the kills: $(redis_cli -p "$(live_redis_port)" cluster info |
     grep -E '^cluster_(state|size|known_nodes)' | tr -d '\r' | tr '\n' ' ')"
   redis_report+=$'\n'"  task $id: all its keys in hash slot $slot, served by $master_before before the kill, by $(slot_master "$slot") after it"
 fi

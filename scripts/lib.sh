@@ -55,6 +55,43 @@ render() {
   printf '%s\n' "$text"
 }
 
+# Redis users (deploy/redis/users.conf; the default user is off): each service logs in as its own,
+# with a password made once in REDIS_SECRETS/<role>/, as the files spring.data.redis.username and
+# spring.data.redis.password (a Spring config tree: --dts.redis.credentials-dir=DIR). Scripts use
+# dts-admin (redis_cli). Readable by this user only: items run as another.
+REDIS_SECRETS="$STACK_DIR/secrets/redis"
+ensure_redis_users() {
+  local role
+  for role in scheduler worker admin; do
+    [[ -s $REDIS_SECRETS/$role/spring.data.redis.password ]] && continue
+    mkdir -p "$REDIS_SECRETS/$role"
+    chmod 700 "$STACK_DIR/secrets" "$REDIS_SECRETS" "$REDIS_SECRETS/$role"
+    (
+      umask 077
+      printf 'dts-%s' "$role" >"$REDIS_SECRETS/$role/spring.data.redis.username"
+      head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$REDIS_SECRETS/$role/spring.data.redis.password"
+    )
+  done
+}
+
+# write_redis_config FILE: the users with this stack's password hashes, and the user a replica follows
+# its master as; mode 0600.
+write_redis_config() {
+  ensure_redis_users
+  local role hashes=()
+  for role in scheduler worker admin; do
+    hashes+=("${role^^}_SHA256=$(sha256sum <"$REDIS_SECRETS/$role/spring.data.redis.password" | cut -d' ' -f1)")
+  done
+  (
+    umask 077
+    render "$DTS_ROOT/deploy/redis/users.conf" "${hashes[@]}" >"$1"
+    printf 'masteruser dts-admin\nmasterauth %s\n' "$(<"$REDIS_SECRETS/admin/spring.data.redis.password")" >>"$1"
+  )
+}
+
+# redis_cli ARGS...: redis-cli as dts-admin (the password in the environment, not on the command line).
+redis_cli() { REDISCLI_AUTH="$(<"$REDIS_SECRETS/admin/spring.data.redis.password")" redis-cli --user dts-admin "$@"; }
+
 pid_file() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
 log_file() { printf '%s/%s.log' "$LOG_DIR" "$1"; }
 

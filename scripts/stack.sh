@@ -124,11 +124,11 @@ redis_cluster_addresses() {
 }
 
 redis_ready() { # redis_ready [I]
-  [[ "$(redis-cli -h 127.0.0.1 -p "$(redis_port "${1:-1}")" ping 2>/dev/null)" == PONG ]]
+  [[ "$(redis_cli -h 127.0.0.1 -p "$(redis_port "${1:-1}")" ping 2>/dev/null)" == PONG ]]
 }
 # Node I of the Redis Cluster sees every slot served.
 redis_cluster_ready() {
-  redis-cli -h 127.0.0.1 -p "$(redis_port "$1")" cluster info 2>/dev/null | grep -q '^cluster_state:ok'
+  redis_cli -h 127.0.0.1 -p "$(redis_port "$1")" cluster info 2>/dev/null | grep -q '^cluster_state:ok'
 }
 kafka_ready() { # kafka_ready I: node I answers
   if command -v kcat >/dev/null; then
@@ -359,9 +359,11 @@ start_redis() {
   # Switching between one server and the cluster: stop the other shape (each keeps its data).
   if ((REDIS_CLUSTER)); then stop redis; else for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do stop "redis-$i"; done; fi
   local persistence=(--appendonly yes --appendfsync everysec --save '' --daemonize no --logfile '')
+  local config="$STACK_DIR/secrets/redis.conf"
+  write_redis_config "$config"
   if ((!REDIS_CLUSTER)); then
     mkdir -p "$STACK_DIR/redis"
-    launch redis 127.0.0.1 "$REDIS_PORT" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$STACK_DIR/redis" "${persistence[@]}"
+    launch redis 127.0.0.1 "$REDIS_PORT" redis-server "$config" --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$STACK_DIR/redis" "${persistence[@]}"
     wait_healthy redis 20 redis_ready
     return 0
   fi
@@ -369,17 +371,17 @@ start_redis() {
   for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do
     name="redis-$i"
     mkdir -p "$STACK_DIR/redis-cluster/$name"
-    launch "$name" 127.0.0.1 "$(redis_port "$i")" redis-server --bind 127.0.0.1 --port "$(redis_port "$i")" \
+    launch "$name" 127.0.0.1 "$(redis_port "$i")" redis-server "$config" --bind 127.0.0.1 --port "$(redis_port "$i")" \
       --dir "$STACK_DIR/redis-cluster/$name" --cluster-enabled yes --cluster-config-file nodes.conf \
       --cluster-node-timeout 5000 "${persistence[@]}"
   done
   for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do wait_healthy "redis-$i" 20 redis_ready "$i"; done
   local info
-  info="$(redis-cli -h 127.0.0.1 -p "$(redis_port 1)" cluster info)"
+  info="$(redis_cli -h 127.0.0.1 -p "$(redis_port 1)" cluster info)"
   if [[ $info == *cluster_slots_assigned:0* ]]; then
     log "creating the Redis Cluster, 3 masters with a replica each (once): $(redis_cluster_addresses)"
     # shellcheck disable=SC2046 # one address per word
-    redis-cli --cluster create $(redis_cluster_addresses | tr , ' ') --cluster-replicas 1 --cluster-yes \
+    redis_cli --cluster create $(redis_cluster_addresses | tr , ' ') --cluster-replicas 1 --cluster-yes \
       >>"$(log_file redis-1)" 2>&1 || die "redis-cli --cluster create failed; see $(log_file redis-1)"
   fi
   for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do wait_healthy "redis-$i" 30 redis_cluster_ready "$i"; done
@@ -428,7 +430,8 @@ up() {
   for ((i = 1; i <= SCHEDULERS; i++)); do
     # shellcheck disable=SC2086 # the options are words
     launch "scheduler-$i" "$BIND" "$(scheduler_port "$i")" java $SCHEDULER_JAVA_OPTS -jar "$SCHEDULER_JAR" \
-      --server.address="$BIND" --server.port="$(scheduler_port "$i")" "${common[@]}" "${topics[@]}"
+      --server.address="$BIND" --server.port="$(scheduler_port "$i")" --dts.redis.credentials-dir="$REDIS_SECRETS/scheduler" \
+      "${common[@]}" "${topics[@]}"
   done
   for ((i = 1; i <= SCHEDULERS; i++)); do wait_healthy "scheduler-$i" "$STARTUP_TIMEOUT" scheduler_ready "$i"; done
 
@@ -458,7 +461,8 @@ up() {
     # shellcheck disable=SC2086 # the options are words
     launch "worker-$i" "$BIND" "$(worker_port "$i")" java $WORKER_JAVA_OPTS -jar "$WORKER_JAR" \
       --server.address="$BIND" --server.port="$(worker_port "$i")" \
-      --worker.id="worker-$i" --worker.work-dir="$STACK_DIR/work" "${threads[@]}" "${sandbox[@]}" "${common[@]}"
+      --worker.id="worker-$i" --worker.work-dir="$STACK_DIR/work" --dts.redis.credentials-dir="$REDIS_SECRETS/worker" \
+      "${threads[@]}" "${sandbox[@]}" "${common[@]}"
   done
   for ((i = 1; i <= WORKERS; i++)); do wait_healthy "worker-$i" "$STARTUP_TIMEOUT" worker_ready "$i"; done
 

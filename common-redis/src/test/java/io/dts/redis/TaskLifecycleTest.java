@@ -15,6 +15,7 @@ import io.dts.model.TaskStatus;
 import io.dts.testsupport.RedisConnections;
 import io.dts.testsupport.RedisFaultProxy;
 import io.dts.testsupport.RedisServer;
+import io.dts.testsupport.RedisUsers;
 import io.dts.testsupport.TestInfrastructure;
 import io.lettuce.core.ClientOptions;
 import org.junit.jupiter.api.AfterEach;
@@ -85,7 +86,10 @@ class TaskLifecycleTest {
     private LettuceConnectionFactory viaProxy() {
         LettuceClientConfiguration client = LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(2))
                 .clientOptions(ClientOptions.builder().autoReconnect(false).build()).build();
-        LettuceConnectionFactory connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", proxy.port()), client);
+        RedisStandaloneConfiguration server = new RedisStandaloneConfiguration("127.0.0.1", proxy.port());
+        server.setUsername(RedisUsers.ADMIN);
+        server.setPassword(RedisUsers.adminPassword());
+        LettuceConnectionFactory connections = new LettuceConnectionFactory(server, client);
         connections.afterPropertiesSet();
         connections.start();
         return connections;

@@ -239,6 +239,7 @@ class PipelineEndToEndTest {
         assertThat(lines.get(2).split(",")).allMatch(name -> name.startsWith("DTS_") || name.startsWith("LC_")
                 || List.of("PATH", "LANG", "HOME", "TMPDIR", "PWD", "OLDPWD", "SHLVL", "_").contains(name));
         assertThat(lines.get(3)).as("the worker's environment").contains("No such file");
+        assertThat(lines.get(4)).as("Redis to an item").contains("NOAUTH");
         System.out.printf("SANDBOX item as %s in %s, Redis answered: %s%n", lines.get(0), lines.get(1), lines.get(4));
     }
 

@@ -15,6 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.dts.testsupport.RedisUsers;
+import io.dts.testsupport.RedisUsers.Role;
+
 /** One real scheduler or worker, run from its executable jar as a separate JVM, as in production. */
 final class ServiceProcess {
 
@@ -22,6 +25,7 @@ final class ServiceProcess {
 
     private final String name;
     private final Path jar;
+    private final String module;
     private final int port;
     private final List<String> args;
     private final Map<String, String> environment;
@@ -37,6 +41,7 @@ final class ServiceProcess {
     ServiceProcess(String name, String module, int port, List<String> args, Map<String, String> environment) {
         this.name = name;
         this.environment = environment;
+        this.module = module;
         this.jar = Path.of("..", module, "target", module + "-exec.jar").toAbsolutePath().normalize();
         this.port = port;
         this.args = args;
@@ -57,7 +62,9 @@ final class ServiceProcess {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // Serial GC as scripts/stack.sh runs them; loopback only, as everything the tests start.
                 heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(), "--server.port=" + port,
-                "--server.address=127.0.0.1", "--dts.security.shard-key-file=" + SharedKeys.shardKeyFile()));
+                "--server.address=127.0.0.1", "--dts.security.shard-key-file=" + SharedKeys.shardKeyFile(),
+                // Its own Redis user, as the stack gives it (the tests' Redis runs deploy/redis/users.conf).
+                "--dts.redis.credentials-dir=" + RedisUsers.credentials(module.startsWith("worker") ? Role.WORKER : Role.SCHEDULER)));
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().putAll(environment);

@@ -2,12 +2,15 @@ package io.dts.testsupport;
 
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.utility.DockerImageName;
+import org.testcontainers.utility.MountableFile;
 
 /** Redis in a container, for machines with a Docker engine. */
 final class ContainerRedisServer implements RedisServer {
 
     private final GenericContainer<?> container =
-            new GenericContainer<>(DockerImageName.parse("redis:7.4-alpine")).withExposedPorts(6379);
+            new GenericContainer<>(DockerImageName.parse("redis:7.4-alpine")).withExposedPorts(6379)
+                    .withCopyFileToContainer(MountableFile.forHostPath(RedisUsers.config()), "/etc/redis/users.conf")
+                    .withCommand("redis-server", "/etc/redis/users.conf");
 
     @Override
     public void start() {

@@ -63,21 +63,11 @@ public final class LocalKafkaCluster implements KafkaBroker {
         Map<String, Object> values = Map.of("NODE_ID", node.id(), "CONTROLLERS", controllers, "PORT", node.port(),
                 "CONTROLLER_PORT", node.controllerPort(), "LOG_DIR", dir.resolve("data-" + node.id()), "PARTITIONS", 4,
                 "REPLICAS", Math.min(3, nodes.size()), "MIN_INSYNC", nodes.size() > 1 ? 2 : 1);
-        String text = Files.readString(repositoryFile("deploy/kafka/server.properties"));
+        String text = Files.readString(LocalProcess.repositoryFile("deploy/kafka/server.properties"));
         for (Map.Entry<String, Object> value : values.entrySet()) {
             text = text.replace("${" + value.getKey() + "}", String.valueOf(value.getValue()));
         }
         return text;
-    }
-
-    /** A file of this repository, found from the working directory a test runs in (a module's, or the root). */
-    private static Path repositoryFile(String relative) {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.exists(dir.resolve(relative))) {
-                return dir.resolve(relative);
-            }
-        }
-        throw new IllegalStateException(relative + " not found above " + Path.of("").toAbsolutePath());
     }
 
     /** Starts the nodes that do not run and waits until every node is a registered broker. */

@@ -51,7 +51,8 @@ public final class LocalRedisCluster {
     public void start() {
         try {
             nodes.forEach(Node::start);
-            List<String> create = new ArrayList<>(List.of(binary("redis-cli").getPath(), "--cluster", "create"));
+            List<String> create = new ArrayList<>(List.of(binary("redis-cli").getPath(), "--user", RedisUsers.ADMIN,
+                    "--pass", RedisUsers.adminPassword(), "--no-auth-warning", "--cluster", "create"));
             create.addAll(addresses());
             create.addAll(List.of("--cluster-replicas", String.valueOf(replicasPerMaster), "--cluster-yes"));
             nodes.get(0).process().runToCompletion(create);
@@ -114,7 +115,8 @@ public final class LocalRedisCluster {
 
     /** The reply of one redis-cli command, or null when the node does not answer within 10 s. */
     private String redisCli(int port, String... command) {
-        List<String> line = new ArrayList<>(List.of(binary("redis-cli").getPath(), "-h", "127.0.0.1", "-p", String.valueOf(port)));
+        List<String> line = new ArrayList<>(List.of(binary("redis-cli").getPath(), "-h", "127.0.0.1", "-p", String.valueOf(port),
+                "--user", RedisUsers.ADMIN, "--pass", RedisUsers.adminPassword(), "--no-auth-warning"));
         line.addAll(List.of(command));
         try {
             Path output = Files.createTempFile(dir, "redis-cli-", ".out");
@@ -153,7 +155,10 @@ public final class LocalRedisCluster {
 
     private record Node(int port, int busPort, Path dir, LocalProcess process) {
         void start() {
-            process.start(List.of(binary("redis-server").getPath(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
+            // The users of RedisUsers; a replica follows its master as the admin user.
+            process.start(List.of(binary("redis-server").getPath(), RedisUsers.config().toString(),
+                    "--masteruser", RedisUsers.ADMIN, "--masterauth", RedisUsers.adminPassword(),
+                    "--port", String.valueOf(port), "--bind", "127.0.0.1",
                     "--cluster-enabled", "yes", "--cluster-port", String.valueOf(busPort),
                     "--cluster-config-file", dir.resolve("nodes.conf").toString(), "--cluster-node-timeout", "2000",
                     "--dir", dir.toString(), "--save", "", "--appendonly", "yes", "--appendfsync", "everysec"),

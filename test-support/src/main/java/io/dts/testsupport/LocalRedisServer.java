@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * redis-server from the system packages, on a free loopback port, with append-only persistence so a
- * stop and start keeps the data (as the stack runs it).
+ * stop and start keeps the data, and the users of {@link RedisUsers} (as the stack runs it).
  */
 public final class LocalRedisServer implements RedisServer {
 
@@ -34,7 +34,7 @@ public final class LocalRedisServer implements RedisServer {
             throw new IllegalStateException(
                     "redis-server is not installed: run `apt-get install -y redis-server` (or ./scripts/test.sh, which does)");
         }
-        process.start(List.of(binary.getPath(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
+        process.start(List.of(binary.getPath(), RedisUsers.config().toString(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
                 "--dir", dir.toString(), "--save", "", "--appendonly", "yes", "--appendfsync", "everysec"),
                 port, Duration.ofSeconds(20));
     }

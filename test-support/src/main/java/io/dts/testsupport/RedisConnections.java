@@ -23,8 +23,15 @@ public final class RedisConnections {
 
     public static LettuceConnectionFactory toServer() {
         RedisServer server = TestInfrastructure.redis();
-        return started(new LettuceConnectionFactory(new RedisStandaloneConfiguration(server.host(), server.port()),
-                LettuceClientConfiguration.builder().commandTimeout(TIMEOUT).build()));
+        return toServer(server.host(), server.port());
+    }
+
+    /** As the tests' admin user, to any Redis the tests start (or a proxy in front of one). */
+    public static LettuceConnectionFactory toServer(String host, int port) {
+        RedisStandaloneConfiguration server = new RedisStandaloneConfiguration(host, port);
+        server.setUsername(RedisUsers.ADMIN);
+        server.setPassword(RedisUsers.adminPassword());
+        return started(new LettuceConnectionFactory(server, LettuceClientConfiguration.builder().commandTimeout(TIMEOUT).build()));
     }
 
     public static LettuceConnectionFactory toCluster() {
@@ -32,7 +39,10 @@ public final class RedisConnections {
                 .enableAllAdaptiveRefreshTriggers().enablePeriodicRefresh(Duration.ofSeconds(5)).build();
         LettuceClientConfiguration client = LettuceClientConfiguration.builder().commandTimeout(TIMEOUT)
                 .clientOptions(ClusterClientOptions.builder().topologyRefreshOptions(refresh).build()).build();
-        return started(new LettuceConnectionFactory(new RedisClusterConfiguration(TestInfrastructure.redisCluster().addresses()), client));
+        RedisClusterConfiguration cluster = new RedisClusterConfiguration(TestInfrastructure.redisCluster().addresses());
+        cluster.setUsername(RedisUsers.ADMIN);
+        cluster.setPassword(RedisUsers.adminPassword());
+        return started(new LettuceConnectionFactory(cluster, client));
     }
 
     private static LettuceConnectionFactory started(LettuceConnectionFactory connections) {

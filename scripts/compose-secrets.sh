@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Makes, once, the secrets docker-compose.yml mounts (run it before the first `docker-compose up`):
+#   deploy/secrets/shard.key            the key shards are signed with (schedulers and workers)
+#   deploy/secrets/redis/<role>/        each service's Redis user and password (a Spring config tree)
+# Files are made readable by the user of the container that reads them only: the schedulers run as
+# uid 10001, workers and Redis's start as root; items (uid 10002) can read none of them.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+SECRETS="$DTS_ROOT/deploy/secrets"
+SCHEDULER_UID=10001
+mkdir -p "$SECRETS"
+if [[ ! -s $SECRETS/shard.key ]]; then
+  log "making $SECRETS/shard.key"
+  (umask 077 && head -c 32 /dev/urandom | base64 >"$SECRETS/shard.key")
+fi
+for role in scheduler worker admin; do
+  dir="$SECRETS/redis/$role"
+  [[ -s $dir/spring.data.redis.password ]] && continue
+  log "making the Redis user dts-$role in $dir"
+  mkdir -p "$dir"
+  (
+    umask 077
+    printf 'dts-%s' "$role" >"$dir/spring.data.redis.username"
+    head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/spring.data.redis.password"
+  )
+done
+if ((EUID == 0)); then
+  chown "$SCHEDULER_UID" "$SECRETS/shard.key"
+  chown -R "$SCHEDULER_UID" "$SECRETS/redis/scheduler"
+  chmod 755 "$SECRETS" "$SECRETS/redis"
+  chmod 400 "$SECRETS/shard.key"
+else
+  warn "not root: the files belong to $(id -un); the schedulers (uid $SCHEDULER_UID) read theirs only if you run: sudo $0"
+fi
+log "secrets are in $SECRETS (kept out of git and of the images)"
