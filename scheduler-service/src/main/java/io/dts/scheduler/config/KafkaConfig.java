@@ -12,9 +12,12 @@ import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.util.backoff.FixedBackOff;
 
-/** The three topics (declared here, so the application creates them) and the listener error handling. */
+/** The topics (declared here, so the application creates them) and the listener error handling. */
 @Configuration(proxyBeanMethods = false)
 public class KafkaConfig {
+
+    /** What spring-kafka's DeadLetterPublishingRecoverer appends to a topic's name. */
+    private static final String DEAD_LETTER_SUFFIX = "-dlt";
 
     /** Shards are signed with the key schedulers and workers share, read from {@code dts.security.shard-key-file}. */
     @Bean
@@ -35,6 +38,20 @@ public class KafkaConfig {
     @Bean
     NewTopic resultTopic(PubsubProperties pubsub) {
         return topic(pubsub.result().topic(), pubsub.partitions(), pubsub);
+    }
+
+    /**
+     * The dead letter topics of the two listened-to topics, declared too: the brokers create no topic by
+     * themselves. As many partitions as the topic they serve, since a record goes to its own partition number.
+     */
+    @Bean
+    NewTopic taskDeadLetterTopic(PubsubProperties pubsub) {
+        return topic(pubsub.topic() + DEAD_LETTER_SUFFIX, pubsub.partitions(), pubsub);
+    }
+
+    @Bean
+    NewTopic shardDeadLetterTopic(PubsubProperties pubsub) {
+        return topic(pubsub.taskShard().topic() + DEAD_LETTER_SUFFIX, pubsub.shardPartitions(), pubsub);
     }
 
     private static NewTopic topic(String name, int partitions, PubsubProperties pubsub) {
