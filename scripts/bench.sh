@@ -32,6 +32,8 @@ BENCH=(java -Xmx1g "$DTS_ROOT/scripts/bench/Bench.java")
 
 log "stack: $WORKERS workers x $THREADS threads = $CORES cores"
 "$DTS_ROOT/scripts/stack.sh" up --workers "$WORKERS" --threads "$THREADS" --schedulers 1
+# The API wants a token: $DTS_TOKEN, else the operator's that stack.sh made; Bench.java and wrk read it from there.
+export DTS_TOKEN="${DTS_TOKEN:-$(<"$STACK_DIR/tokens/admin")}"
 log "warm-up: one task of 5000 items (not measured)"
 "${BENCH[@]}" throughput "$BASE" 5000 >/dev/null
 
@@ -68,7 +70,7 @@ log "waiting for the submitted tasks to drain"
 drained() {
   local status
   for status in QUEUED RETRYING SUBMITTED INPROGRESS; do
-    [[ "$(curl -fsS "$BASE/api/tasks?status=$status&limit=1")" == "[]" ]] || return 1
+    [[ "$(curl -fsS -H @<(printf 'Authorization: Bearer %s\n' "$DTS_TOKEN") "$BASE/api/tasks?status=$status&limit=1")" == "[]" ]] || return 1
   done
 }
 until drained; do sleep 2; done

@@ -80,7 +80,7 @@ now_ms() { local t="${EPOCHREALTIME//[.,]/}"; echo $((t / 1000)); }
 secs() { printf '%d.%d s' $(($1 / 1000)) $(($1 % 1000 / 100)); } # secs MILLIS
 
 # get URL FILE: GET through nginx, prints the HTTP status (000 when nothing answered).
-get() { curl -sS -o "$2" -w '%{http_code}' --max-time 5 "$1" 2>/dev/null || true; }
+get() { curl -sS -o "$2" -w '%{http_code}' --max-time 5 -H "@$tmp/auth" "$1" 2>/dev/null || true; }
 
 # submit ITEMS... : POST a task whose items sleep 0.5 s and echo themselves; prints its id. While a
 # Redis master fails over, the API answers 503 (Retry-After, nothing saved): retried for up to 30 s
@@ -90,7 +90,7 @@ submit() {
   jq -n --args '{templateFunction: "sleep 0.5; echo $1", inputList: $ARGS.positional}' "$@" >"$tmp/task.json"
   t0="$(now_ms)"
   while :; do
-    code="$(curl -sS -o "$tmp/submitted.json" -w '%{http_code}' --max-time 10 -H 'Content-Type: application/json' \
+    code="$(curl -sS -o "$tmp/submitted.json" -w '%{http_code}' --max-time 10 -H "@$tmp/auth" -H 'Content-Type: application/json' \
       --data-binary "@$tmp/task.json" "$API/tasks" 2>/dev/null || true)"
     if [[ $code != 503 ]] || (($(now_ms) - t0 >= 30000)); then break; fi
     now_ms >>"$tmp/refused"
@@ -127,6 +127,9 @@ t_up="$(now_ms)"
 "$DTS_ROOT/scripts/stack.sh" up --redis-cluster "${UP_ARGS[@]}" --kafka-brokers 3 --schedulers 2 --workers 2
 up_ms=$(($(now_ms) - t_up))
 ensure_packages jq kcat curl
+# Every request sends a token: $DTS_TOKEN, else the operator's that stack.sh made (from a file: not on
+# curl's command line, where ps shows it).
+printf 'Authorization: Bearer %s\n' "${DTS_TOKEN:-$(<"$STACK_DIR/tokens/admin")}" >"$tmp/auth"
 
 for ((i = 0; i < 60; i++)); do
   [[ $(get "$API/workers" "$tmp/workers.json") == 200 ]] && (($(jq length "$tmp/workers.json") >= 2)) && break

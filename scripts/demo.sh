@@ -16,11 +16,14 @@ field() { json ".$1 // empty" "$2"; } # field NAME FILE: one top-level field of 
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+# Every request sends a token: $DTS_TOKEN, else the operator's that stack.sh made. From a file, so
+# that it is not on curl's command line for ps to show.
+printf 'Authorization: Bearer %s\n' "${DTS_TOKEN:-$(<"$STACK_DIR/tokens/admin")}" >"$tmp/auth"
 
 # Wait until every worker we started is in the registry, so the task is spread over all.
 expected="$(find "$RUN_DIR" -name 'worker-*.pid' | wc -l)"
 for ((i = 0; i < 30; i++)); do
-  curl -fsS "$API/workers" -o "$tmp/workers.json" || true
+  curl -fsS -H "@$tmp/auth" "$API/workers" -o "$tmp/workers.json" || true
   live="$(json 'length' "$tmp/workers.json" 2>/dev/null || echo 0)"
   ((live >= expected)) && break
   sleep 1
@@ -37,7 +40,7 @@ cat >"$tmp/task.json" <<EOF
 }
 EOF
 log "submitting a task with 20 items: POST $API/tasks"
-code="$(curl -sS -o "$tmp/submitted.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+code="$(curl -sS -o "$tmp/submitted.json" -w '%{http_code}' -H "@$tmp/auth" -H 'Content-Type: application/json' \
   --data-binary "@$tmp/task.json" "$API/tasks")" || die "cannot reach $API; check: ./scripts/stack.sh status"
 [[ $code == 202 ]] || die "submit answered HTTP $code: $(cat "$tmp/submitted.json")"
 id="$(field id "$tmp/submitted.json")"
@@ -45,7 +48,7 @@ log "task id: $id"
 
 status="" last=""
 for ((i = 0; i < TASK_TIMEOUT * 2; i++)); do
-  curl -fsS "$API/tasks/$id" -o "$tmp/task-view.json" || die "GET $API/tasks/$id failed; check: ./scripts/stack.sh status"
+  curl -fsS -H "@$tmp/auth" "$API/tasks/$id" -o "$tmp/task-view.json" || die "GET $API/tasks/$id failed; check: ./scripts/stack.sh status"
   status="$(field status "$tmp/task-view.json")"
   line="$(json '"\(.status)  chunks \(.chunksExecuted // 0)/\(.chunksToExecute // "?")  items \((.itemsSucceeded // 0) + (.itemsFailed // 0))/\(.itemsTotal // "?") (\(.itemsFailed // 0) failed)"' \
     "$tmp/task-view.json")"
@@ -55,10 +58,10 @@ for ((i = 0; i < TASK_TIMEOUT * 2; i++)); do
   sleep 0.5
 done
 case "$status" in COMPLETED | FAILED | CANCELLED | SUBMISSION_FAILED) ;;
-  *) die "task $id did not finish within ${TASK_TIMEOUT}s (status $status); details: curl $API/tasks/$id" ;;
+  *) die "task $id did not finish within ${TASK_TIMEOUT}s (status $status); details: curl -H \"Authorization: Bearer \$(cat .stack/tokens/admin)\" $API/tasks/$id" ;;
 esac
 
-curl -fsS "$API/tasks/$id/results?offset=0&limit=1000" -o "$tmp/results.json" ||
+curl -fsS -H "@$tmp/auth" "$API/tasks/$id/results?offset=0&limit=1000" -o "$tmp/results.json" ||
   die "GET $API/tasks/$id/results failed"
 log "first results (index item exitCode workerId durationMs: stdout):"
 json '.[:5][] | "  \(.index) \(.item) \(.exitCode) \(.workerId) \(.durationMs)ms: \(.stdout | rtrimstr("\n"))"' "$tmp/results.json"
@@ -67,4 +70,5 @@ json 'group_by(.workerId)[] | "  \(.[0].workerId): \(length)"' "$tmp/results.jso
 failed="$(json '[.[] | select(.exitCode != 0)] | length' "$tmp/results.json")"
 log "failed items: $failed"
 log "the stack keeps running: ./scripts/stack.sh status, stop it with: ./scripts/stack.sh down"
-[[ $status == COMPLETED ]] || die "task $id ended $status (expected COMPLETED); details: curl $API/tasks/$id"
+log "try it: curl -H \"Authorization: Bearer \$(cat .stack/tokens/admin)\" $API/tasks (README, Security: tokens and roles)"
+[[ $status == COMPLETED ]] || die "task $id ended $status (expected COMPLETED); details: curl -H \"Authorization: Bearer \$(cat .stack/tokens/admin)\" $API/tasks/$id"

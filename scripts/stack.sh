@@ -2,7 +2,8 @@
 # Runs the whole system on this machine without Docker: Redis (one server or a Redis Cluster of 3
 # masters with a replica each), a single-node or 3-node KRaft Kafka, 1..N schedulers (nginx in
 # front when N > 1) and 1..M workers, every listener on 127.0.0.1 (the HTTP ones on --bind ADDR).
-# State lives in .stack/: run/ (PID files), logs/, redis/ (or redis-cluster/), kafka/, nginx/, work/.
+# State lives in .stack/: run/ (PID files), logs/, redis/ (or redis-cluster/), kafka/, nginx/, work/,
+# tokens/ (the API's keys file and the operator token).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -11,12 +12,18 @@ usage() {
   cat <<EOF
 usage: $0 up|down|status [--workers M] [--threads T] [--schedulers N] [--kafka-brokers 1|3]
                          [--redis-cluster | --redis-single] [--bind ADDR] [--no-build]
+       $0 token add NAME reader|submitter|operator
 
   up      install what is missing, build the jars when stale, start what is not running
           (default 2 workers, 1 scheduler, 1 Kafka broker; until "down", up keeps the shape
           of the last up)
   down    stop everything this script started (by PID), workers first
   status  one line per component; exits 1 when something is not UP
+  token add NAME ROLE
+          add a key to the keys file the schedulers check tokens against (running ones take
+          it at once) and print its new token as the last line; only its hash is kept. Roles:
+          reader (every GET), submitter (submits; reads, cancels, retries its own tasks),
+          operator (everything). The first "up" makes the operator token .stack/tokens/admin
 
   --threads T         threads per worker (default: the worker's default, one per core)
   --kafka-brokers 3   a 3-node KRaft cluster (each node broker and controller) instead of one
@@ -26,8 +33,8 @@ usage: $0 up|down|status [--workers M] [--threads T] [--schedulers N] [--kafka-b
                       --redis-single goes back
   --bind ADDR         the IPv4 address the HTTP listeners bind: schedulers, workers and nginx
                       (default 127.0.0.1, loopback only; 0.0.0.0 for every interface). The API
-                      asks for no credential yet: whoever reaches it can run commands as you.
-                      Redis and Kafka always stay on 127.0.0.1: they have no authentication yet
+                      takes no request without a token; whoever holds one of a submitter or an
+                      operator runs commands on the workers. Redis and Kafka stay on 127.0.0.1
   --no-build          never run Maven for the service jars, use the ones in */target
 
 JVM options (env): SCHEDULER_JAVA_OPTS, WORKER_JAVA_OPTS
@@ -35,6 +42,8 @@ Ports (env): REDIS_PORT=6379 (the cluster's nodes on REDIS_PORT..REDIS_PORT+5, t
              on those ports + 10000) KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 (with 3 brokers, node n
              listens on KAFKA_PORT+2(n-1) and KAFKA_CONTROLLER_PORT+2(n-1): 9092/9093, 9094/9095,
              9096/9097) SCHEDULER_PORT=30000 (schedulers on 30001.. when N > 1) WORKER_PORT=30101
+Keys file (env): KEYS_FILE=.stack/tokens/keys ("token add" writes there; docker-compose mounts
+                deploy/secrets/api-keys, see README)
 Logs: .stack/logs/<component>.log (kafka.log, or kafka-1.log.. with 3 brokers; redis-1.log..
       with the Redis Cluster)
 EOF
@@ -69,8 +78,44 @@ if [[ -f $LAYOUT_FILE ]]; then
 fi
 # The address of the HTTP listeners the last `up` started (nginx cannot move its listener on a reload).
 RUNNING_BIND="$BIND"
+
+# API tokens: the keys file the schedulers check a request's token against, one key a line
+# ("name role sha256-of-token", never the token), and the operator token of whoever runs the stack.
+TOKENS_DIR="$STACK_DIR/tokens"
+KEYS_FILE="$(realpath -m "${KEYS_FILE:-$TOKENS_DIR/keys}")"
+ADMIN_TOKEN="$TOKENS_DIR/admin"
+new_token() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+sha256() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+add_key() { # add_key NAME ROLE TOKEN
+  (umask 077 && mkdir -p "$(dirname "$KEYS_FILE")" && printf '%s %s %s\n' "$1" "$2" "$(sha256 "$3")" >>"$KEYS_FILE")
+}
+# The operator token in .stack/tokens/admin (0600), made on the first start, and its key.
+ensure_admin_token() {
+  if [[ ! -s $ADMIN_TOKEN ]]; then
+    log "making the operator token $ADMIN_TOKEN; send it as: -H \"Authorization: Bearer \$(cat $ADMIN_TOKEN)\""
+    (umask 077 && mkdir -p "$TOKENS_DIR" && new_token >"$ADMIN_TOKEN")
+  fi
+  grep -qs " $(sha256 "$(<"$ADMIN_TOKEN")")\$" "$KEYS_FILE" || add_key admin operator "$(<"$ADMIN_TOKEN")"
+}
+token_add() { # token_add NAME ROLE
+  local name="${1:-}" role="${2:-}" token
+  [[ $name =~ ^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$ ]] ||
+    die "usage: $0 token add NAME reader|submitter|operator (NAME: letters, digits and ._@-, it owns the tasks it submits)"
+  [[ $role =~ ^(reader|submitter|operator)$ ]] || die "the role is reader, submitter or operator, not '$role'"
+  token="$(new_token)"
+  add_key "$name" "$role" "$token"
+  log "added the key '$name' ($role) to $KEYS_FILE; running schedulers take it at once."
+  log "its token is shown this once (only its hash is kept): send it as -H \"Authorization: Bearer <token>\""
+  printf '%s\n' "$token"
+}
+
 command="${1:-}"
 (($#)) && shift
+if [[ $command == token ]]; then
+  [[ ${1:-} == add && $# == 3 ]] || die "usage: $0 token add NAME reader|submitter|operator"
+  token_add "$2" "$3"
+  exit 0
+fi
 while (($#)); do
   case "$1" in
     --workers) WORKERS="${2:?--workers needs a number}"; shift 2 ;;
@@ -399,8 +444,8 @@ up() {
   build_jars
   echo "$WORKERS $SCHEDULERS ${THREADS:--} $KAFKA_BROKERS $REDIS_CLUSTER $BIND" >"$LAYOUT_FILE"
   [[ $BIND == 127.* ]] ||
-    warn "the API listens on $BIND:$SCHEDULER_PORT and asks for no credential yet: whoever reaches it" \
-      "can run any command as $(id -un). Open it only to a network you trust (back to loopback: --bind 127.0.0.1)"
+    warn "the API listens on $BIND:$SCHEDULER_PORT: anyone there who holds a submitter or operator token" \
+      "runs commands on the workers. Use it on a network you trust (back to loopback: --bind 127.0.0.1)"
 
   # Shrink first, so freed ports (30000 when nginx goes away) can be reused below.
   local f name i
@@ -420,6 +465,7 @@ up() {
   start_kafka
 
   ensure_shard_key
+  ensure_admin_token
   local common=(--pubsub.namespace="$(kafka_bootstrap)" --dts.security.shard-key-file="$SHARD_KEY") topics=()
   if ((REDIS_CLUSTER)); then
     common+=(--spring.data.redis.cluster.nodes="$(redis_cluster_addresses)")
@@ -431,7 +477,7 @@ up() {
     # shellcheck disable=SC2086 # the options are words
     launch "scheduler-$i" "$BIND" "$(scheduler_port "$i")" java $SCHEDULER_JAVA_OPTS -jar "$SCHEDULER_JAR" \
       --server.address="$BIND" --server.port="$(scheduler_port "$i")" --dts.redis.credentials-dir="$REDIS_SECRETS/scheduler" \
-      "${common[@]}" "${topics[@]}"
+      --dts.security.keys-file="$KEYS_FILE" "${common[@]}" "${topics[@]}"
   done
   for ((i = 1; i <= SCHEDULERS; i++)); do wait_healthy "scheduler-$i" "$STARTUP_TIMEOUT" scheduler_ready "$i"; done
 
@@ -471,7 +517,7 @@ up() {
       warn "$(basename "$f" .pid) runs an older build; restart it with: $0 down && $0 up"
   done
   trap - EXIT
-  log "stack is up: API http://$HTTP_HOST:$SCHEDULER_PORT/api/tasks, status: $0 status, stop: $0 down"
+  log "stack is up: API http://$HTTP_HOST:$SCHEDULER_PORT/api/tasks (token: $ADMIN_TOKEN), status: $0 status, stop: $0 down"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ import java.util.stream.IntStream;
 
 /**
  * The scheduler side of scripts/bench.sh: a plain HTTP client, run as a single-file program
- * ({@code java Bench.java <mode> ...}), that prints one JSON object per measurement.
+ * ({@code java Bench.java <mode> ...}), that prints one JSON object per measurement. It sends the token in
+ * {@code DTS_TOKEN} (bench.sh sets it).
  *
  * <pre>
  * throughput BASE ITEMS           one task of ITEMS trivial items, submit to terminal
@@ -31,6 +32,7 @@ public class Bench {
     private static final Pattern SUCCEEDED = Pattern.compile("\"itemsSucceeded\"\\s*:\\s*(\\d+)");
     private static final List<String> TERMINAL = List.of("COMPLETED", "FAILED", "CANCELLED", "SUBMISSION_FAILED");
     private static final String TRIVIAL = "echo \\\"$1\\\" >/dev/null";
+    private static final String AUTHORIZATION = "Bearer " + System.getenv("DTS_TOKEN");
 
     public static void main(String[] args) throws Exception {
         String base = args[1];
@@ -48,7 +50,8 @@ public class Bench {
 
     private static HttpResponse<String> post(String base, String body) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/tasks")).timeout(Duration.ofMinutes(5))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                .header("Authorization", AUTHORIZATION).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -61,7 +64,8 @@ public class Bench {
     }
 
     private static String view(String base, String id) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/tasks/" + id)).timeout(Duration.ofSeconds(30)).build(),
+        return HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/tasks/" + id)).timeout(Duration.ofSeconds(30))
+                        .header("Authorization", AUTHORIZATION).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 

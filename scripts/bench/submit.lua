@@ -3,3 +3,4 @@ wrk.method = "POST"
 wrk.path = "/api/tasks"
 wrk.body = '{"templateFunction":"true"}'
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("DTS_TOKEN")

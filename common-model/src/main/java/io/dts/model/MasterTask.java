@@ -18,13 +18,15 @@ import tools.jackson.databind.annotation.JsonDeserialize;
  *                       compact JSON text (read item by item, see {@link InputListDeserializer})
  * @param timeoutSeconds per-item limit, at most 7 days; {@code null} takes the worker's default
  * @param maxRetries     extra attempts per failed item, at most 100; {@code null} means none
+ * @param halt           when to stop early; {@code null} means never
  */
 public record MasterTask(
         @NotBlank(message = "must be a non-blank bash command") String templateFunction,
         JsonNode variableJson,
         @JsonDeserialize(using = InputListDeserializer.class) List<String> inputList,
         @Positive @Max(MAX_TIMEOUT_SECONDS) Long timeoutSeconds,
-        @PositiveOrZero @Max(MAX_RETRIES) Integer maxRetries) {
+        @PositiveOrZero @Max(MAX_RETRIES) Integer maxRetries,
+        HaltRule halt) {
 
     public static final long MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
     public static final int MAX_RETRIES = 100;

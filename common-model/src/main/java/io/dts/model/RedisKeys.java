@@ -50,6 +50,16 @@ public final class RedisKeys {
         return task(taskId) + ":shards-done";
     }
 
+    /** Set of the indices of the items recorded as skipped because the task halted (a subset of {@link #failed}). */
+    public static String skipped(String taskId) {
+        return task(taskId) + ":skipped";
+    }
+
+    /** Set of the indices of the items that failed for good, counted as they fail, against the task's halt rule. */
+    public static String haltFailures(String taskId) {
+        return task(taskId) + ":halt-failures";
+    }
+
     /**
      * Hash: one field {@code <round>/<shardIndex>/<instanceId>/<nonce>} per run of a shard in progress, its
      * start in epoch ms. A worker process adds the field before it runs the shard and removes it however the
@@ -84,9 +94,12 @@ public final class RedisKeys {
         return "lock:" + name;
     }
 
-    /** String: the task id that an Idempotency-Key was first used for, and the request's fingerprint. */
-    public static String idempotencyKey(String key) {
-        return "idempotency:" + key;
+    /**
+     * String: the task id that an owner's Idempotency-Key was first used for, and the request's fingerprint.
+     * Each owner has keys of its own; a key holds no space, so the last space ends the owner.
+     */
+    public static String idempotencyKey(String owner, String key) {
+        return "idempotency:" + owner + " " + key;
     }
 
 }

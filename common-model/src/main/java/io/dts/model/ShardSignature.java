@@ -74,7 +74,7 @@ public final class ShardSignature {
     private static byte[] canonical(TaskShard shard) {
         StringBuilder text = new StringBuilder();
         for (Object field : new Object[] {shard.taskId(), shard.shardIndex(), shard.shardCount(), shard.startIndex(), shard.endIndex(),
-                shard.command(), shard.withoutItems(), shard.timeoutSeconds(), shard.maxRetries(), shard.round()}) {
+                shard.command(), shard.withoutItems(), shard.timeoutSeconds(), shard.maxRetries(), shard.round(), shard.halt()}) {
             String value = String.valueOf(field);
             text.append(value.length()).append(':').append(value).append(';');
         }

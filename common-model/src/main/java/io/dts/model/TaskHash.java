@@ -5,6 +5,8 @@ public final class TaskHash {
 
     public static final String ID = "id";
     public static final String STATUS = "status";
+    /** Who submitted the task: the name of its key, or the subject of its JWT. */
+    public static final String OWNER = "owner";
     public static final String TEMPLATE = "templateFunction";
     public static final String COMMAND = "command";
     public static final String ITEMS_TOTAL = "itemsTotal";
@@ -31,4 +33,11 @@ public final class TaskHash {
 
     private TaskHash() {
     }
+    /** The halt rule as GNU Parallel words it ({@code soon,fail=10%}); absent for never. */
+    public static final String HALT_RULE = "haltRule";
+    /** The failed items that halt the task. */
+    public static final String HALT_THRESHOLD = "haltThreshold";
+    /** {@code 1} when the task halted; then {@link #HALT_REASON} says why. */
+    public static final String HALTED = "halted";
+    public static final String HALT_REASON = "haltReason";
 }

@@ -10,6 +10,7 @@ package io.dts.model;
  * @param maxRetries     extra attempts for an item that fails or times out
  * @param round          which sharding of the task this shard belongs to (retry-failed starts a new
  *                       round), so a late shard of an earlier round is never counted in this one
+ * @param halt           when to stop the task early; {@code null} for never
  */
 public record TaskShard(
         String taskId,
@@ -21,7 +22,8 @@ public record TaskShard(
         boolean withoutItems,
         long timeoutSeconds,
         int maxRetries,
-        int round) {
+        int round,
+        ShardHalt halt) {
 
     public long size() {
         return endIndex - startIndex;

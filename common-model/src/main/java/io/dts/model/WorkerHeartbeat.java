@@ -1,6 +1,7 @@
 package io.dts.model;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What a live worker publishes about itself every heartbeat interval.
@@ -8,6 +9,7 @@ import java.util.List;
  * @param instanceId   random id of this worker process, new at each start (the id may be reused by a restart)
  * @param partitions   the shard-topic partitions this worker consumes, so a scheduler can address it
  * @param runningTasks tasks with a shard running here now, so a stalled task is not re-dispatched while alive
+ * @param runningItems items running here now, by task (a task's live progress sums them over the workers)
  */
 public record WorkerHeartbeat(
         String id,
@@ -19,5 +21,6 @@ public record WorkerHeartbeat(
         long startedAt,
         long lastHeartbeat,
         List<Integer> partitions,
-        List<String> runningTasks) {
+        List<String> runningTasks,
+        Map<String, Integer> runningItems) {
 }

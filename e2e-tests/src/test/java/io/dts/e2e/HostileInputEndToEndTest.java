@@ -136,6 +136,7 @@ class HostileInputEndToEndTest {
             CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
                 try {
                     out.write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                            + "Authorization: Bearer " + SharedKeys.operatorToken() + "\r\n"
                             + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                     out.write(bytes);
                     out.flush();
@@ -204,7 +205,8 @@ class HostileInputEndToEndTest {
         try (Socket socket = new Socket(target.getHost(), target.getPort())) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
-            out.write(("POST /api/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n{\"templ")
+            out.write(("POST /api/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n"
+                    + "Authorization: Bearer " + SharedKeys.operatorToken() + "\r\n\r\n{\"templ")
                     .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = socket.getInputStream();

@@ -227,7 +227,7 @@ class PipelineEndToEndTest {
         ServiceProcess worker = cluster.worker(1);
         String id = client.submit(SchedulerClient.taskJson("""
                 id -un; pwd; env | cut -d= -f1 | sort | paste -sd,; cat /proc/%d/environ 2>&1 | head -c 200; echo
-                redis=$( (exec 3<>/dev/tcp/%s/%d && printf 'PING\\r\\n' >&3 && timeout 2 head -c 40 <&3) 2>&1 | tr -d '\\r')
+                redis=$( (exec 3<>/dev/tcp/%s/%d && printf 'PING\\r\\n' >&3 && IFS= read -r -t 2 reply <&3 && printf '%%s' "$reply") 2>&1 | tr -d '\\r')
                 echo "$redis"
                 """.formatted(worker.pid(), cluster.redis().host(), cluster.redis().port()), List.of("probe")));
 

@@ -13,16 +13,31 @@ import java.util.stream.IntStream;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** A plain HTTP client of the scheduler API, as a user's script would be. */
+/**
+ * A plain HTTP client of the scheduler API, as a user's script would be. It sends the operator token of
+ * the tests' keys file ({@link SharedKeys}) unless given another token, or none.
+ */
 final class SchedulerClient {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final String baseUrl;
+    private final String token;
 
     SchedulerClient(String baseUrl) {
+        this(baseUrl, SharedKeys.operatorToken());
+    }
+
+    /** Sends {@code Authorization: Bearer <token>}, or nothing when {@code token} is null. */
+    SchedulerClient(String baseUrl, String token) {
         this.baseUrl = baseUrl;
+        this.token = token;
+    }
+
+    /** The same scheduler, with another token (null for none). */
+    SchedulerClient withToken(String token) {
+        return new SchedulerClient(baseUrl, token);
     }
 
     record Response(int status, String contentType, JsonNode body, String location, java.net.http.HttpHeaders headers) {
@@ -47,20 +62,19 @@ final class SchedulerClient {
     }
 
     Response post(String path, String contentType, String body, Map<String, String> headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Content-Type", contentType)
-                .POST(HttpRequest.BodyPublishers.ofString(body));
+        HttpRequest.Builder request = request(path).header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString(body));
         headers.forEach(request::header);
         return send(request);
     }
 
     Response get(String path) {
-        return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).GET());
+        return send(request(path).GET());
     }
 
     /** The body as text, for endpoints that do not answer JSON. */
     String getText(String path) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(30)).build(),
+            return http.send(request(path).timeout(Duration.ofSeconds(30)).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -81,6 +95,11 @@ final class SchedulerClient {
 
     JsonNode task(String id) {
         return get("/api/tasks/" + id).body();
+    }
+
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path));
+        return token == null ? request : request.header("Authorization", "Bearer " + token);
     }
 
     private Response send(HttpRequest.Builder request) {

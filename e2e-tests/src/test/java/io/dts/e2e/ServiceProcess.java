@@ -30,6 +30,7 @@ final class ServiceProcess {
     private final List<String> args;
     private final Map<String, String> environment;
     private String heap = "-Xmx256m";
+    private String address = "127.0.0.1";
     private final Path log;
     private Process process;
 
@@ -54,6 +55,12 @@ final class ServiceProcess {
         return this;
     }
 
+    /** Binds {@code address} instead of loopback, to prove what a service does there. */
+    ServiceProcess withAddress(String address) {
+        this.address = address;
+        return this;
+    }
+
     ServiceProcess start() throws IOException {
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing: build with `mvn package` (./scripts/test.sh does)");
@@ -62,7 +69,9 @@ final class ServiceProcess {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // Serial GC as scripts/stack.sh runs them; loopback only, as everything the tests start.
                 heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(), "--server.port=" + port,
-                "--server.address=127.0.0.1", "--dts.security.shard-key-file=" + SharedKeys.shardKeyFile(),
+                "--server.address=" + address, "--dts.security.shard-key-file=" + SharedKeys.shardKeyFile(),
+                // The keys schedulers take tokens by; SchedulerClient sends the operator's.
+                "--dts.security.keys-file=" + SharedKeys.apiKeysFile(),
                 // Its own Redis user, as the stack gives it (the tests' Redis runs deploy/redis/users.conf).
                 "--dts.redis.credentials-dir=" + RedisUsers.credentials(module.startsWith("worker") ? Role.WORKER : Role.SCHEDULER)));
         command.addAll(args);
@@ -91,6 +100,10 @@ final class ServiceProcess {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    Path log() {
+        return log;
     }
 
     String baseUrl() {

@@ -81,7 +81,7 @@ class ItemAttempts {
                 break;
             }
         }
-        return new ItemResult(index, item, outcome.exitCode(), outcome.timedOut(),
+        return ItemResult.ran(index, item, outcome.exitCode(), outcome.timedOut(),
                 outcome.stdout().text(), outcome.stdout().truncated(), outcome.stderr().text(), outcome.stderr().truncated(),
                 outcome.durationMs(), attempts, properties.id(), clock.millis());
     }
@@ -94,7 +94,7 @@ class ItemAttempts {
 
     /** The result of an item this worker did not start; {@code reason} is its stderr. */
     static ItemResult notRun(long index, String item, String reason, String workerId, Clock clock) {
-        return new ItemResult(index, item, ItemResult.NOT_STARTED_EXIT_CODE, false, "", false, reason, false, 0, 0, workerId,
+        return ItemResult.ran(index, item, ItemResult.NOT_STARTED_EXIT_CODE, false, "", false, reason, false, 0, 0, workerId,
                 clock.millis());
     }
 

@@ -20,6 +20,7 @@ public class RunningWork implements WorkerLoad {
     private final Map<String, Integer> shardsPerTask = new ConcurrentHashMap<>();
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
     private final AtomicInteger busyThreads = new AtomicInteger();
+    private final Map<String, Integer> itemsPerTask = new ConcurrentHashMap<>();
     /** Set when the worker stops: running items finish and are recorded, no new item starts. */
     private volatile boolean draining;
     /** Set when the drain kills the items still running: their outcomes are the kill's, not the items'. */
@@ -28,6 +29,11 @@ public class RunningWork implements WorkerLoad {
     @Override
     public Set<String> runningTasks() {
         return Set.copyOf(shardsPerTask.keySet());
+    }
+
+    @Override
+    public Map<String, Integer> runningItems() {
+        return Map.copyOf(itemsPerTask);
     }
 
     @Override
@@ -50,12 +56,14 @@ public class RunningWork implements WorkerLoad {
         });
     }
 
-    void itemStarted() {
+    void itemStarted(String taskId) {
         busyThreads.incrementAndGet();
+        itemsPerTask.merge(taskId, 1, Integer::sum);
     }
 
-    void itemEnded() {
+    void itemEnded(String taskId) {
         busyThreads.decrementAndGet();
+        itemsPerTask.computeIfPresent(taskId, (id, count) -> count > 1 ? count - 1 : null);
     }
 
     /** @return true when the task has a shard running here and was not cancelled yet: its processes are to be killed */

@@ -129,14 +129,14 @@ class ShardRunner {
                 if (failure.get() != null || running.stopping(taskId)) {
                     continue;
                 }
-                running.itemStarted();
+                running.itemStarted(taskId);
                 try {
                     ItemResult result = attempts.run(shard, command, item.index(), item.value());
                     if (!running.killed(taskId)) {
                         results.add(result);
                     }
                 } finally {
-                    running.itemEnded();
+                    running.itemEnded(taskId);
                 }
                 results.flushIfDue();
             }

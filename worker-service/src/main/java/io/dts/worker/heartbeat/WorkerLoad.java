@@ -1,5 +1,6 @@
 package io.dts.worker.heartbeat;
 
+import java.util.Map;
 import java.util.Set;
 
 /** How busy this worker is right now, as its heartbeat reports it to the schedulers. */
@@ -10,4 +11,7 @@ public interface WorkerLoad {
 
     /** Tasks with a shard running on this worker now. */
     Set<String> runningTasks();
+
+    /** Items running on this worker now, by task. */
+    Map<String, Integer> runningItems();
 }

@@ -51,7 +51,7 @@ class ItemAttemptsTest {
     }
 
     private static TaskShard aShard(String command, int maxRetries) {
-        return new TaskShard("task-1", 0, 1, 0, 1, command, false, 0, maxRetries, 1);
+        return new TaskShard("task-1", 0, 1, 0, 1, command, false, 0, maxRetries, 1, null);
     }
 
     private static ItemResult run(ItemAttempts attempts, TaskShard shard, String item) {

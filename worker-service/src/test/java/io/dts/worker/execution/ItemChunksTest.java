@@ -59,12 +59,12 @@ class ItemChunksTest {
     }
 
     private static TaskShard aShard(String taskId, long from, long to, boolean withoutItems) {
-        return new TaskShard(taskId, 0, 1, from, to, "echo {{item}}", withoutItems, 0, 0, 1);
+        return new TaskShard(taskId, 0, 1, from, to, "echo {{item}}", withoutItems, 0, 0, 1, null);
     }
 
     private static void recorded(String taskId, long... indices) {
         progress.record(taskId, LongStream.of(indices)
-                .mapToObj(i -> new ItemResult(i, "item-" + i, 0, false, "", false, "", false, 1, 1, "w", 0)).toList());
+                .mapToObj(i -> ItemResult.ran(i, "item-" + i, 0, false, "", false, "", false, 1, 1, "w", 0)).toList());
     }
 
     @Test

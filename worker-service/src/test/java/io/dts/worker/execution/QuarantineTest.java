@@ -79,7 +79,7 @@ class QuarantineTest {
     }
 
     private static TaskShard aShard(String taskId, long from, long to) {
-        return new TaskShard(taskId, 0, 1, from, to, "echo {{item}}", false, 0, 0, 1);
+        return new TaskShard(taskId, 0, 1, from, to, "echo {{item}}", false, 0, 0, 1, null);
     }
 
     private static TaskShard aShard() {
@@ -158,7 +158,7 @@ class QuarantineTest {
     void a_quarantined_shard_fails_its_unrecorded_items_with_the_reason_and_keeps_the_recorded_ones() {
         String task = UUID.randomUUID().toString();
         redis.opsForList().rightPushAll(RedisKeys.items(task), IntStream.range(0, 4).mapToObj(i -> "item-" + i).toList());
-        progress.record(task, List.of(new ItemResult(2, "item-2", 0, false, "done\n", false, "", false, 1, 1, "w", 0)));
+        progress.record(task, List.of(ItemResult.ran(2, "item-2", 0, false, "done\n", false, "", false, 1, 1, "w", 0)));
 
         quarantine.failUnrecorded(aShard(task, 1, 4), 2);
 

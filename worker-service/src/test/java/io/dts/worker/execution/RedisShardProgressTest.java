@@ -72,7 +72,7 @@ class RedisShardProgressTest {
     }
 
     private static ItemResult aResult(long index, int exitCode) {
-        return new ItemResult(index, "item-" + index, exitCode, false, "out", false, "", false, 1, 1, "w", 0);
+        return ItemResult.ran(index, "item-" + index, exitCode, false, "out", false, "", false, 1, 1, "w", 0);
     }
 
     private static <T> List<T> runConcurrently(int threads, java.util.function.IntFunction<Callable<T>> task) throws Exception {

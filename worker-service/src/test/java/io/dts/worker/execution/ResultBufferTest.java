@@ -24,7 +24,7 @@ class ResultBufferTest {
     private final ResultBuffer buffer = new ResultBuffer(batch -> written.add(indices(batch)), BATCH, INTERVAL, clock);
 
     private static ItemResult aResult(long index) {
-        return new ItemResult(index, "item-" + index, 0, false, "", false, "", false, 1, 1, "w", 0);
+        return ItemResult.ran(index, "item-" + index, 0, false, "", false, "", false, 1, 1, "w", 0);
     }
 
     private static List<Long> indices(List<ItemResult> results) {

@@ -84,9 +84,9 @@ class RunningWorkTest {
                     start.await();
                     for (int i = 0; i < rounds; i++) {
                         running.shardStarted(task);
-                        running.itemStarted();
+                        running.itemStarted(task);
                         assertThat(running.runningTasks()).contains(task);
-                        running.itemEnded();
+                        running.itemEnded(task);
                         running.cancel(task);
                         running.shardEnded(task);
                     }
@@ -102,6 +102,7 @@ class RunningWorkTest {
         }
 
         assertThat(running.busyThreads()).isZero();
+        assertThat(running.runningItems()).isEmpty();
         assertThat(running.runningTasks()).isEmpty();
         assertThat(IntStream.range(0, 4).mapToObj(t -> "task-" + t)).noneMatch(running::cancelled);
     }

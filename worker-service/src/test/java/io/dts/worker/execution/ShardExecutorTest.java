@@ -135,7 +135,7 @@ class ShardExecutorTest {
     }
 
     private static TaskShard aShard(String taskId, int shardIndex, int shardCount, String command, int round) {
-        return new TaskShard(taskId, shardIndex, shardCount, shardIndex, shardIndex + 1L, command, false, 0, 0, round);
+        return new TaskShard(taskId, shardIndex, shardCount, shardIndex, shardIndex + 1L, command, false, 0, 0, round, null);
     }
 
     /** What a worker that died running the shard leaves behind: its run, registered by a process no longer alive. */
@@ -251,7 +251,7 @@ class ShardExecutorTest {
         String previous = UUID.randomUUID().toString();
         // The previous process under this id was killed running the shard; its keys have not expired yet.
         redis.opsForValue().set(RedisKeys.worker(id), JSON.writeValueAsString(new WorkerHeartbeat(id, previous, "host", 1, 2, 1, 0, 0,
-                List.of(0), List.of(task))), Duration.ofMinutes(1));
+                List.of(0), List.of(task), Map.of(task, 1))), Duration.ofMinutes(1));
         redis.opsForValue().set(RedisKeys.workerInstance(previous), id, Duration.ofMinutes(1));
         progress.hold(task, 0, 1, previous);
         assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isZero();

@@ -98,7 +98,7 @@ class ShardRunnerTest {
     }
 
     private static TaskShard aShard(String taskId, int items, String command) {
-        return new TaskShard(taskId, 0, 1, 0, items, command, false, 0, 0, 1);
+        return new TaskShard(taskId, 0, 1, 0, items, command, false, 0, 0, 1, null);
     }
 
     private static ItemResult resultOf(String taskId, long index) {
@@ -114,7 +114,7 @@ class ShardRunnerTest {
     @Test
     void every_unrecorded_item_runs_once_and_the_recorded_ones_are_skipped() throws Exception {
         String task = aTaskOf(10);
-        progress.record(task, List.of(new ItemResult(4, "item-4", 0, false, "before\n", false, "", false, 1, 1, "w", 0)));
+        progress.record(task, List.of(ItemResult.ran(4, "item-4", 0, false, "before\n", false, "", false, 1, 1, "w", 0)));
         Path ran = TestCommandRunners.itemWritable(workDir).resolve("runs");
 
         int skipped = aRunner().run(aShard(task, 10, "echo {{item}} >> " + ran + "; echo {{item}}"));

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import io.dts.model.RedisKeys;
@@ -62,6 +63,11 @@ class HeartbeatPublisherTest {
             public Set<String> runningTasks() {
                 return runningTasks;
             }
+
+            @Override
+            public Map<String, Integer> runningItems() {
+                return Map.of("task-a", busyThreads);
+            }
         };
     }
 
@@ -76,6 +82,7 @@ class HeartbeatPublisherTest {
         WorkerHeartbeat heartbeat = JSON.readValue(redis.opsForValue().get(RedisKeys.worker(properties.id())), WorkerHeartbeat.class);
         assertThat(heartbeat.busyThreads()).isEqualTo(1);
         assertThat(heartbeat.runningTasks()).containsExactly("task-a");
+        assertThat(heartbeat.runningItems()).isEqualTo(Map.of("task-a", 1));
         assertThat(heartbeat.threads()).isEqualTo(properties.threads());
         assertThat(heartbeat.instanceId()).isEqualTo(instance.id());
         assertThat(redis.opsForZSet().score(RedisKeys.WORKERS, properties.id())).isEqualTo((double) clock.millis());

@@ -8,6 +8,7 @@ import java.util.Set;
 import io.dts.model.InputLimits;
 import io.dts.model.InputListDeserializer;
 import io.dts.model.MasterTask;
+import io.dts.scheduler.task.domain.Caller;
 import io.dts.scheduler.task.domain.InvalidTaskException;
 import io.dts.scheduler.task.domain.TaskIds;
 import io.dts.scheduler.task.domain.TaskService;
@@ -61,8 +62,8 @@ public class ScheduleAliasController {
     /** The original client's MasterTask, read as strictly as on /api/tasks and as a stream, its seed fields aside. */
     @PostMapping(path = "/create", consumes = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<TaskView> create(HttpServletRequest request,
-                                           @RequestHeader(name = TaskController.IDEMPOTENCY_KEY, required = false) String idempotencyKey)
-            throws IOException {
+                                           @RequestHeader(name = TaskController.IDEMPOTENCY_KEY, required = false) String idempotencyKey,
+                                           Caller caller) throws IOException {
         SeedFields seed = new SeedFields();
         MasterTask task;
         try {
@@ -70,7 +71,7 @@ public class ScheduleAliasController {
         } catch (JacksonException e) {
             throw new HttpMessageNotReadableException("Cannot read the task: " + e.getOriginalMessage(), e, new ServletServerHttpRequest(request));
         }
-        return TaskController.accepted(tasks.submit(valid(task), idempotencyKey, seed.id));
+        return TaskController.accepted(tasks.submit(valid(task), idempotencyKey, seed.id, caller));
     }
 
     /** Takes the seed's {@code id} and skips the server-owned fields; any other unknown field stays an error. */
@@ -102,10 +103,11 @@ public class ScheduleAliasController {
      */
     @PostMapping(path = "/create", consumes = MediaType.APPLICATION_FORM_URLENCODED_VALUE)
     public ResponseEntity<TaskView> createFromForm(@RequestParam MultiValueMap<String, String> form,
-                                                   @RequestHeader(name = TaskController.IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
+                                                   @RequestHeader(name = TaskController.IDEMPOTENCY_KEY, required = false) String idempotencyKey,
+                                                   Caller caller) {
         MasterTask request = valid(fromForm(form));
         String id = form.getFirst(CLIENT_ID);
-        return TaskController.accepted(tasks.submit(request, idempotencyKey, id == null || id.isEmpty() ? null : id));
+        return TaskController.accepted(tasks.submit(request, idempotencyKey, id == null || id.isEmpty() ? null : id, caller));
     }
 
     private MasterTask valid(MasterTask request) {
@@ -118,8 +120,8 @@ public class ScheduleAliasController {
     }
 
     @GetMapping("/status")
-    public TaskView status(@RequestParam String taskId) {
-        return TaskView.of(tasks.get(taskId));
+    public TaskView status(@RequestParam String taskId, Caller caller) {
+        return TaskView.of(tasks.get(taskId, caller));
     }
 
     @GetMapping("/ping")
@@ -139,7 +141,7 @@ public class ScheduleAliasController {
                 variables == null ? null : StringNode.valueOf(variables),
                 inputList(form.get("inputList")),
                 number(form.getFirst("timeoutSeconds"), "timeoutSeconds"),
-                maxRetries == null ? null : (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, maxRetries)));
+                maxRetries == null ? null : (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, maxRetries)), null);
     }
 
     /** Items repeated one per field, or one JSON array read item by item like a JSON body's. */

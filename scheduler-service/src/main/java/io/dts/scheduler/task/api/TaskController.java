@@ -6,6 +6,7 @@ import java.util.List;
 import io.dts.model.ItemResult;
 import io.dts.model.MasterTask;
 import io.dts.model.TaskStatus;
+import io.dts.scheduler.task.domain.Caller;
 import io.dts.scheduler.task.domain.ResultsPage;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskService;
@@ -21,7 +22,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-/** The task API: submit, read, list, and read per-item results. */
+/** The task API: submit, read, list, and read per-item results, each as the {@link Caller} may. */
 @RestController
 @RequestMapping("/api/tasks")
 public class TaskController {
@@ -36,8 +37,9 @@ public class TaskController {
 
     @PostMapping(consumes = "application/json")
     public ResponseEntity<TaskView> submit(@Valid @RequestBody MasterTask request,
-                                           @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey) {
-        return accepted(tasks.submit(request, idempotencyKey));
+                                           @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKey,
+                                           Caller caller) {
+        return accepted(tasks.submit(request, idempotencyKey, caller));
     }
 
     static ResponseEntity<TaskView> accepted(Task task) {
@@ -45,32 +47,32 @@ public class TaskController {
     }
 
     @GetMapping("/{id}")
-    public TaskView get(@PathVariable String id) {
-        return TaskView.of(tasks.get(id));
+    public TaskView get(@PathVariable String id, Caller caller) {
+        return TaskView.of(tasks.get(id, caller));
     }
 
     @GetMapping
     public List<TaskView> recent(@RequestParam(required = false) TaskStatus status,
-                                 @RequestParam(defaultValue = "20") int limit) {
-        return tasks.recent(status, limit).stream().map(TaskView::of).toList();
+                                 @RequestParam(defaultValue = "20") int limit, Caller caller) {
+        return tasks.recent(status, limit, caller).stream().map(TaskView::of).toList();
     }
 
     @PostMapping("/{id}/cancel")
-    public TaskView cancel(@PathVariable String id) {
-        return TaskView.of(tasks.cancel(id));
+    public TaskView cancel(@PathVariable String id, Caller caller) {
+        return TaskView.of(tasks.cancel(id, caller));
     }
 
     @PostMapping("/{id}/retry-failed")
-    public ResponseEntity<TaskView> retryFailed(@PathVariable String id) {
-        return accepted(tasks.retryFailed(id));
+    public ResponseEntity<TaskView> retryFailed(@PathVariable String id, Caller caller) {
+        return accepted(tasks.retryFailed(id, caller));
     }
 
     /** A page of results; when the task has items past it, a {@code Link: <...>; rel="next"} header says where to go on. */
     @GetMapping("/{id}/results")
     public ResponseEntity<List<ItemResult>> results(@PathVariable String id,
                                                     @RequestParam(defaultValue = "0") long offset,
-                                                    @RequestParam(defaultValue = "100") int limit) {
-        ResultsPage page = tasks.results(id, offset, limit);
+                                                    @RequestParam(defaultValue = "100") int limit, Caller caller) {
+        ResultsPage page = tasks.results(id, offset, limit, caller);
         ResponseEntity.BodyBuilder response = ResponseEntity.ok();
         if (page.nextOffset() != null) {
             response.header(HttpHeaders.LINK, "</api/tasks/" + id + "/results?offset=" + page.nextOffset() + "&limit=" + limit

@@ -11,13 +11,15 @@ import io.dts.scheduler.task.domain.TaskSummary;
 import io.dts.scheduler.task.domain.TaskTimes;
 
 /**
- * A task as the API shows it. {@code waitingReason} and {@code lastError} appear only when set; a
- * listing shows summaries, without {@code templateFunction}, {@code command} and the limits.
+ * A task as the API shows it, with its {@code owner} (who submitted it). {@code waitingReason} and
+ * {@code lastError} appear only when set; a listing shows summaries, without {@code templateFunction},
+ * {@code command} and the limits.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TaskView(
         String id,
         TaskStatus status,
+        String owner,
         String templateFunction,
         String command,
         int chunksToExecute,
@@ -35,11 +37,11 @@ public record TaskView(
         String waitingReason,
         String lastError) {
 
-    static TaskView of(Task task) {
+    public static TaskView of(Task task) {
         TaskDefinition definition = task.definition();
         TaskProgress progress = task.progress();
         TaskTimes times = task.times();
-        return new TaskView(task.id(), task.status(), definition.templateFunction(), definition.command(),
+        return new TaskView(task.id(), task.status(), definition.owner(), definition.templateFunction(), definition.command(),
                 progress.chunksToExecute(), progress.chunksExecuted(), definition.itemsTotal(), progress.itemsSucceeded(),
                 progress.itemsFailed(), definition.itemsTotal() - progress.itemsSucceeded() - progress.itemsFailed(), progress.attempts(),
                 definition.timeoutSeconds() == 0 ? null : definition.timeoutSeconds(), definition.maxRetries(),
@@ -49,7 +51,7 @@ public record TaskView(
     static TaskView of(TaskSummary task) {
         TaskProgress progress = task.progress();
         TaskTimes times = task.times();
-        return new TaskView(task.id(), task.status(), null, null,
+        return new TaskView(task.id(), task.status(), task.owner(), null, null,
                 progress.chunksToExecute(), progress.chunksExecuted(), task.itemsTotal(), progress.itemsSucceeded(), progress.itemsFailed(),
                 task.itemsTotal() - progress.itemsSucceeded() - progress.itemsFailed(), progress.attempts(), null, null,
                 times.createdAt(), times.updatedAt(), times.finishedAt(), null, null);

@@ -11,13 +11,15 @@ import java.util.List;
 /**
  * A validated, rendered task ready to be saved as {@code QUEUED}.
  *
+ * @param owner     who submitted it (a key's name, a JWT's subject); see {@link Caller}
  * @param items     the input items as bash will see them; empty for a task without inputList
  * @param retention how long the task and its results are kept once it is finished
- * @param fingerprint what it runs, hashed ({@link #withFingerprint}); {@code null} unless a client names
+ * @param fingerprint what it runs and for whom, hashed ({@link #withFingerprint}); {@code null} unless a client names
  *                  the task (an Idempotency-Key, its own id) and may send the same request again
  */
 public record NewTask(
         String id,
+        String owner,
         String templateFunction,
         String command,
         List<String> items,
@@ -27,9 +29,9 @@ public record NewTask(
         Instant createdAt,
         String fingerprint) {
 
-    public NewTask(String id, String templateFunction, String command, List<String> items, long timeoutSeconds, int maxRetries,
-                   Duration retention, Instant createdAt) {
-        this(id, templateFunction, command, items, timeoutSeconds, maxRetries, retention, createdAt, null);
+    public NewTask(String id, String owner, String templateFunction, String command, List<String> items, long timeoutSeconds,
+                   int maxRetries, Duration retention, Instant createdAt) {
+        this(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, retention, createdAt, null);
     }
 
     public boolean withoutItems() {
@@ -37,17 +39,19 @@ public record NewTask(
     }
 
     /**
-     * With its fingerprint: SHA-256 of what the task runs (template, rendered command, items, limits),
-     * not of its id or time, so two requests with the same fingerprint ask for the same work.
+     * With its fingerprint: SHA-256 of what the task runs (template, rendered command, items, limits) and
+     * of its owner, not of its id or time, so two requests with the same fingerprint ask for the same work
+     * for the same owner, and another owner's request never matches a task that is not its own.
      */
     public NewTask withFingerprint() {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            update(digest, owner);
             update(digest, templateFunction);
             update(digest, command);
             update(digest, timeoutSeconds + "/" + maxRetries + "/" + items.size());
             items.forEach(item -> update(digest, item));
-            return new NewTask(id, templateFunction, command, items, timeoutSeconds, maxRetries, retention, createdAt,
+            return new NewTask(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, retention, createdAt,
                     HexFormat.of().formatHex(digest.digest()));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);

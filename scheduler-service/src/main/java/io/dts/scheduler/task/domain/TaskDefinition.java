@@ -1,7 +1,13 @@
 package io.dts.scheduler.task.domain;
 
-/** What a task runs, fixed when it is accepted: its template, the rendered command, its item count and limits. */
+/**
+ * What a task runs and for whom, fixed when it is accepted: its owner, template, the rendered command,
+ * its item count and limits.
+ *
+ * @param owner who submitted it; {@code null} for a task saved before tasks had owners
+ */
 public record TaskDefinition(
+        String owner,
         String templateFunction,
         String command,
         long itemsTotal,

@@ -5,9 +5,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 import io.dts.model.ItemPlaceholder;
+import io.dts.model.ItemResult;
 import io.dts.model.MasterTask;
 import io.dts.model.TaskStatus;
 import io.dts.model.Utf8;
@@ -17,7 +19,11 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 import org.springframework.util.unit.DataSize;
 
-/** Accepts tasks (validate, render, save, hand to the submitter) and answers questions about them. */
+/**
+ * Accepts tasks (validate, render, save, hand to the submitter) and answers questions about them. Each
+ * task belongs to the caller that submitted it; a caller that sees only its own tasks is told another
+ * owner's task does not exist.
+ */
 @Service
 public class TaskService {
 
@@ -47,19 +53,21 @@ public class TaskService {
     }
 
     /**
-     * Saves the task as {@code QUEUED} and starts publishing it. With an idempotency key already used
-     * for the same request, returns the task it was used for instead of creating another.
+     * Saves the task as {@code QUEUED}, owned by the caller, and starts publishing it. With an idempotency
+     * key the caller already used for the same request, returns the task it was used for instead of
+     * creating another.
      */
-    public Task submit(MasterTask request, String idempotencyKey) {
-        return submit(request, idempotencyKey, null);
+    public Task submit(MasterTask request, String idempotencyKey, Caller caller) {
+        return submit(request, idempotencyKey, null, caller);
     }
 
     /**
-     * As {@link #submit(MasterTask, String)}, and {@code clientTaskId}, when not {@code null}, becomes the
-     * task's id (the original client chooses its own, a UUID): sent again with the same request it
-     * returns that task, so a retry is safe; with another request it is a conflict.
+     * As {@link #submit(MasterTask, String, Caller)}, and {@code clientTaskId}, when not {@code null}, becomes
+     * the task's id (the original client chooses its own, a UUID): sent again by the same owner with the same
+     * request it returns that task, so a retry is safe; with another request, or by another owner, it is a
+     * conflict.
      */
-    public Task submit(MasterTask request, String idempotencyKey, String clientTaskId) {
+    public Task submit(MasterTask request, String idempotencyKey, String clientTaskId, Caller caller) {
         if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
             throw new InvalidTaskException("Idempotency-Key", "must be 1 to 255 visible ASCII characters, like a UUID");
         }
@@ -67,7 +75,7 @@ public class TaskService {
             throw new InvalidTaskException("id", "must be a UUID, like " + TaskIds.EXAMPLE);
         }
         String id = clientTaskId == null ? UUID.randomUUID().toString() : TaskIds.normalized(clientTaskId);
-        NewTask task = accept(request, id);
+        NewTask task = accept(request, id, caller.name());
         if (idempotencyKey == null && clientTaskId == null) {
             store.create(task);
             return accepted(task);
@@ -76,7 +84,7 @@ public class TaskService {
         RequestClaim claim = new RequestClaim(task.id(), task.fingerprint());
         if (idempotencyKey != null) {
             // Held briefly while the task is saved; kept for the retention once it is.
-            Optional<RequestClaim> earlier = idempotencyKeys.claim(idempotencyKey, claim, CLAIM_WHILE_SAVING);
+            Optional<RequestClaim> earlier = idempotencyKeys.claim(caller.name(), idempotencyKey, claim, CLAIM_WHILE_SAVING);
             if (earlier.isPresent()) {
                 return earlierTask(earlier.get(), claim, clientTaskId != null);
             }
@@ -95,19 +103,19 @@ public class TaskService {
                 }
                 log.info("Task {} returned again for the same request", id);
                 saved = true;
-                return get(id);
+                return get(id, caller);
             }
             saved = true;
         } finally {
             if (idempotencyKey != null) {
-                keepOrRelease(idempotencyKey, id, saved);
+                keepOrRelease(caller.name(), idempotencyKey, id, saved);
             }
         }
         return accepted(task);
     }
 
     private Task accepted(NewTask task) {
-        log.info("Task {} accepted: {} items", task.id(), task.itemsTotal());
+        log.info("Task {} accepted for {}: {} items", task.id(), task.owner(), task.itemsTotal());
         submitter.submit(task.id());
         return Task.queued(task);
     }
@@ -128,12 +136,12 @@ public class TaskService {
     }
 
     /** After a failed save, the task may exist all the same (EXEC committed, its reply lost): look before releasing. */
-    private void keepOrRelease(String idempotencyKey, String taskId, boolean saved) {
+    private void keepOrRelease(String owner, String idempotencyKey, String taskId, boolean saved) {
         try {
             if (saved || store.find(taskId).isPresent()) {
-                idempotencyKeys.keep(idempotencyKey, properties.idempotencyRetention());
+                idempotencyKeys.keep(owner, idempotencyKey, properties.idempotencyRetention());
             } else {
-                idempotencyKeys.release(idempotencyKey);
+                idempotencyKeys.release(owner, idempotencyKey);
             }
         } catch (RuntimeException e) {
             // A claim that is not kept expires with CLAIM_WHILE_SAVING; until then a retry is told to wait.
@@ -142,42 +150,49 @@ public class TaskService {
     }
 
     /** Stops a task: workers kill its running processes and start none of its remaining items. */
-    public Task cancel(String taskId) {
-        Task task = get(taskId);
+    public Task cancel(String taskId, Caller caller) {
+        Task task = get(taskId, caller);
         if (!states.transition(taskId, TaskStatus.CANCELLED, task.progress().attempts(), null)) {
-            throw new TaskConflictException("Task " + taskId + " is already " + get(taskId).status()
+            throw new TaskConflictException("Task " + taskId + " is already " + get(taskId, caller).status()
                     + "; a finished task cannot be cancelled.");
         }
-        log.info("Task {} cancelled", taskId);
-        return get(taskId);
+        log.info("Task {} cancelled by {}", taskId, caller.name());
+        return get(taskId, caller);
     }
 
     /** Runs the failed and timed-out items of a FAILED task again, as the same task. */
-    public Task retryFailed(String taskId) {
-        Task task = get(taskId);
+    public Task retryFailed(String taskId, Caller caller) {
+        Task task = get(taskId, caller);
         if (task.status() != TaskStatus.FAILED || !states.reopenFailed(taskId)) {
             throw new TaskConflictException("Task " + taskId + " is " + task.status()
                     + "; only a FAILED task can retry its failed items.");
         }
-        log.info("Task {} queued again for its {} failed items", taskId, task.progress().itemsFailed());
+        log.info("Task {} queued again by {} for its {} failed items", taskId, caller.name(), task.progress().itemsFailed());
         submitter.submit(taskId);
-        return get(taskId);
+        return get(taskId, caller);
     }
 
-    public Task get(String taskId) {
+    /** The task, when it exists and the caller may see it; otherwise it is not found, whoever owns it. */
+    public Task get(String taskId, Caller caller) {
         if (!TaskIds.isValid(taskId)) {
             throw new TaskNotFoundException(taskId);
         }
-        return store.find(taskId).orElseThrow(() -> new TaskNotFoundException(taskId));
+        return store.find(taskId).filter(caller::sees).orElseThrow(() -> new TaskNotFoundException(taskId));
     }
 
-    public List<TaskSummary> recent(TaskStatus status, int limit) {
-        return store.recent(status, Math.max(1, Math.min(limit, properties.maxResultsPage())));
+    /** The most recent tasks the caller may see. */
+    public List<TaskSummary> recent(TaskStatus status, int limit, Caller caller) {
+        return store.recent(status, caller.ownerShown(), Math.max(1, Math.min(limit, properties.maxResultsPage())));
+    }
+
+    /** Every result of {@code task} (one the caller was allowed to {@link #get}), in index order. */
+    public void forEachResult(Task task, Consumer<ItemResult> each) {
+        results.forEach(task.id(), task.definition().itemsTotal(), each);
     }
 
     /** A page of results, at most {@code scheduler.max-results-page} of them and about {@code scheduler.max-results-page-size} bytes. */
-    public ResultsPage results(String taskId, long offset, int limit) {
-        long itemsTotal = get(taskId).definition().itemsTotal();
+    public ResultsPage results(String taskId, long offset, int limit, Caller caller) {
+        long itemsTotal = get(taskId, caller).definition().itemsTotal();
         if (offset < 0 || limit < 1) {
             throw new InvalidTaskException(offset < 0 ? "offset" : "limit", offset < 0 ? "must be 0 or more" : "must be 1 or more");
         }
@@ -189,7 +204,7 @@ public class TaskService {
         return page.nextOffset() != null && page.nextOffset() < itemsTotal ? page : new ResultsPage(page.results(), null);
     }
 
-    private NewTask accept(MasterTask request, String id) {
+    private NewTask accept(MasterTask request, String id, String owner) {
         String template = request.templateFunction();
         checkSize("templateFunction", Utf8.length(template), properties.maxTemplateSize(), "scheduler.max-template-size");
         if (template.indexOf('\0') >= 0) {
@@ -204,7 +219,7 @@ public class TaskService {
         // A JSON body was checked item by item while it was read; a form was not.
         properties.inputLimits().checkItems(items);
         checkItemsFit(command, items);
-        return new NewTask(id, template, command, items,
+        return new NewTask(id, owner, template, command, items,
                 request.timeoutSeconds() == null ? 0 : request.timeoutSeconds(),
                 request.maxRetries() == null ? 0 : request.maxRetries(), properties.retention(), clock.instant());
     }

@@ -23,8 +23,11 @@ public interface TaskStore {
 
     Optional<Task> find(String taskId);
 
-    /** Newest first; {@code status} may be {@code null} for any status, else only the latest 1,000 tasks are searched. */
-    List<TaskSummary> recent(TaskStatus status, int limit);
+    /**
+     * Newest first; {@code status} and {@code owner} may each be {@code null} for any; when either is
+     * set, only the latest 1,000 tasks are searched.
+     */
+    List<TaskSummary> recent(TaskStatus status, String owner, int limit);
 
 
     /** Indices of the shards of the current round that are done. */

@@ -20,15 +20,15 @@ public class RedisIdempotencyKeys implements IdempotencyKeys {
     }
 
     @Override
-    public Optional<RequestClaim> claim(String key, RequestClaim claim, Duration pending) {
-        String redisKey = RedisKeys.idempotencyKey(key);
+    public Optional<RequestClaim> claim(String owner, String key, RequestClaim claim, Duration pending) {
+        String redisKey = RedisKeys.idempotencyKey(owner, key);
         Boolean claimed = redis.opsForValue().setIfAbsent(redisKey, claim.taskId() + " " + claim.fingerprint(), pending);
         if (Boolean.TRUE.equals(claimed)) {
             return Optional.empty();
         }
         String earlier = redis.opsForValue().get(redisKey);
         if (earlier == null) { // expired in between: claim it again
-            return claim(key, claim, pending);
+            return claim(owner, key, claim, pending);
         }
         int space = earlier.indexOf(' ');
         return Optional.of(space < 0 ? new RequestClaim(earlier, null)
@@ -36,12 +36,12 @@ public class RedisIdempotencyKeys implements IdempotencyKeys {
     }
 
     @Override
-    public void keep(String key, Duration retention) {
-        redis.expire(RedisKeys.idempotencyKey(key), retention);
+    public void keep(String owner, String key, Duration retention) {
+        redis.expire(RedisKeys.idempotencyKey(owner, key), retention);
     }
 
     @Override
-    public void release(String key) {
-        redis.delete(RedisKeys.idempotencyKey(key));
+    public void release(String owner, String key) {
+        redis.delete(RedisKeys.idempotencyKey(owner, key));
     }
 }

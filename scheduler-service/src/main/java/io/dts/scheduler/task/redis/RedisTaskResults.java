@@ -2,6 +2,7 @@ package io.dts.scheduler.task.redis;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 import io.dts.model.ItemResult;
 import io.dts.model.RedisKeys;
@@ -25,6 +26,21 @@ public class RedisTaskResults implements TaskResults {
     public RedisTaskResults(TaskRedis tasks, JsonMapper json) {
         this.tasks = tasks;
         this.json = json;
+    }
+
+    @Override
+    public void forEach(String taskId, long itemsTotal, Consumer<ItemResult> each) {
+        for (long from = 0; from < itemsTotal; from += RESULTS_CHUNK) {
+            List<Object> fields = new ArrayList<>();
+            for (long i = from; i < Math.min(itemsTotal, from + RESULTS_CHUNK); i++) {
+                fields.add(String.valueOf(i));
+            }
+            for (Object value : tasks.forTask(taskId).opsForHash().multiGet(RedisKeys.results(taskId), fields)) {
+                if (value != null) {
+                    each.accept(json.readValue((String) value, ItemResult.class));
+                }
+            }
+        }
     }
 
     @Override

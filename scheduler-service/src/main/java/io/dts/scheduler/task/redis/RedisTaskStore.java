@@ -47,7 +47,7 @@ public class RedisTaskStore implements TaskStore {
     /** Tasks read per pipelined round trip when listing. */
     private static final int SUMMARY_BATCH = 200;
     private static final List<Object> SUMMARY_FIELDS = List.of(TaskHash.STATUS, TaskHash.ITEMS_TOTAL, TaskHash.CHUNKS_TO_EXECUTE,
-            TaskHash.ATTEMPTS, TaskHash.ROUND, TaskHash.CREATED_AT, TaskHash.UPDATED_AT, TaskHash.FINISHED_AT);
+            TaskHash.ATTEMPTS, TaskHash.ROUND, TaskHash.CREATED_AT, TaskHash.UPDATED_AT, TaskHash.FINISHED_AT, TaskHash.OWNER);
     /** Items per RPUSH when saving a task, to keep each command a reasonable size. */
     private static final int PUSH_CHUNK = 10_000;
 
@@ -107,6 +107,7 @@ public class RedisTaskStore implements TaskStore {
         Map<String, String> fields = new HashMap<>();
         fields.put(TaskHash.ID, task.id());
         fields.put(TaskHash.STATUS, TaskStatus.QUEUED.name());
+        fields.put(TaskHash.OWNER, task.owner());
         fields.put(TaskHash.TEMPLATE, task.templateFunction());
         fields.put(TaskHash.COMMAND, task.command());
         fields.put(TaskHash.ITEMS_TOTAL, String.valueOf(task.itemsTotal()));
@@ -153,6 +154,7 @@ public class RedisTaskStore implements TaskStore {
         long itemsDone = (Long) replies.get(2);
         long itemsFailed = (Long) replies.get(3);
         TaskDefinition definition = new TaskDefinition(
+                hash.get(TaskHash.OWNER),
                 hash.get(TaskHash.TEMPLATE),
                 hash.get(TaskHash.COMMAND),
                 Long.parseLong(hash.get(TaskHash.ITEMS_TOTAL)),
@@ -179,9 +181,9 @@ public class RedisTaskStore implements TaskStore {
     }
 
     @Override
-    public List<TaskSummary> recent(TaskStatus status, int limit) {
-        // Filtering by status reads the status of each, so it looks only at the most recent tasks.
-        int scanned = status == null ? limit : Math.max(limit, RECENT_SCAN);
+    public List<TaskSummary> recent(TaskStatus status, String owner, int limit) {
+        // Filtering reads the status and owner of each, so it looks only at the most recent tasks.
+        int scanned = status == null && owner == null ? limit : Math.max(limit, RECENT_SCAN);
         Set<String> ids = redis.opsForZSet().reverseRange(RedisKeys.RECENT_TASKS, 0, scanned - 1);
         if (ids == null) {
             return List.of();
@@ -190,7 +192,8 @@ public class RedisTaskStore implements TaskStore {
         List<String> all = List.copyOf(ids);
         for (int from = 0; from < all.size() && summaries.size() < limit; from += SUMMARY_BATCH) {
             for (TaskSummary summary : summaries(all.subList(from, Math.min(all.size(), from + SUMMARY_BATCH)))) {
-                if ((status == null || summary.status() == status) && summaries.size() < limit) {
+                if ((status == null || summary.status() == status) && (owner == null || owner.equals(summary.owner()))
+                        && summaries.size() < limit) {
                     summaries.add(summary);
                 }
             }
@@ -229,7 +232,7 @@ public class RedisTaskStore implements TaskStore {
                 TaskProgress progress = new TaskProgress(Integer.parseInt(fields.get(2)), ((Long) replies.get(4 * i + 1)).intValue(),
                         done - failed, failed, Integer.parseInt(fields.get(3)), Integer.parseInt(fields.get(4)));
                 TaskTimes times = new TaskTimes(instant(fields.get(5)), instant(fields.get(6)), instant(fields.get(7)));
-                found.put(masterIds.get(i), new TaskSummary(masterIds.get(i), TaskStatus.valueOf(fields.get(0)),
+                found.put(masterIds.get(i), new TaskSummary(masterIds.get(i), TaskStatus.valueOf(fields.get(0)), fields.get(8),
                         Long.parseLong(fields.get(1)), progress, times));
             }
         });

@@ -24,6 +24,9 @@ import io.dts.scheduler.config.ClockConfig;
 import io.dts.scheduler.config.PubsubProperties;
 import io.dts.scheduler.config.RequestReadingConfig;
 import io.dts.scheduler.config.SchedulerProperties;
+import io.dts.scheduler.security.DtsSecurityProperties;
+import io.dts.scheduler.task.events.EventStreamProperties;
+import io.dts.scheduler.security.SecurityConfig;
 import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.RequestClaim;
 import io.dts.scheduler.task.domain.TaskService;
@@ -46,12 +49,18 @@ import org.springframework.test.context.bean.override.mockito.MockitoBean;
 import org.springframework.test.web.servlet.MockMvc;
 import org.springframework.test.web.servlet.ResultActions;
 
-/** Every bad input gets its own 4xx/503 problem+json, and nothing is saved for it. */
-@WebMvcTest(properties = {"scheduler.max-request-size=2KB", "scheduler.max-items=5", "scheduler.max-item-size=16B"})
-@Import({TaskService.class, TemplateRenderer.class, ClockConfig.class, RequestReadingConfig.class, TaskControllerTest.Properties.class})
+/**
+ * Every bad input gets its own 4xx/503 problem+json, and nothing is saved for it. Who may send what is
+ * SecurityConfigTest's: here every request is the operator of {@code dts.security.mode=off}.
+ */
+@WebMvcTest(properties = {"scheduler.max-request-size=2KB", "scheduler.max-items=5", "scheduler.max-item-size=16B",
+        "dts.security.mode=off", "server.address=127.0.0.1"})
+@Import({TaskService.class, TemplateRenderer.class, ClockConfig.class, RequestReadingConfig.class, SecurityConfig.class,
+        TaskControllerTest.Properties.class})
 class TaskControllerTest {
 
-    @EnableConfigurationProperties({SchedulerProperties.class, PubsubProperties.class})
+    @EnableConfigurationProperties({SchedulerProperties.class, PubsubProperties.class, DtsSecurityProperties.class,
+            EventStreamProperties.class})
     static class Properties {
     }
 
@@ -287,7 +296,7 @@ class TaskControllerTest {
 
     @Test
     void an_idempotency_key_reused_with_another_body_is_a_422_and_saves_nothing() throws Exception {
-        when(idempotencyKeys.claim(org.mockito.ArgumentMatchers.eq("key-1"), any(), any()))
+        when(idempotencyKeys.claim(any(), org.mockito.ArgumentMatchers.eq("key-1"), any(), any()))
                 .thenReturn(Optional.of(new RequestClaim("earlier-task", "fingerprint-of-another-body")));
 
         mvc.perform(post("/api/tasks").header("Idempotency-Key", "key-1").contentType(MediaType.APPLICATION_JSON)

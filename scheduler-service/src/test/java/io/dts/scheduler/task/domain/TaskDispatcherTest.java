@@ -50,7 +50,7 @@ class TaskDispatcherTest {
     }
 
     private static WorkerHeartbeat worker(String id, int partition, String... running) {
-        return new WorkerHeartbeat(id, id + "-instance", "host", 1, 2, 0, 0, 0, List.of(partition), List.of(running));
+        return new WorkerHeartbeat(id, id + "-instance", "host", 1, 2, 0, 0, 0, List.of(partition), List.of(running), Map.of());
     }
 
     @BeforeEach

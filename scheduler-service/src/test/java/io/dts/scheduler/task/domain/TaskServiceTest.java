@@ -36,84 +36,118 @@ class TaskServiceTest {
     private final TaskService service = new TaskService(store, states, mock(TaskResults.class), keys, submitter, properties,
             new TemplateRenderer(JsonMapper.builder().build(), properties), new SettableClock(Instant.parse("2026-01-01T00:00:00Z")));
 
+    private static final Caller ALICE = new Caller("alice", false);
+
     private static MasterTask request(String command) {
-        return new MasterTask(command, null, List.of("a"), null, null);
+        return new MasterTask(command, null, List.of("a"), null, null, null);
     }
 
     @Test
     void a_key_is_kept_for_the_retention_once_its_task_is_saved() {
-        when(keys.claim(eq("k"), any(), any())).thenReturn(Optional.empty());
+        when(keys.claim(eq("alice"), eq("k"), any(), any())).thenReturn(Optional.empty());
 
-        Task task = service.submit(request("echo"), "k");
+        Task task = service.submit(request("echo"), "k", ALICE);
 
         verify(store).create(any());
-        verify(keys).keep("k", properties.idempotencyRetention());
+        verify(keys).keep("alice", "k", properties.idempotencyRetention());
         verify(submitter).submit(task.id());
     }
 
     @Test
     void a_failed_save_gives_the_key_back_so_a_retry_can_use_it() {
-        when(keys.claim(eq("k"), any(), any())).thenReturn(Optional.empty());
+        when(keys.claim(eq("alice"), eq("k"), any(), any())).thenReturn(Optional.empty());
         doThrow(new QueryTimeoutException("Redis timed out")).when(store).create(any());
         when(store.find(anyString())).thenReturn(Optional.empty());
 
-        assertThatThrownBy(() -> service.submit(request("echo"), "k")).isInstanceOf(QueryTimeoutException.class);
+        assertThatThrownBy(() -> service.submit(request("echo"), "k", ALICE)).isInstanceOf(QueryTimeoutException.class);
 
-        verify(keys).release("k");
-        verify(keys, never()).keep(anyString(), any());
+        verify(keys).release("alice", "k");
+        verify(keys, never()).keep(anyString(), anyString(), any());
         verify(submitter, never()).submit(anyString());
     }
 
     @Test
     void a_save_whose_reply_was_lost_but_that_committed_keeps_the_key() {
-        when(keys.claim(eq("k"), any(), any())).thenReturn(Optional.empty());
+        when(keys.claim(eq("alice"), eq("k"), any(), any())).thenReturn(Optional.empty());
         doThrow(new QueryTimeoutException("reply lost")).when(store).create(any());
         when(store.find(anyString())).thenReturn(Optional.of(aTask().build()));
 
-        assertThatThrownBy(() -> service.submit(request("echo"), "k")).isInstanceOf(QueryTimeoutException.class);
+        assertThatThrownBy(() -> service.submit(request("echo"), "k", ALICE)).isInstanceOf(QueryTimeoutException.class);
 
-        verify(keys).keep("k", properties.idempotencyRetention());
-        verify(keys, never()).release(anyString());
+        verify(keys).keep("alice", "k", properties.idempotencyRetention());
+        verify(keys, never()).release(anyString(), anyString());
     }
 
     @Test
     void a_key_used_before_answers_its_task_for_the_same_request_and_422s_another() {
         Task earlier = aTask().build();
-        NewTask same = new NewTask("x", "echo", "echo", List.of("a"), 0, 0, properties.retention(), Instant.now()).withFingerprint();
-        when(keys.claim(eq("k"), any(), any())).thenReturn(Optional.of(new RequestClaim(earlier.id(), same.fingerprint())));
+        NewTask same = new NewTask("x", "alice", "echo", "echo", List.of("a"), 0, 0, properties.retention(), Instant.now()).withFingerprint();
+        when(keys.claim(eq("alice"), eq("k"), any(), any())).thenReturn(Optional.of(new RequestClaim(earlier.id(), same.fingerprint())));
         when(store.find(earlier.id())).thenReturn(Optional.of(earlier));
 
-        assertThat(service.submit(request("echo"), "k")).isEqualTo(earlier);
-        assertThatThrownBy(() -> service.submit(request("echo other"), "k")).isInstanceOf(RequestMismatchException.class);
+        assertThat(service.submit(request("echo"), "k", ALICE)).isEqualTo(earlier);
+        assertThatThrownBy(() -> service.submit(request("echo other"), "k", ALICE)).isInstanceOf(RequestMismatchException.class);
         verify(store, never()).create(any());
     }
 
     @Test
     void a_key_whose_task_is_still_being_saved_is_a_conflict_to_retry() {
-        NewTask same = new NewTask("x", "echo", "echo", List.of("a"), 0, 0, properties.retention(), Instant.now()).withFingerprint();
-        when(keys.claim(eq("k"), any(), any())).thenReturn(Optional.of(new RequestClaim("in-flight", same.fingerprint())));
+        NewTask same = new NewTask("x", "alice", "echo", "echo", List.of("a"), 0, 0, properties.retention(), Instant.now()).withFingerprint();
+        when(keys.claim(eq("alice"), eq("k"), any(), any())).thenReturn(Optional.of(new RequestClaim("in-flight", same.fingerprint())));
         when(store.find("in-flight")).thenReturn(Optional.empty());
 
-        assertThatThrownBy(() -> service.submit(request("echo"), "k")).isInstanceOf(TaskConflictException.class)
+        assertThatThrownBy(() -> service.submit(request("echo"), "k", ALICE)).isInstanceOf(TaskConflictException.class)
                 .hasMessageContaining("still being saved");
     }
 
     @Test
     void a_client_id_in_use_answers_its_task_for_the_same_request_and_409s_another() {
         String id = UUID.randomUUID().toString();
-        String fingerprint = new NewTask(id, "echo", "echo", List.of("a"), 0, 0, properties.retention(), Instant.now())
+        String fingerprint = new NewTask(id, "alice", "echo", "echo", List.of("a"), 0, 0, properties.retention(), Instant.now())
                 .withFingerprint().fingerprint();
         when(store.createUnlessExists(any())).thenReturn(Optional.of(fingerprint));
         when(store.find(id)).thenReturn(Optional.of(aTask().id(id).build()));
 
-        assertThat(service.submit(request("echo"), null, id.toUpperCase()).id()).isEqualTo(id);
-        assertThatThrownBy(() -> service.submit(request("echo other"), null, id)).isInstanceOf(TaskConflictException.class);
+        assertThat(service.submit(request("echo"), null, id.toUpperCase(), ALICE).id()).isEqualTo(id);
+        assertThatThrownBy(() -> service.submit(request("echo other"), null, id, ALICE)).isInstanceOf(TaskConflictException.class);
         verify(submitter, never()).submit(anyString());
     }
 
     @Test
+    void a_client_id_another_owner_uses_for_the_same_request_is_a_conflict_not_its_task() {
+        String id = UUID.randomUUID().toString();
+        String bobs = new NewTask(id, "bob", "echo", "echo", List.of("a"), 0, 0, properties.retention(), Instant.now())
+                .withFingerprint().fingerprint();
+        when(store.createUnlessExists(any())).thenReturn(Optional.of(bobs));
+
+        assertThatThrownBy(() -> service.submit(request("echo"), null, id, ALICE)).isInstanceOf(TaskConflictException.class);
+        verify(store, never()).find(id);
+    }
+
+    @Test
+    void another_owners_task_is_not_found_for_a_submitter_but_is_for_a_reader() {
+        Task bobs = aTask().owner("bob").build();
+        when(store.find(bobs.id())).thenReturn(Optional.of(bobs));
+
+        assertThatThrownBy(() -> service.get(bobs.id(), ALICE)).isInstanceOf(TaskNotFoundException.class);
+        assertThatThrownBy(() -> service.cancel(bobs.id(), ALICE)).isInstanceOf(TaskNotFoundException.class);
+        assertThatThrownBy(() -> service.retryFailed(bobs.id(), ALICE)).isInstanceOf(TaskNotFoundException.class);
+        assertThat(service.get(bobs.id(), new Caller("ops", true))).isEqualTo(bobs);
+        verify(states, never()).transition(anyString(), any(), org.mockito.ArgumentMatchers.anyInt(), any());
+    }
+
+    @Test
+    void a_submitter_lists_only_its_own_tasks_and_a_reader_every_task() {
+        service.recent(null, 20, ALICE);
+        service.recent(null, 20, new Caller("ops", true));
+
+        verify(store).recent(null, "alice", 20);
+        verify(store).recent(null, null, 20);
+    }
+
+    @Test
     void a_client_id_that_is_not_a_uuid_never_reaches_the_store() {
-        assertThatThrownBy(() -> service.submit(request("echo"), null, "task:{x}")).isInstanceOf(InvalidTaskException.class);
+        assertThatThrownBy(() -> service.submit(request("echo"), null, "task:{x}", ALICE)).isInstanceOf(InvalidTaskException.class);
         verify(store, never()).createUnlessExists(any());
     }
 }

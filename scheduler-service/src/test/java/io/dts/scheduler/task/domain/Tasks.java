@@ -9,6 +9,7 @@ import io.dts.model.TaskStatus;
 public final class Tasks {
 
     private String id = UUID.randomUUID().toString();
+    private String owner = "alice";
     private TaskStatus status = TaskStatus.QUEUED;
     private long items = 4;
     private int shards;
@@ -22,6 +23,11 @@ public final class Tasks {
 
     public Tasks id(String id) {
         this.id = id;
+        return this;
+    }
+
+    public Tasks owner(String owner) {
+        this.owner = owner;
         return this;
     }
 
@@ -56,7 +62,7 @@ public final class Tasks {
     }
 
     public Task build() {
-        return new Task(id, status, new TaskDefinition("echo {{item}}", "echo {{item}}", items, false, 30, 0),
+        return new Task(id, status, new TaskDefinition(owner, "echo {{item}}", "echo {{item}}", items, false, 30, 0),
                 new TaskProgress(shards, 0, 0, 0, 1, round), new TaskTimes(updatedAt, updatedAt, null), null, null, shardsPublished);
     }
 }

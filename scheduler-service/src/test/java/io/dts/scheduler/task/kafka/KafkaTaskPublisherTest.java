@@ -58,7 +58,7 @@ class KafkaTaskPublisherTest {
         }
         KafkaTemplate<String, Object> kafka = template(bootstrap);
         KafkaTaskPublisher publisher = new KafkaTaskPublisher(kafka, pubsub, SIGNATURE);
-        TaskShard published = new TaskShard("t1", 3, 4, 30, 40, "echo", false, 0, 0, 1);
+        TaskShard published = new TaskShard("t1", 3, 4, 30, 40, "echo", false, 0, 0, 1, null);
 
         publisher.publishShard(published, 2).get(30, TimeUnit.SECONDS);
         publisher.publishTask(new TaskSubmitted("t1", 1L)).get(30, TimeUnit.SECONDS);

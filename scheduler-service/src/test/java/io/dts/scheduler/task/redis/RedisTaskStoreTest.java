@@ -68,7 +68,7 @@ class RedisTaskStoreTest {
     }
 
     private static NewTask aTask(String... items) {
-        return new NewTask(UUID.randomUUID().toString(), "echo {{x}} $1", "echo 1 $1", List.of(items), 30, 2, Duration.ofDays(7), Instant.now());
+        return new NewTask(UUID.randomUUID().toString(), "alice", "echo {{x}} $1", "echo 1 $1", List.of(items), 30, 2, Duration.ofDays(7), Instant.now());
     }
 
     @Test
@@ -148,7 +148,7 @@ class RedisTaskStoreTest {
         NewTask created = aTask("a", "b", "c", "d");
         store.create(created);
         for (int i : new int[] {3, 0, 1}) {
-            ItemResult result = new ItemResult(i, "x", 0, false, "o" + i, false, "", false, 1, 1, "w", 0);
+            ItemResult result = ItemResult.ran(i, "x", 0, false, "o" + i, false, "", false, 1, 1, "w", 0);
             redis.opsForHash().put(RedisKeys.results(created.id()), String.valueOf(i), JSON.writeValueAsString(result));
         }
 
@@ -162,7 +162,7 @@ class RedisTaskStoreTest {
         NewTask created = aTask("a", "b", "c", "d", "e");
         store.create(created);
         for (int i = 0; i < 5; i++) {
-            ItemResult result = new ItemResult(i, "x", 0, false, "o".repeat(10_000), false, "", false, 1, 1, "w", 0);
+            ItemResult result = ItemResult.ran(i, "x", 0, false, "o".repeat(10_000), false, "", false, 1, 1, "w", 0);
             redis.opsForHash().put(RedisKeys.results(created.id()), String.valueOf(i), JSON.writeValueAsString(result));
         }
 
@@ -182,9 +182,10 @@ class RedisTaskStoreTest {
         states.transition(created.id(), TaskStatus.RETRYING, 3, "Kafka down");
         states.startSharding(created.id(), 2);
 
-        TaskSummary summary = store.recent(null, 1_000).stream().filter(t -> t.id().equals(created.id())).findFirst().orElseThrow();
+        TaskSummary summary = store.recent(null, null, 1_000).stream().filter(t -> t.id().equals(created.id())).findFirst().orElseThrow();
 
         assertThat(summary.status()).isEqualTo(TaskStatus.INPROGRESS);
+        assertThat(summary.owner()).isEqualTo("alice");
         assertThat(summary.itemsTotal()).isEqualTo(2);
         assertThat(summary.times().createdAt()).isEqualTo(created.createdAt().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
         Task task = store.find(created.id()).orElseThrow();
@@ -202,18 +203,19 @@ class RedisTaskStoreTest {
 
         assertThat(states.pendingOlderThan(Duration.ZERO, 10_000)).doesNotContain(orphan);
         assertThat(states.runningTasks(10_000)).doesNotContain(orphan);
-        assertThat(store.recent(null, 10)).extracting(TaskSummary::id).doesNotContain(orphan);
+        assertThat(store.recent(null, null, 10)).extracting(TaskSummary::id).doesNotContain(orphan);
     }
 
     @Test
-    void an_idempotency_key_points_at_the_first_task_it_was_used_for_and_its_request() {
+    void an_idempotency_key_points_at_the_first_task_its_owner_used_it_for_and_its_request() {
         String key = UUID.randomUUID().toString();
 
-        assertThat(idempotencyKeys.claim(key, new RequestClaim("first", "f1"), Duration.ofMinutes(1))).isEmpty();
-        assertThat(idempotencyKeys.claim(key, new RequestClaim("second", "f2"), Duration.ofMinutes(1)))
+        assertThat(idempotencyKeys.claim("alice", key, new RequestClaim("first", "f1"), Duration.ofMinutes(1))).isEmpty();
+        assertThat(idempotencyKeys.claim("alice", key, new RequestClaim("second", "f2"), Duration.ofMinutes(1)))
                 .contains(new RequestClaim("first", "f1"));
-        idempotencyKeys.release(key);
-        assertThat(idempotencyKeys.claim(key, new RequestClaim("third", "f3"), Duration.ofMinutes(1))).isEmpty();
+        assertThat(idempotencyKeys.claim("bob", key, new RequestClaim("bobs", "f4"), Duration.ofMinutes(1))).as("another owner's key").isEmpty();
+        idempotencyKeys.release("alice", key);
+        assertThat(idempotencyKeys.claim("alice", key, new RequestClaim("third", "f3"), Duration.ofMinutes(1))).isEmpty();
     }
 
     @Test
@@ -223,7 +225,7 @@ class RedisTaskStoreTest {
         try {
             List<java.util.concurrent.Future<Optional<String>>> creates = new java.util.ArrayList<>();
             for (int i = 0; i < 16; i++) {
-                NewTask task = new NewTask(id, "echo " + i, "echo " + i, List.of("a"), 0, 0, Duration.ofDays(7), Instant.now(), "f" + i);
+                NewTask task = new NewTask(id, "alice", "echo " + i, "echo " + i, List.of("a"), 0, 0, Duration.ofDays(7), Instant.now(), "f" + i);
                 creates.add(pool.submit(() -> store.createUnlessExists(task)));
             }
             long created = 0;
@@ -234,7 +236,7 @@ class RedisTaskStoreTest {
             String winner = "f" + task.definition().command().substring("echo ".length());
 
             assertThat(created).isEqualTo(1);
-            assertThat(store.createUnlessExists(new NewTask(id, "x", "x", List.of(), 0, 0, Duration.ofDays(7), Instant.now(), "other")))
+            assertThat(store.createUnlessExists(new NewTask(id, "alice", "x", "x", List.of(), 0, 0, Duration.ofDays(7), Instant.now(), "other")))
                     .contains(winner);
             assertThat(redis.opsForList().size(RedisKeys.items(id))).as("items written once").isEqualTo(1);
         } finally {
@@ -243,15 +245,20 @@ class RedisTaskStoreTest {
     }
 
     @Test
-    void recent_tasks_are_newest_first_and_filtered_by_status() {
-        NewTask older = new NewTask(UUID.randomUUID().toString(), "t", "t", List.of(), 0, 0, Duration.ofDays(7), Instant.now().plusSeconds(3600));
-        NewTask newer = new NewTask(UUID.randomUUID().toString(), "t", "t", List.of(), 0, 0, Duration.ofDays(7), Instant.now().plusSeconds(7200));
+    void recent_tasks_are_newest_first_and_filtered_by_status_and_owner() {
+        String owner = "owner-" + UUID.randomUUID();
+        NewTask older = new NewTask(UUID.randomUUID().toString(), owner, "t", "t", List.of(), 0, 0, Duration.ofDays(7),
+                Instant.now().plusSeconds(3600));
+        NewTask newer = new NewTask(UUID.randomUUID().toString(), "bob", "t", "t", List.of(), 0, 0, Duration.ofDays(7),
+                Instant.now().plusSeconds(7200));
         store.create(older);
         store.create(newer);
         states.transition(older.id(), TaskStatus.SUBMISSION_FAILED, 10, "gone");
 
-        assertThat(store.recent(null, 2)).extracting(TaskSummary::id).containsExactly(newer.id(), older.id());
-        assertThat(store.recent(TaskStatus.SUBMISSION_FAILED, 1)).extracting(TaskSummary::id).containsExactly(older.id());
+        assertThat(store.recent(null, null, 2)).extracting(TaskSummary::id).containsExactly(newer.id(), older.id());
+        assertThat(store.recent(TaskStatus.SUBMISSION_FAILED, null, 1)).extracting(TaskSummary::id).containsExactly(older.id());
+        assertThat(store.recent(null, owner, 2)).extracting(TaskSummary::id).containsExactly(older.id());
+        assertThat(store.find(newer.id()).orElseThrow().definition().owner()).isEqualTo("bob");
     }
 
     @Test
@@ -275,7 +282,7 @@ class RedisTaskStoreTest {
         String id = created.id();
         states.startSharding(id, 1);
         for (int i = 0; i < 3; i++) {
-            ItemResult result = new ItemResult(i, "x", i == 1 ? 1 : 0, false, "", false, "", false, 1, 1, "w", 0);
+            ItemResult result = ItemResult.ran(i, "x", i == 1 ? 1 : 0, false, "", false, "", false, 1, 1, "w", 0);
             redis.opsForHash().put(RedisKeys.results(id), String.valueOf(i), JSON.writeValueAsString(result));
             redis.opsForValue().setBit(RedisKeys.recorded(id), i, true);
         }
