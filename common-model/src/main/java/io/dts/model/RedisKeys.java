@@ -73,7 +73,7 @@ public final class RedisKeys {
     /** Every key of one task, to expire them together when it finishes. */
     public static List<String> allOf(String taskId) {
         return List.of(task(taskId), items(taskId), results(taskId), recorded(taskId), failed(taskId), shardsDone(taskId),
-                deliveries(taskId));
+                deliveries(taskId), skipped(taskId), haltFailures(taskId));
     }
 
     /** String with TTL: the latest {@link WorkerHeartbeat} JSON of one worker; gone when it dies. */

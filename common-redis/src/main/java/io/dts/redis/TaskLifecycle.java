@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import io.dts.model.RedisKeys;
+import io.dts.model.ShardHalt;
 import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
 import org.springframework.core.io.ClassPathResource;
@@ -42,6 +43,7 @@ public class TaskLifecycle {
     private static final RedisScript<Long> MOVE_TO = RedisScript.of(script("redis/move-to.lua"), Long.class);
     private static final RedisScript<String> COMPLETE_SHARD = RedisScript.of(script("redis/complete-shard.lua"), String.class);
     private static final RedisScript<Long> REOPEN_FAILED = RedisScript.of(script("redis/reopen-failed.lua"), Long.class);
+    private static final RedisScript<Long> COUNT_HALT_FAILURE = RedisScript.of(script("redis/count-halt-failure.lua"), Long.class);
     /** For each status, the statuses a task may move to it from, as the scripts take them (",A,B,"). */
     private static final Map<TaskStatus, String> MOVABLE_FROM = Arrays.stream(TaskStatus.values()).collect(Collectors.toMap(
             next -> next,
@@ -157,10 +159,28 @@ public class TaskLifecycle {
     public boolean reopenFailed(String taskId) {
         enter(taskId, TaskStatus.QUEUED);
         List<String> keys = keysStartingWith(taskId, RedisKeys.task(taskId), RedisKeys.failed(taskId), RedisKeys.results(taskId),
-                RedisKeys.recorded(taskId), RedisKeys.shardsDone(taskId));
+                RedisKeys.recorded(taskId), RedisKeys.shardsDone(taskId), RedisKeys.skipped(taskId), RedisKeys.haltFailures(taskId));
         return Long.valueOf(1).equals(tasks.forTask(taskId).execute(REOPEN_FAILED, keys, MOVABLE_FROM.get(TaskStatus.QUEUED),
                 String.valueOf(clock.millis()), TaskHash.STATUS, TaskHash.ROUND, TaskHash.CHUNKS_TO_EXECUTE, TaskHash.UPDATED_AT,
-                TaskHash.FINISHED_AT, TaskHash.SHARDS_PUBLISHED));
+                TaskHash.FINISHED_AT, TaskHash.SHARDS_PUBLISHED, TaskHash.HALTED, TaskHash.HALT_REASON));
+    }
+
+    /**
+     * Counts a failed item (its retries used up) against the task's halt rule, at once, not with the next
+     * result batch, and halts the task when the count reaches the rule's threshold: from then on no
+     * worker starts another of its items. Counting the same item again changes nothing.
+     *
+     * @return true when the task is halted (by this failure or an earlier one)
+     */
+    public boolean countHaltFailure(String taskId, long itemIndex, ShardHalt halt) {
+        return Long.valueOf(1).equals(tasks.forTask(taskId).execute(COUNT_HALT_FAILURE,
+                List.of(RedisKeys.task(taskId), RedisKeys.haltFailures(taskId)), String.valueOf(itemIndex),
+                String.valueOf(halt.threshold()), "halt " + halt.rule(), TaskHash.HALTED, TaskHash.HALT_REASON, TaskHash.ITEMS_TOTAL));
+    }
+
+    /** True once the task halted in its current round. */
+    public boolean halted(String taskId) {
+        return "1".equals(tasks.forTask(taskId).opsForHash().get(RedisKeys.task(taskId), TaskHash.HALTED));
     }
 
     /** Says, visibly on the task, why an accepted task is not sharded yet, and has it swept again at once. */

@@ -226,7 +226,7 @@ class PipelineEndToEndTest {
     void an_item_runs_as_the_sandbox_user_in_a_private_directory_with_a_clean_environment() {
         ServiceProcess worker = cluster.worker(1);
         String id = client.submit(SchedulerClient.taskJson("""
-                id -un; pwd; env | cut -d= -f1 | sort | paste -sd,; cat /proc/%d/environ 2>&1 | head -c 200; echo
+                id -un; pwd; env | cut -d= -f1 | sort | paste -sd,; echo "$(cat /proc/%d/environ 2>&1 | head -c 200 | tr '\\0' ' ')"
                 redis=$( (exec 3<>/dev/tcp/%s/%d && printf 'PING\\r\\n' >&3 && IFS= read -r -t 2 reply <&3 && printf '%%s' "$reply") 2>&1 | tr -d '\\r')
                 echo "$redis"
                 """.formatted(worker.pid(), cluster.redis().host(), cluster.redis().port()), List.of("probe")));

@@ -125,18 +125,14 @@ public class ItemSandbox {
                     "--unshare-uts", "--die-with-parent", "--new-session", "--as-pid-1", "--");
             case NONE -> List.<String>of();
         });
-        List<String> setpriv = new ArrayList<>(List.of("setpriv"));
-        if (settings.isolation() == Isolation.NONE) {
-            setpriv.add("--pdeathsig=SIGKILL");
-        }
+        // Also the process right above the item's shell: a change of user clears the parent-death signal
+        // that unshare --kill-child or bwrap --die-with-parent gave it, so it is set again after the change.
+        argv.addAll(List.of("setpriv", "--pdeathsig=SIGKILL"));
         if (!settings.sameUser()) {
-            setpriv.addAll(List.of("--reuid=" + settings.user(), "--regid=" + primaryGroup(settings.user()),
+            argv.addAll(List.of("--reuid=" + settings.user(), "--regid=" + primaryGroup(settings.user()),
                     "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"));
         }
-        if (setpriv.size() > 1) {
-            argv.addAll(setpriv);
-            argv.add("--");
-        }
+        argv.add("--");
         return List.copyOf(argv);
     }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.dts.model.ItemResult;
 import io.dts.model.RedisKeys;
+import io.dts.model.ShardHalt;
 import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
 import io.dts.redis.TaskLifecycle;
@@ -153,6 +154,7 @@ public class RedisShardProgress implements ShardProgress {
         String resultsKey = RedisKeys.results(taskId);
         String recordedKey = RedisKeys.recorded(taskId);
         String failedKey = RedisKeys.failed(taskId);
+        String skippedKey = RedisKeys.skipped(taskId);
         // A pipelined transaction: one round trip for the whole batch.
         tasks.forTask(taskId).executePipelined(new SessionCallback<Object>() {
             @Override
@@ -169,12 +171,28 @@ public class RedisShardProgress implements ShardProgress {
                     } else {
                         ops.opsForSet().add(failedKey, index);
                     }
+                    // A skipped item counts as failed too (retry-failed runs it again), and is told apart by this set.
+                    if (result.skipped()) {
+                        ops.opsForSet().add(skippedKey, index);
+                    } else {
+                        ops.opsForSet().remove(skippedKey, index);
+                    }
                 }
                 ops.opsForHash().put(RedisKeys.task(taskId), TaskHash.UPDATED_AT, String.valueOf(clock.millis()));
                 ops.exec();
                 return null;
             }
         });
+    }
+
+    @Override
+    public boolean countHaltFailure(String taskId, long itemIndex, ShardHalt halt) {
+        return lifecycle.countHaltFailure(taskId, itemIndex, halt);
+    }
+
+    @Override
+    public boolean halted(String taskId) {
+        return lifecycle.halted(taskId);
     }
 
     @Override

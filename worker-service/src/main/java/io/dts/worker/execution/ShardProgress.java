@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 
 import io.dts.model.ItemResult;
+import io.dts.model.ShardHalt;
 import io.dts.model.TaskStatus;
 
 /** Where a worker reads a shard's items and records its progress (Redis). Every write is idempotent. */
@@ -58,4 +59,14 @@ public interface ShardProgress {
      * @return the task's new terminal status when this call finished it
      */
     Optional<TaskStatus> completeShard(String taskId, int shardIndex, int round);
+
+    /**
+     * Counts an item that failed for good against the task's halt rule; see TaskLifecycle.
+     *
+     * @return true when the task is halted
+     */
+    boolean countHaltFailure(String taskId, long itemIndex, ShardHalt halt);
+
+    /** True once the task halted in its current round. */
+    boolean halted(String taskId);
 }

@@ -35,17 +35,19 @@ class ShardRunner {
     private final RunningWork running;
     private final ShardProgress progress;
     private final PatientRedis redis;
+    private final HaltWatch halts;
     private final Clock clock;
     private final ExecutorService slices;
 
     ShardRunner(WorkerProperties properties, ItemChunks chunks, ItemAttempts attempts, RunningWork running, ShardProgress progress,
-                PatientRedis redis, Clock clock) {
+                PatientRedis redis, HaltWatch halts, Clock clock) {
         this.properties = properties;
         this.chunks = chunks;
         this.attempts = attempts;
         this.running = running;
         this.progress = progress;
         this.redis = redis;
+        this.halts = halts;
         this.clock = clock;
         CustomizableThreadFactory threads = new CustomizableThreadFactory("slice-");
         threads.setDaemon(true);
@@ -61,6 +63,15 @@ class ShardRunner {
      * @return how many items were recorded before this run
      */
     int run(TaskShard shard) {
+        halts.shardStarted(shard);
+        try {
+            return runPasses(shard);
+        } finally {
+            halts.shardEnded(shard);
+        }
+    }
+
+    private int runPasses(TaskShard shard) {
         String taskId = shard.taskId();
         Command command = Command.of(shard.command());
         int skipped = runPass(shard, command);
@@ -129,11 +140,22 @@ class ShardRunner {
                 if (failure.get() != null || running.stopping(taskId)) {
                     continue;
                 }
+                if (halts.stopsBefore(shard)) {
+                    results.add(ItemResult.skipped(item.index(), item.value(), properties.id(), clock.millis()));
+                    results.flushIfDue();
+                    continue;
+                }
                 running.itemStarted(taskId);
                 try {
                     ItemResult result = attempts.run(shard, command, item.index(), item.value());
-                    if (!running.killed(taskId)) {
+                    if (!result.succeeded() && halts.killedItems(shard)) {
+                        // Killed by its task's halt rule (or failed just as it halted): it runs again on retry-failed.
+                        results.add(ItemResult.skipped(item.index(), item.value(), properties.id(), clock.millis()));
+                    } else if (!running.killed(taskId)) {
                         results.add(result);
+                        if (!result.succeeded()) {
+                            halts.failed(shard, item.index());
+                        }
                     }
                 } finally {
                     running.itemEnded(taskId);

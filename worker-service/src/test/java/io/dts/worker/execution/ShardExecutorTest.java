@@ -99,7 +99,7 @@ class ShardExecutorTest {
         RunningWork running = new RunningWork();
         ItemChunks chunks = new ItemChunks(progress, patientRedis);
         ShardRunner shards = new ShardRunner(properties, chunks, new ItemAttempts(properties, runner, running, clock), running, progress,
-                patientRedis, clock);
+                patientRedis, new HaltWatch(progress, patientRedis, runner), clock);
         Quarantine quarantine = new Quarantine(properties, progress, patientRedis, chunks, instance, clock);
         ShardExecutor executor = new ShardExecutor(properties, progress, patientRedis, running, shards, quarantine, runner, publisher,
                 clock);

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 import io.dts.model.ItemResult;
+import io.dts.model.ShardHalt;
 import io.dts.model.RedisKeys;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
@@ -78,7 +79,8 @@ class ShardRunnerTest {
         CommandRunner commands = TestCommandRunners.aRunner(properties);
         PatientRedis patientRedis = new PatientRedis(properties);
         ShardRunner runner = new ShardRunner(properties, new ItemChunks(store, patientRedis),
-                new ItemAttempts(properties, commands, running, Clock.systemUTC()), running, store, patientRedis, Clock.systemUTC());
+                new ItemAttempts(properties, commands, running, Clock.systemUTC()), running, store, patientRedis,
+                new HaltWatch(store, patientRedis, commands), Clock.systemUTC());
         cleanups.add(() -> {
             runner.shutdown();
             commands.closeShells();
@@ -225,6 +227,16 @@ class ShardRunnerTest {
         @Override
         public Optional<TaskStatus> completeShard(String taskId, int shardIndex, int round) {
             return progress.completeShard(taskId, shardIndex, round);
+        }
+
+        @Override
+        public boolean countHaltFailure(String taskId, long itemIndex, ShardHalt halt) {
+            return progress.countHaltFailure(taskId, itemIndex, halt);
+        }
+
+        @Override
+        public boolean halted(String taskId) {
+            return progress.halted(taskId);
         }
     }
 }

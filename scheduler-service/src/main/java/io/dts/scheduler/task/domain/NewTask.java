@@ -8,12 +8,15 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 
+import io.dts.model.ShardHalt;
+
 /**
  * A validated, rendered task ready to be saved as {@code QUEUED}.
  *
  * @param owner     who submitted it (a key's name, a JWT's subject); see {@link Caller}
  * @param items     the input items as bash will see them; empty for a task without inputList
  * @param retention how long the task and its results are kept once it is finished
+ * @param halt      when to stop it early; {@code null} for never
  * @param fingerprint what it runs and for whom, hashed ({@link #withFingerprint}); {@code null} unless a client names
  *                  the task (an Idempotency-Key, its own id) and may send the same request again
  */
@@ -25,13 +28,14 @@ public record NewTask(
         List<String> items,
         long timeoutSeconds,
         int maxRetries,
+        ShardHalt halt,
         Duration retention,
         Instant createdAt,
         String fingerprint) {
 
     public NewTask(String id, String owner, String templateFunction, String command, List<String> items, long timeoutSeconds,
-                   int maxRetries, Duration retention, Instant createdAt) {
-        this(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, retention, createdAt, null);
+                   int maxRetries, ShardHalt halt, Duration retention, Instant createdAt) {
+        this(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, halt, retention, createdAt, null);
     }
 
     public boolean withoutItems() {
@@ -49,9 +53,9 @@ public record NewTask(
             update(digest, owner);
             update(digest, templateFunction);
             update(digest, command);
-            update(digest, timeoutSeconds + "/" + maxRetries + "/" + items.size());
+            update(digest, timeoutSeconds + "/" + maxRetries + "/" + items.size() + "/" + halt);
             items.forEach(item -> update(digest, item));
-            return new NewTask(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, retention, createdAt,
+            return new NewTask(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, halt, retention, createdAt,
                     HexFormat.of().formatHex(digest.digest()));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);

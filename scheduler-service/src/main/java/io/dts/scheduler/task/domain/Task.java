@@ -5,6 +5,8 @@ import io.dts.model.TaskStatus;
 /**
  * A task as the scheduler knows it: its definition, status and progress counts. The counts are read
  * from the task's Redis sets, never kept as counters, so a redelivered update cannot inflate them.
+ *
+ * @param haltReason why the task halted early (its halt rule and the counts); {@code null} unless it halted
  */
 public record Task(
         String id,
@@ -14,13 +16,14 @@ public record Task(
         TaskTimes times,
         String waitingReason,
         String lastError,
-        boolean shardsPublished) {
+        boolean shardsPublished,
+        String haltReason) {
 
     /** The task as it was just saved, before anything happened to it. */
     static Task queued(NewTask task) {
         TaskDefinition definition = new TaskDefinition(task.owner(), task.templateFunction(), task.command(), task.itemsTotal(), task.withoutItems(),
-                task.timeoutSeconds(), task.maxRetries());
-        return new Task(task.id(), TaskStatus.QUEUED, definition, new TaskProgress(0, 0, 0, 0, 0, 1),
-                new TaskTimes(task.createdAt(), task.createdAt(), null), null, null, false);
+                task.timeoutSeconds(), task.maxRetries(), task.halt());
+        return new Task(task.id(), TaskStatus.QUEUED, definition, new TaskProgress(0, 0, 0, 0, 0, 0, 1),
+                new TaskTimes(task.createdAt(), task.createdAt(), null), null, null, false, null);
     }
 }

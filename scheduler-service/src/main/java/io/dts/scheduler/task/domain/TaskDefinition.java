@@ -1,10 +1,13 @@
 package io.dts.scheduler.task.domain;
 
+import io.dts.model.ShardHalt;
+
 /**
  * What a task runs and for whom, fixed when it is accepted: its owner, template, the rendered command,
  * its item count and limits.
  *
  * @param owner who submitted it; {@code null} for a task saved before tasks had owners
+ * @param halt  when to stop it early; {@code null} for never
  */
 public record TaskDefinition(
         String owner,
@@ -13,5 +16,6 @@ public record TaskDefinition(
         long itemsTotal,
         boolean withoutItems,
         long timeoutSeconds,
-        int maxRetries) {
+        int maxRetries,
+        ShardHalt halt) {
 }

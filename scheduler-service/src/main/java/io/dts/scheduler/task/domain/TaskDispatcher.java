@@ -105,7 +105,7 @@ public class TaskDispatcher {
             }
             ShardPlanner.Range range = plan.get(i);
             TaskShard shard = new TaskShard(task.id(), i, plan.size(), range.start(), range.end(), definition.command(),
-                    definition.withoutItems(), definition.timeoutSeconds(), definition.maxRetries(), task.progress().round(), null);
+                    definition.withoutItems(), definition.timeoutSeconds(), definition.maxRetries(), task.progress().round(), definition.halt());
             sends.add(publisher.publishShard(shard, partitionOf(live.get(i % live.size()))));
         }
         try {

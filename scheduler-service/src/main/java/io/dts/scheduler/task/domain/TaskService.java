@@ -221,7 +221,8 @@ public class TaskService {
         checkItemsFit(command, items);
         return new NewTask(id, owner, template, command, items,
                 request.timeoutSeconds() == null ? 0 : request.timeoutSeconds(),
-                request.maxRetries() == null ? 0 : request.maxRetries(), properties.retention(), clock.instant());
+                request.maxRetries() == null ? 0 : request.maxRetries(), HaltRules.of(request.halt(), items.isEmpty() ? 1 : items.size()),
+                properties.retention(), clock.instant());
     }
 
     private static void checkSize(String field, long bytes, DataSize limit, String property) {

@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import io.dts.model.RedisKeys;
+import io.dts.model.ShardHalt;
 import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
 import io.dts.redis.RedisTransactions;
@@ -123,6 +124,10 @@ public class RedisTaskStore implements TaskStore {
         if (task.fingerprint() != null) {
             fields.put(TaskHash.FINGERPRINT, task.fingerprint());
         }
+        if (task.halt() != null) {
+            fields.put(TaskHash.HALT_RULE, task.halt().rule());
+            fields.put(TaskHash.HALT_THRESHOLD, String.valueOf(task.halt().threshold()));
+        }
         // HSET, not HMSET: a transaction body must queue a command with a reply (see RedisTransactions).
         fields.forEach((field, value) -> ops.opsForHash().put(RedisKeys.task(task.id()), field, value));
         List<String> items = task.items();
@@ -142,6 +147,7 @@ public class RedisTaskStore implements TaskStore {
                 ops.opsForSet().size(RedisKeys.shardsDone(taskId));
                 ops.opsForHash().size(RedisKeys.results(taskId));
                 ops.opsForSet().size(RedisKeys.failed(taskId));
+                ops.opsForSet().size(RedisKeys.skipped(taskId));
                 return null;
             }
         });
@@ -153,6 +159,7 @@ public class RedisTaskStore implements TaskStore {
         long shardsDone = (Long) replies.get(1);
         long itemsDone = (Long) replies.get(2);
         long itemsFailed = (Long) replies.get(3);
+        long itemsSkipped = (Long) replies.get(4);
         TaskDefinition definition = new TaskDefinition(
                 hash.get(TaskHash.OWNER),
                 hash.get(TaskHash.TEMPLATE),
@@ -160,12 +167,14 @@ public class RedisTaskStore implements TaskStore {
                 Long.parseLong(hash.get(TaskHash.ITEMS_TOTAL)),
                 Boolean.parseBoolean(hash.get(TaskHash.WITHOUT_ITEMS)),
                 Long.parseLong(hash.get(TaskHash.TIMEOUT_SECONDS)),
-                Integer.parseInt(hash.get(TaskHash.MAX_RETRIES)));
+                Integer.parseInt(hash.get(TaskHash.MAX_RETRIES)),
+                halt(hash.get(TaskHash.HALT_RULE), hash.get(TaskHash.HALT_THRESHOLD)));
         TaskProgress progress = new TaskProgress(
                 Integer.parseInt(hash.get(TaskHash.CHUNKS_TO_EXECUTE)),
                 (int) shardsDone,
                 itemsDone - itemsFailed,
-                itemsFailed,
+                itemsFailed - itemsSkipped,
+                itemsSkipped,
                 Integer.parseInt(hash.get(TaskHash.ATTEMPTS)),
                 Integer.parseInt(hash.get(TaskHash.ROUND)));
         TaskTimes times = new TaskTimes(
@@ -173,7 +182,13 @@ public class RedisTaskStore implements TaskStore {
                 instant(hash.get(TaskHash.UPDATED_AT)),
                 instant(hash.get(TaskHash.FINISHED_AT)));
         return Optional.of(new Task(hash.get(TaskHash.ID), TaskStatus.valueOf(hash.get(TaskHash.STATUS)), definition, progress, times,
-                hash.get(TaskHash.WAITING_REASON), hash.get(TaskHash.LAST_ERROR), hash.containsKey(TaskHash.SHARDS_PUBLISHED)));
+                hash.get(TaskHash.WAITING_REASON), hash.get(TaskHash.LAST_ERROR), hash.containsKey(TaskHash.SHARDS_PUBLISHED),
+                "1".equals(hash.get(TaskHash.HALTED)) ? hash.get(TaskHash.HALT_REASON) : null));
+    }
+
+    /** The rule as saved: its words ({@code now,fail=3}) and its threshold. */
+    private static ShardHalt halt(String rule, String threshold) {
+        return rule == null ? null : new ShardHalt(rule, Long.parseLong(threshold), rule.startsWith("now,"));
     }
 
     private static Instant instant(String epochMillis) {
@@ -217,20 +232,22 @@ public class RedisTaskStore implements TaskStore {
                         ops.opsForSet().size(RedisKeys.shardsDone(id));
                         ops.opsForHash().size(RedisKeys.results(id));
                         ops.opsForSet().size(RedisKeys.failed(id));
+                        ops.opsForSet().size(RedisKeys.skipped(id));
                     }
                     return null;
                 }
             });
             for (int i = 0; i < masterIds.size(); i++) {
                 @SuppressWarnings("unchecked")
-                List<String> fields = (List<String>) replies.get(4 * i);
+                List<String> fields = (List<String>) replies.get(5 * i);
                 if (fields.get(0) == null) {
                     continue; // expired, or its save failed half-way
                 }
-                long done = (Long) replies.get(4 * i + 2);
-                long failed = (Long) replies.get(4 * i + 3);
-                TaskProgress progress = new TaskProgress(Integer.parseInt(fields.get(2)), ((Long) replies.get(4 * i + 1)).intValue(),
-                        done - failed, failed, Integer.parseInt(fields.get(3)), Integer.parseInt(fields.get(4)));
+                long done = (Long) replies.get(5 * i + 2);
+                long failed = (Long) replies.get(5 * i + 3);
+                long skipped = (Long) replies.get(5 * i + 4);
+                TaskProgress progress = new TaskProgress(Integer.parseInt(fields.get(2)), ((Long) replies.get(5 * i + 1)).intValue(),
+                        done - failed, failed - skipped, skipped, Integer.parseInt(fields.get(3)), Integer.parseInt(fields.get(4)));
                 TaskTimes times = new TaskTimes(instant(fields.get(5)), instant(fields.get(6)), instant(fields.get(7)));
                 found.put(masterIds.get(i), new TaskSummary(masterIds.get(i), TaskStatus.valueOf(fields.get(0)), fields.get(8),
                         Long.parseLong(fields.get(1)), progress, times));

@@ -3,11 +3,13 @@ package io.dts.scheduler.task.domain;
 import java.time.Instant;
 import java.util.UUID;
 
+import io.dts.model.ShardHalt;
 import io.dts.model.TaskStatus;
 
 /** Test data: {@code aTask().status(INPROGRESS).items(10).build()} instead of spelling out every field. */
 public final class Tasks {
 
+    private ShardHalt halt;
     private String id = UUID.randomUUID().toString();
     private String owner = "alice";
     private TaskStatus status = TaskStatus.QUEUED;
@@ -56,13 +58,19 @@ public final class Tasks {
         return this;
     }
 
+    public Tasks halt(ShardHalt halt) {
+        this.halt = halt;
+        return this;
+    }
+
     public Tasks round(int round) {
         this.round = round;
         return this;
     }
 
     public Task build() {
-        return new Task(id, status, new TaskDefinition(owner, "echo {{item}}", "echo {{item}}", items, false, 30, 0),
-                new TaskProgress(shards, 0, 0, 0, 1, round), new TaskTimes(updatedAt, updatedAt, null), null, null, shardsPublished);
+        return new Task(id, status, new TaskDefinition(owner, "echo {{item}}", "echo {{item}}", items, false, 30, 0, halt),
+                new TaskProgress(shards, 0, 0, 0, 0, 1, round), new TaskTimes(updatedAt, updatedAt, null), null, null, shardsPublished,
+                null);
     }
 }

@@ -68,7 +68,7 @@ class RedisTaskStoreTest {
     }
 
     private static NewTask aTask(String... items) {
-        return new NewTask(UUID.randomUUID().toString(), "alice", "echo {{x}} $1", "echo 1 $1", List.of(items), 30, 2, Duration.ofDays(7), Instant.now());
+        return new NewTask(UUID.randomUUID().toString(), "alice", "echo {{x}} $1", "echo 1 $1", List.of(items), 30, 2, null, Duration.ofDays(7), Instant.now());
     }
 
     @Test
@@ -225,7 +225,7 @@ class RedisTaskStoreTest {
         try {
             List<java.util.concurrent.Future<Optional<String>>> creates = new java.util.ArrayList<>();
             for (int i = 0; i < 16; i++) {
-                NewTask task = new NewTask(id, "alice", "echo " + i, "echo " + i, List.of("a"), 0, 0, Duration.ofDays(7), Instant.now(), "f" + i);
+                NewTask task = new NewTask(id, "alice", "echo " + i, "echo " + i, List.of("a"), 0, 0, null, Duration.ofDays(7), Instant.now(), "f" + i);
                 creates.add(pool.submit(() -> store.createUnlessExists(task)));
             }
             long created = 0;
@@ -236,7 +236,7 @@ class RedisTaskStoreTest {
             String winner = "f" + task.definition().command().substring("echo ".length());
 
             assertThat(created).isEqualTo(1);
-            assertThat(store.createUnlessExists(new NewTask(id, "alice", "x", "x", List.of(), 0, 0, Duration.ofDays(7), Instant.now(), "other")))
+            assertThat(store.createUnlessExists(new NewTask(id, "alice", "x", "x", List.of(), 0, 0, null, Duration.ofDays(7), Instant.now(), "other")))
                     .contains(winner);
             assertThat(redis.opsForList().size(RedisKeys.items(id))).as("items written once").isEqualTo(1);
         } finally {
@@ -247,9 +247,9 @@ class RedisTaskStoreTest {
     @Test
     void recent_tasks_are_newest_first_and_filtered_by_status_and_owner() {
         String owner = "owner-" + UUID.randomUUID();
-        NewTask older = new NewTask(UUID.randomUUID().toString(), owner, "t", "t", List.of(), 0, 0, Duration.ofDays(7),
+        NewTask older = new NewTask(UUID.randomUUID().toString(), owner, "t", "t", List.of(), 0, 0, null, Duration.ofDays(7),
                 Instant.now().plusSeconds(3600));
-        NewTask newer = new NewTask(UUID.randomUUID().toString(), "bob", "t", "t", List.of(), 0, 0, Duration.ofDays(7),
+        NewTask newer = new NewTask(UUID.randomUUID().toString(), "bob", "t", "t", List.of(), 0, 0, null, Duration.ofDays(7),
                 Instant.now().plusSeconds(7200));
         store.create(older);
         store.create(newer);
