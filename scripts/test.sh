@@ -11,12 +11,17 @@ source "$(dirname "$0")/lib.sh"
 # redis-cli (it creates the test Redis Cluster) and nginx (in front of the schedulers in the
 # end-to-end tests). docker-compose validates the compose file, without a Docker engine. bwrap
 # (bubblewrap) is the stronger item sandbox the worker tests try; items run as $SANDBOX_USER.
-ensure_packages java:openjdk-17-jdk-headless mvn:maven redis-server redis-cli:redis-tools nginx docker-compose bwrap:bubblewrap
+# Chromium and its driver run the dashboard test; curl and jq the dts client's; shellcheck checks
+# every script.
+ensure_packages java:openjdk-17-jdk-headless mvn:maven redis-server redis-cli:redis-tools nginx docker-compose \
+  bwrap:bubblewrap chromium chromedriver:chromium-driver curl jq shellcheck
 ensure_sandbox_user
 cd "$DTS_ROOT"
 log "docker-compose -f docker-compose.yml config -q"
 docker-compose -f docker-compose.yml config -q ||
   die "docker-compose.yml is not valid (message above); check it with: docker-compose config"
+log "shellcheck scripts/*.sh scripts/dts deploy/redis/compose-start.sh"
+shellcheck scripts/*.sh scripts/dts deploy/redis/compose-start.sh || die "shellcheck found problems in the scripts (above)"
 log "mvn -B verify $*"
 mvn -B verify "$@" || die "tests failed; the reports are in */target/surefire-reports (and failsafe-reports)"
 log "all tests passed"

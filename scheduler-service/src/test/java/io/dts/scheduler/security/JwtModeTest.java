@@ -1,5 +1,7 @@
 package io.dts.scheduler.security;
 
+import static org.mockito.ArgumentMatchers.any;
+
 import static org.hamcrest.Matchers.containsString;
 import static org.mockito.Mockito.verify;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
@@ -74,6 +76,12 @@ class JwtModeTest {
     @MockitoBean
     WorkerDirectory workers;
 
+    @org.junit.jupiter.api.BeforeEach
+    void anEmptyListing() {
+        org.mockito.Mockito.when(tasks.recent(any(), any(), org.mockito.ArgumentMatchers.anyInt(), any(), any()))
+                .thenReturn(new io.dts.scheduler.task.domain.TaskPage(java.util.List.of(), null));
+    }
+
     @Test
     void the_subject_is_the_caller_and_the_roles_claim_its_roles() throws Exception {
         mvc.perform(get("/api/tasks").header(HttpHeaders.AUTHORIZATION, bearer(ISSUER, "carol", List.of("submitter"), 60)))
@@ -83,7 +91,7 @@ class JwtModeTest {
         mvc.perform(get("/api/workers").header(HttpHeaders.AUTHORIZATION, bearer(ISSUER, "dan", List.of("operator"), 60)))
                 .andExpect(status().isOk());
 
-        verify(tasks).recent(null, 20, new Caller("carol", false));
+        verify(tasks).recent(null, null, 20, null, new Caller("carol", false));
     }
 
     @Test

@@ -79,6 +79,12 @@ class SecurityConfigTest {
     @MockitoBean
     WorkerDirectory workers;
 
+    @org.junit.jupiter.api.BeforeEach
+    void anEmptyListing() {
+        org.mockito.Mockito.when(tasks.recent(any(), any(), org.mockito.ArgumentMatchers.anyInt(), any(), any()))
+                .thenReturn(new io.dts.scheduler.task.domain.TaskPage(java.util.List.of(), null));
+    }
+
     private static MockHttpServletRequestBuilder as(String token, MockHttpServletRequestBuilder request) {
         return request.header(HttpHeaders.AUTHORIZATION, "Bearer " + token);
     }
@@ -100,7 +106,7 @@ class SecurityConfigTest {
         }
         verify(tasks, never()).submit(any(), any(), any());
         verify(tasks, never()).submit(any(), any(), any(), any());
-        verify(tasks, never()).recent(any(), org.mockito.ArgumentMatchers.anyInt(), any());
+        verify(tasks, never()).recent(any(), any(), org.mockito.ArgumentMatchers.anyInt(), any(), any());
     }
 
     @Test
@@ -126,7 +132,7 @@ class SecurityConfigTest {
     @Test
     void a_reader_makes_every_get_of_tasks_but_cannot_change_anything_or_see_workers_and_metrics() throws Exception {
         mvc.perform(as(READER, get("/api/tasks"))).andExpect(status().isOk());
-        verify(tasks).recent(null, 20, new Caller("ann", true));
+        verify(tasks).recent(null, null, 20, null, new Caller("ann", true));
 
         for (MockHttpServletRequestBuilder request : List.of(submit(), post("/api/tasks/x/cancel"), post("/api/tasks/x/retry-failed"),
                 post("/schedule/create").contentType(MediaType.APPLICATION_FORM_URLENCODED).content("templateFunction=id"),
@@ -157,7 +163,7 @@ class SecurityConfigTest {
 
         verify(tasks).submit(any(), isNull(), eq(alice));
         verify(tasks).submit(any(), isNull(), isNull(), eq(alice));
-        verify(tasks).recent(null, 20, alice);
+        verify(tasks).recent(null, null, 20, null, alice);
     }
 
     @Test
@@ -169,7 +175,7 @@ class SecurityConfigTest {
         mvc.perform(as(OPERATOR, post("/api/tasks/x/cancel"))).andExpect(status().isOk());
         mvc.perform(as(OPERATOR, get("/api/tasks?limit=5"))).andExpect(status().isOk());
 
-        verify(tasks).recent(null, 5, ops);
+        verify(tasks).recent(null, null, 5, null, ops);
     }
 
     @Test

@@ -2,12 +2,14 @@ package io.dts.scheduler.task.api;
 
 import java.net.URI;
 import java.util.List;
+import java.util.Map;
 
 import io.dts.model.ItemResult;
 import io.dts.model.MasterTask;
 import io.dts.model.TaskStatus;
 import io.dts.scheduler.task.domain.Caller;
 import io.dts.scheduler.task.domain.ResultsPage;
+import io.dts.scheduler.task.domain.TaskPage;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskService;
 import jakarta.validation.Valid;
@@ -21,6 +23,7 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.util.UriComponentsBuilder;
 
 /** The task API: submit, read, list, and read per-item results, each as the {@link Caller} may. */
 @RestController
@@ -51,10 +54,31 @@ public class TaskController {
         return TaskView.of(tasks.get(id, caller));
     }
 
+    /** Newest first; when there is more, a {@code Link: <...>; rel="next"} header says where the next page starts. */
     @GetMapping
-    public List<TaskView> recent(@RequestParam(required = false) TaskStatus status,
-                                 @RequestParam(defaultValue = "20") int limit, Caller caller) {
-        return tasks.recent(status, limit, caller).stream().map(TaskView::of).toList();
+    public ResponseEntity<List<TaskView>> recent(@RequestParam(required = false) TaskStatus status,
+                                                 @RequestParam(required = false) String owner,
+                                                 @RequestParam(defaultValue = "20") int limit,
+                                                 @RequestParam(required = false) String cursor, Caller caller) {
+        TaskPage page = tasks.recent(status, owner, limit, cursor, caller);
+        ResponseEntity.BodyBuilder response = ResponseEntity.ok();
+        if (page.next() != null) {
+            UriComponentsBuilder next = UriComponentsBuilder.fromPath("/api/tasks").queryParam("limit", limit).queryParam("cursor", page.next());
+            if (status != null) {
+                next.queryParam("status", status);
+            }
+            if (owner != null) {
+                next.queryParam("owner", owner);
+            }
+            response.header(HttpHeaders.LINK, "<" + next.encode().build().toUriString() + ">; rel=\"next\"");
+        }
+        return response.body(page.tasks().stream().map(TaskView::of).toList());
+    }
+
+    /** How many of the latest tasks (up to 1,000) are in each status, for a dashboard's filters. */
+    @GetMapping("/counts")
+    public Map<TaskStatus, Long> counts(Caller caller) {
+        return tasks.counts(caller);
     }
 
     @PostMapping("/{id}/cancel")

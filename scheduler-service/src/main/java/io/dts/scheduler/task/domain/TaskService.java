@@ -2,7 +2,9 @@ package io.dts.scheduler.task.domain;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -31,6 +33,10 @@ public class TaskService {
     private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7E]{1,255}");
     /** How long an Idempotency-Key is held by a request that is saving its task; kept for the retention once saved. */
     private static final Duration CLAIM_WHILE_SAVING = Duration.ofSeconds(60);
+
+    /** {@code <created at, epoch ms>:<task id>}, as a listing's Link header gives it. */
+    private static final int COUNTED_TASKS = 1_000;
+    private static final Pattern CURSOR = Pattern.compile("\\d{1,15}:[0-9a-f-]{36}");
 
     private final TaskStore store;
     private final TaskStates states;
@@ -180,9 +186,24 @@ public class TaskService {
         return store.find(taskId).filter(caller::sees).orElseThrow(() -> new TaskNotFoundException(taskId));
     }
 
-    /** The most recent tasks the caller may see. */
-    public List<TaskSummary> recent(TaskStatus status, int limit, Caller caller) {
-        return store.recent(status, caller.ownerShown(), Math.max(1, Math.min(limit, properties.maxResultsPage())));
+    /**
+     * A page of the tasks the caller may see, newest first, from {@code cursor} (null for the newest); a
+     * caller limited to its own tasks gets only those, whatever {@code owner} it asks for.
+     */
+    public TaskPage recent(TaskStatus status, String owner, int limit, String cursor, Caller caller) {
+        if (cursor != null && !CURSOR.matcher(cursor).matches()) {
+            throw new InvalidTaskException("cursor", "is the cursor of a listing's Link header, as it was given");
+        }
+        String shown = caller.ownerShown() != null ? caller.ownerShown() : owner;
+        return store.recent(status, shown, Math.max(1, Math.min(limit, properties.maxResultsPage())), cursor);
+    }
+
+    /** How many of the latest tasks the caller may see are in each status (those of one listing's reach, up to 1,000). */
+    public Map<TaskStatus, Long> counts(Caller caller) {
+        Map<TaskStatus, Long> counts = new EnumMap<>(TaskStatus.class);
+        store.recent(null, caller.ownerShown(), COUNTED_TASKS, null).tasks()
+                .forEach(task -> counts.merge(task.status(), 1L, Long::sum));
+        return counts;
     }
 
     /** Every result of {@code task} (one the caller was allowed to {@link #get}), in index order. */

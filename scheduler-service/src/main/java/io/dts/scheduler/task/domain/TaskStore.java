@@ -24,10 +24,11 @@ public interface TaskStore {
     Optional<Task> find(String taskId);
 
     /**
-     * Newest first; {@code status} and {@code owner} may each be {@code null} for any; when either is
-     * set, only the latest 1,000 tasks are searched.
+     * Newest first, from {@code cursor} ({@code null} for the newest); {@code status} and {@code owner} may
+     * each be {@code null} for any. One call looks at a bounded number of tasks whatever their total, so a
+     * filtered page may hold fewer than {@code limit}, with a cursor to go on from.
      */
-    List<TaskSummary> recent(TaskStatus status, String owner, int limit);
+    TaskPage recent(TaskStatus status, String owner, int limit, String cursor);
 
 
     /** Indices of the shards of the current round that are done. */

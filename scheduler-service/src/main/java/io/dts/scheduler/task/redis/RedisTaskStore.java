@@ -24,6 +24,7 @@ import io.dts.redis.TaskRedis;
 import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskDefinition;
+import io.dts.scheduler.task.domain.TaskPage;
 import io.dts.scheduler.task.domain.TaskProgress;
 import io.dts.scheduler.task.domain.TaskStore;
 import io.dts.scheduler.task.domain.TaskSummary;
@@ -31,6 +32,7 @@ import io.dts.scheduler.task.domain.TaskTimes;
 import org.springframework.data.redis.core.RedisOperations;
 import org.springframework.data.redis.core.SessionCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.ZSetOperations;
 import org.springframework.stereotype.Repository;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -43,8 +45,10 @@ import tools.jackson.databind.json.JsonMapper;
 @Repository
 public class RedisTaskStore implements TaskStore {
 
-    /** How many of the most recent tasks a listing by status looks at. */
+    /** Most tasks one listing request looks at. */
     static final int RECENT_SCAN = 1_000;
+    /** Tasks created in the same millisecond a page may have to step over. */
+    private static final int RECENT_SAME_SCORE = 64;
     /** Tasks read per pipelined round trip when listing. */
     private static final int SUMMARY_BATCH = 200;
     private static final List<Object> SUMMARY_FIELDS = List.of(TaskHash.STATUS, TaskHash.ITEMS_TOTAL, TaskHash.CHUNKS_TO_EXECUTE,
@@ -195,25 +199,71 @@ public class RedisTaskStore implements TaskStore {
         return epochMillis == null ? null : Instant.ofEpochMilli(Long.parseLong(epochMillis));
     }
 
+    /**
+     * Walks the recent-tasks index (score: creation time) from the cursor, {@code <score>:<id>} of the last
+     * task looked at, a batch at a time, and stops once the page is full or {@link #RECENT_SCAN} tasks were
+     * looked at: a page costs the same for 100 tasks or 100,000.
+     */
     @Override
-    public List<TaskSummary> recent(TaskStatus status, String owner, int limit) {
-        // Filtering reads the status and owner of each, so it looks only at the most recent tasks.
-        int scanned = status == null && owner == null ? limit : Math.max(limit, RECENT_SCAN);
-        Set<String> ids = redis.opsForZSet().reverseRange(RedisKeys.RECENT_TASKS, 0, scanned - 1);
-        if (ids == null) {
-            return List.of();
-        }
-        List<TaskSummary> summaries = new ArrayList<>(limit);
-        List<String> all = List.copyOf(ids);
-        for (int from = 0; from < all.size() && summaries.size() < limit; from += SUMMARY_BATCH) {
-            for (TaskSummary summary : summaries(all.subList(from, Math.min(all.size(), from + SUMMARY_BATCH)))) {
-                if ((status == null || summary.status() == status) && (owner == null || owner.equals(summary.owner()))
-                        && summaries.size() < limit) {
-                    summaries.add(summary);
+    public TaskPage recent(TaskStatus status, String owner, int limit, String cursor) {
+        Position from = cursor == null ? null : Position.parse(cursor);
+        List<TaskSummary> page = new ArrayList<>(limit);
+        Position last = from;
+        int scanned = 0;
+        while (page.size() < limit && scanned < RECENT_SCAN) {
+            List<Position> batch = after(last, Math.min(SUMMARY_BATCH, RECENT_SCAN - scanned));
+            if (batch.isEmpty()) {
+                return new TaskPage(page, null);
+            }
+            Map<String, TaskSummary> summaries = summaries(batch.stream().map(Position::id).toList()).stream()
+                    .collect(Collectors.toMap(TaskSummary::id, summary -> summary));
+            for (Position position : batch) {
+                last = position;
+                scanned++;
+                TaskSummary summary = summaries.get(position.id());
+                if (summary != null && (status == null || summary.status() == status) && (owner == null || owner.equals(summary.owner()))) {
+                    page.add(summary);
+                    if (page.size() == limit) {
+                        break;
+                    }
                 }
             }
         }
-        return summaries;
+        return new TaskPage(page, after(last, 1).isEmpty() ? null : last.toString());
+    }
+
+    /** The next {@code count} entries of the recent-tasks index after {@code position} (from the newest when null). */
+    private List<Position> after(Position position, int count) {
+        double max = position == null ? Double.POSITIVE_INFINITY : position.score();
+        // Entries of the same score come in reverse order of their ids: those not after the cursor are skipped.
+        Set<ZSetOperations.TypedTuple<String>> entries = redis.opsForZSet()
+                .reverseRangeByScoreWithScores(RedisKeys.RECENT_TASKS, Double.NEGATIVE_INFINITY, max, 0, count + RECENT_SAME_SCORE);
+        List<Position> next = new ArrayList<>(count);
+        for (ZSetOperations.TypedTuple<String> entry : entries == null ? Set.<ZSetOperations.TypedTuple<String>>of() : entries) {
+            Position candidate = new Position((long) (double) entry.getScore(), entry.getValue());
+            if ((position == null || candidate.isAfter(position)) && next.size() < count) {
+                next.add(candidate);
+            }
+        }
+        return next;
+    }
+
+    /** A place in the recent-tasks index: a creation time and, for ties, the id. */
+    private record Position(long score, String id) {
+
+        static Position parse(String cursor) {
+            int colon = cursor.indexOf(':');
+            return new Position(Long.parseLong(cursor.substring(0, colon)), cursor.substring(colon + 1));
+        }
+
+        boolean isAfter(Position other) {
+            return score < other.score || (score == other.score && id.compareTo(other.id) < 0);
+        }
+
+        @Override
+        public String toString() {
+            return score + ":" + id;
+        }
     }
 
     /** The summaries of the tasks that exist, in the order given: one pipelined round trip per Redis master. */

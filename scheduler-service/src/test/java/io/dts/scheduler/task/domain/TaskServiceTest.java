@@ -138,11 +138,11 @@ class TaskServiceTest {
 
     @Test
     void a_submitter_lists_only_its_own_tasks_and_a_reader_every_task() {
-        service.recent(null, 20, ALICE);
-        service.recent(null, 20, new Caller("ops", true));
+        service.recent(null, null, 20, null, ALICE);
+        service.recent(null, null, 20, null, new Caller("ops", true));
 
-        verify(store).recent(null, "alice", 20);
-        verify(store).recent(null, null, 20);
+        verify(store).recent(null, "alice", 20, null);
+        verify(store).recent(null, null, 20, null);
     }
 
     @Test

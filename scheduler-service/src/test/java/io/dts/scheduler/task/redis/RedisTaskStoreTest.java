@@ -20,6 +20,7 @@ import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.RequestClaim;
 import io.dts.scheduler.task.domain.ResultsPage;
 import io.dts.scheduler.task.domain.Task;
+import io.dts.scheduler.task.domain.TaskPage;
 import io.dts.scheduler.task.domain.TaskSummary;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
@@ -182,7 +183,7 @@ class RedisTaskStoreTest {
         states.transition(created.id(), TaskStatus.RETRYING, 3, "Kafka down");
         states.startSharding(created.id(), 2);
 
-        TaskSummary summary = store.recent(null, null, 1_000).stream().filter(t -> t.id().equals(created.id())).findFirst().orElseThrow();
+        TaskSummary summary = store.recent(null, null, 1_000, null).tasks().stream().filter(t -> t.id().equals(created.id())).findFirst().orElseThrow();
 
         assertThat(summary.status()).isEqualTo(TaskStatus.INPROGRESS);
         assertThat(summary.owner()).isEqualTo("alice");
@@ -203,7 +204,7 @@ class RedisTaskStoreTest {
 
         assertThat(states.pendingOlderThan(Duration.ZERO, 10_000)).doesNotContain(orphan);
         assertThat(states.runningTasks(10_000)).doesNotContain(orphan);
-        assertThat(store.recent(null, null, 10)).extracting(TaskSummary::id).doesNotContain(orphan);
+        assertThat(store.recent(null, null, 10, null).tasks()).extracting(TaskSummary::id).doesNotContain(orphan);
     }
 
     @Test
@@ -245,6 +246,39 @@ class RedisTaskStoreTest {
     }
 
     @Test
+    void a_listing_pages_by_cursor_through_every_task_once_even_with_tasks_created_in_the_same_millisecond() {
+        String owner = "pager-" + UUID.randomUUID();
+        Instant future = Instant.now().plusSeconds(86_400);
+        List<String> created = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            // Three share one millisecond: the cursor must tell them apart by id.
+            NewTask task = new NewTask(UUID.randomUUID().toString(), owner, "t", "t", List.of(), 0, 0, null, Duration.ofDays(7),
+                    i < 3 ? future : future.plusMillis(i));
+            store.create(task);
+            created.add(task.id());
+        }
+
+        List<String> seen = new ArrayList<>();
+        String cursor = null;
+        int pages = 0;
+        try {
+            do {
+                TaskPage page = store.recent(null, owner, 2, cursor);
+                page.tasks().forEach(task -> seen.add(task.id()));
+                cursor = page.next();
+                pages++;
+            } while (cursor != null && pages < 20);
+        } finally {
+            // Dated tomorrow, they would come first in the other listing tests.
+            redis.opsForZSet().remove(RedisKeys.RECENT_TASKS, created.toArray());
+        }
+
+        assertThat(seen).containsExactlyInAnyOrderElementsOf(created).doesNotHaveDuplicates();
+        assertThat(pages).isEqualTo(4);
+        assertThat(seen.subList(0, 4)).containsExactly(created.get(6), created.get(5), created.get(4), created.get(3));
+    }
+
+    @Test
     void recent_tasks_are_newest_first_and_filtered_by_status_and_owner() {
         String owner = "owner-" + UUID.randomUUID();
         NewTask older = new NewTask(UUID.randomUUID().toString(), owner, "t", "t", List.of(), 0, 0, null, Duration.ofDays(7),
@@ -255,9 +289,9 @@ class RedisTaskStoreTest {
         store.create(newer);
         states.transition(older.id(), TaskStatus.SUBMISSION_FAILED, 10, "gone");
 
-        assertThat(store.recent(null, null, 2)).extracting(TaskSummary::id).containsExactly(newer.id(), older.id());
-        assertThat(store.recent(TaskStatus.SUBMISSION_FAILED, null, 1)).extracting(TaskSummary::id).containsExactly(older.id());
-        assertThat(store.recent(null, owner, 2)).extracting(TaskSummary::id).containsExactly(older.id());
+        assertThat(store.recent(null, null, 2, null).tasks()).extracting(TaskSummary::id).containsExactly(newer.id(), older.id());
+        assertThat(store.recent(TaskStatus.SUBMISSION_FAILED, null, 1, null).tasks()).extracting(TaskSummary::id).containsExactly(older.id());
+        assertThat(store.recent(null, owner, 2, null).tasks()).extracting(TaskSummary::id).containsExactly(older.id());
         assertThat(store.find(newer.id()).orElseThrow().definition().owner()).isEqualTo("bob");
     }
 
