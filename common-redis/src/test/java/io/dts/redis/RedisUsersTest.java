@@ -35,6 +35,17 @@ class RedisUsersTest {
     }
 
     @Test
+    void nobody_logs_in_as_the_default_user() {
+        RedisClient client = RedisClient.create(RedisURI.builder().withHost(REDIS.host()).withPort(REDIS.port())
+                .withAuthentication("default", "anything").build());
+        try {
+            assertThatThrownBy(() -> client.connect().close()).hasStackTraceContaining("WRONGPASS");
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
     void the_worker_writes_task_keys_but_not_the_sweep_lock_nor_idempotency_keys_and_nobody_flushes() {
         withUser(Role.WORKER, redis -> {
             assertThat(redis.set(RedisKeys.task("users-test") + ":probe", "1")).isEqualTo("OK");
