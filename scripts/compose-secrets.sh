@@ -10,25 +10,12 @@ source "$(dirname "$0")/lib.sh"
 
 SECRETS="$DTS_ROOT/deploy/secrets"
 SCHEDULER_UID=10001
-mkdir -p "$SECRETS"
-if [[ ! -s $SECRETS/shard.key ]]; then
-  log "making $SECRETS/shard.key"
-  (umask 077 && head -c 32 /dev/urandom | base64 >"$SECRETS/shard.key")
-fi
-for role in scheduler worker admin; do
-  dir="$SECRETS/redis/$role"
-  [[ -s $dir/spring.data.redis.password ]] && continue
-  log "making the Redis user dts-$role in $dir"
-  mkdir -p "$dir"
-  (
-    umask 077
-    printf 'dts-%s' "$role" >"$dir/spring.data.redis.username"
-    head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/spring.data.redis.password"
-  )
-done
+make_key "$SECRETS/shard.key"
+make_redis_users "$SECRETS/redis"
 if ((EUID == 0)); then
   chown "$SCHEDULER_UID" "$SECRETS/shard.key"
   chown -R "$SCHEDULER_UID" "$SECRETS/redis/scheduler"
+  # The schedulers' container (uid 10001) must reach its directory: the others stay closed to it.
   chmod 755 "$SECRETS" "$SECRETS/redis"
   chmod 400 "$SECRETS/shard.key"
 else

@@ -60,18 +60,29 @@ render() {
 # spring.data.redis.password (a Spring config tree: --dts.redis.credentials-dir=DIR). Scripts use
 # dts-admin (redis_cli). Readable by this user only: items run as another.
 REDIS_SECRETS="$STACK_DIR/secrets/redis"
-ensure_redis_users() {
+ensure_redis_users() { make_redis_users "$REDIS_SECRETS"; }
+
+# make_redis_users DIR: DIR/<role>/spring.data.redis.{username,password} for each role, unless there.
+make_redis_users() {
   local role
   for role in scheduler worker admin; do
-    [[ -s $REDIS_SECRETS/$role/spring.data.redis.password ]] && continue
-    mkdir -p "$REDIS_SECRETS/$role"
-    chmod 700 "$STACK_DIR/secrets" "$REDIS_SECRETS" "$REDIS_SECRETS/$role"
+    [[ -s $1/$role/spring.data.redis.password ]] && continue
+    mkdir -p "$1/$role"
+    chmod 700 "$1" "$1/$role"
     (
       umask 077
-      printf 'dts-%s' "$role" >"$REDIS_SECRETS/$role/spring.data.redis.username"
-      head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$REDIS_SECRETS/$role/spring.data.redis.password"
+      printf 'dts-%s' "$role" >"$1/$role/spring.data.redis.username"
+      head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$1/$role/spring.data.redis.password"
     )
   done
+}
+
+# make_key FILE: 32 random bytes, base64, in FILE (mode 0600), unless it is there.
+make_key() {
+  [[ -s $1 ]] && return 0
+  log "making the key $1"
+  mkdir -p "$(dirname "$1")"
+  (umask 077 && head -c 32 /dev/urandom | base64 >"$1")
 }
 
 # write_redis_config FILE: the users with this stack's password hashes, and the user a replica follows

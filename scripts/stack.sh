@@ -200,11 +200,21 @@ STARTED=()
 # items (another user) cannot read it. Made once, kept across restarts.
 SHARD_KEY="$STACK_DIR/secrets/shard.key"
 ensure_shard_key() {
-  [[ -s $SHARD_KEY ]] && return 0
-  log "making the shard signing key $SHARD_KEY"
-  mkdir -p "$(dirname "$SHARD_KEY")"
+  make_key "$SHARD_KEY"
   chmod 700 "$(dirname "$SHARD_KEY")"
-  (umask 077 && head -c 32 /dev/urandom | base64 >"$SHARD_KEY")
+}
+
+# Items run as another user: they may pass through .stack to their work directories, but neither list
+# it nor read Redis's and Kafka's data (every task's commands, items and outputs), the logs or the
+# secrets. (nginx's directory stays readable: its workers run as another user too.)
+protect_stack_dir() {
+  mkdir -p "$STACK_DIR/work"
+  chmod 711 "$STACK_DIR" "$STACK_DIR/work"
+  local dir
+  for dir in redis redis-cluster kafka logs run secrets tokens; do
+    [[ -e $STACK_DIR/$dir ]] && chmod -R go-rwx "$STACK_DIR/$dir"
+  done
+  return 0
 }
 
 # On a failed `up`, stop what this run started (newest first); the logs stay for reading.
@@ -466,6 +476,7 @@ up() {
 
   ensure_shard_key
   ensure_admin_token
+  protect_stack_dir
   local common=(--pubsub.namespace="$(kafka_bootstrap)" --dts.security.shard-key-file="$SHARD_KEY") topics=()
   if ((REDIS_CLUSTER)); then
     common+=(--spring.data.redis.cluster.nodes="$(redis_cluster_addresses)")

@@ -32,23 +32,43 @@ public class ItemSandbox {
     private static final int CAP_SETUID = 7;
 
     private final WorkerProperties.Sandbox settings;
-    private final List<String> launcher;
+    private final List<String> confinement;
+    private final List<String> userSwitch;
     private final Map<String, String> environment;
     private final Optional<UserPrincipal> itemUser;
 
     public ItemSandbox(WorkerProperties properties) {
         this.settings = properties.sandbox();
         this.itemUser = itemUser(settings);
-        this.launcher = launcher(settings, Path.of(properties.workDir()));
+        this.confinement = confinement(settings, Path.of(properties.workDir()));
+        this.userSwitch = userSwitch(settings);
         this.environment = environment(settings, System.getenv());
         long uid = probe();
         log.info("Items run as uid {} with isolation {}", uid, settings.isolation().name().toLowerCase());
     }
 
-    /** A process builder for {@code command}, run in the sandbox with its clean environment. */
+    /** A process builder for {@code command}, run in the sandbox as the item user, with its clean environment. */
     ProcessBuilder processBuilder(List<String> command) {
-        List<String> argv = new ArrayList<>(launcher);
-        argv.addAll(command);
+        return builder(List.of(confinement, userSwitch, command));
+    }
+
+    /**
+     * A process builder for a long-lived shell that stays this worker's user inside the sandbox (in its
+     * own namespace, with the clean environment) and starts each item through {@link #userSwitch()}: an
+     * item may then not trace, signal or take over the shell that runs the next items.
+     */
+    ProcessBuilder shellBuilder(List<String> command) {
+        return builder(List.of(confinement, List.of("setpriv", "--pdeathsig=SIGKILL", "--"), command));
+    }
+
+    /** The words that run a command as the item user (empty when items run as this worker's user). */
+    List<String> userSwitch() {
+        return userSwitch;
+    }
+
+    private ProcessBuilder builder(List<List<String>> parts) {
+        List<String> argv = new ArrayList<>();
+        parts.forEach(argv::addAll);
         ProcessBuilder builder = new ProcessBuilder(argv);
         builder.environment().clear();
         builder.environment().putAll(environment);
@@ -115,19 +135,23 @@ public class ItemSandbox {
         }
     }
 
-    private static List<String> launcher(WorkerProperties.Sandbox settings, Path workDir) {
-        // Killed with the thread that started it (setpriv --pdeathsig, bwrap --die-with-parent): a worker that
-        // dies, even by kill -9, leaves no item running.
-        List<String> argv = new ArrayList<>(switch (settings.isolation()) {
+    /** The namespaces around every item. Killed with the thread that started them (setpriv --pdeathsig, bwrap --die-with-parent). */
+    private static List<String> confinement(WorkerProperties.Sandbox settings, Path workDir) {
+        return switch (settings.isolation()) {
             case PID -> List.of("setpriv", "--pdeathsig=SIGKILL", "--", "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--");
             case BWRAP -> List.of("bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
                     "--bind", workDir.toString(), workDir.toString(), "--unshare-pid", "--unshare-net", "--unshare-ipc",
                     "--unshare-uts", "--die-with-parent", "--new-session", "--as-pid-1", "--");
-            case NONE -> List.<String>of();
-        });
-        // Also the process right above the item's shell: a change of user clears the parent-death signal
-        // that unshare --kill-child or bwrap --die-with-parent gave it, so it is set again after the change.
-        argv.addAll(List.of("setpriv", "--pdeathsig=SIGKILL"));
+            case NONE -> List.of();
+        };
+    }
+
+    /**
+     * To the item user: no groups, no capabilities, no new privileges. A change of user clears the
+     * parent-death signal that unshare --kill-child or bwrap --die-with-parent gave, so it is set again.
+     */
+    private static List<String> userSwitch(WorkerProperties.Sandbox settings) {
+        List<String> argv = new ArrayList<>(List.of("setpriv", "--pdeathsig=SIGKILL"));
         if (!settings.sameUser()) {
             argv.addAll(List.of("--reuid=" + settings.user(), "--regid=" + primaryGroup(settings.user()),
                     "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"));
@@ -156,7 +180,8 @@ public class ItemSandbox {
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (!ended || process.exitValue() != 0 || !output.matches("\\d+")) {
                 process.destroyForcibly();
-                throw new IllegalStateException("Cannot run items in the sandbox (" + String.join(" ", launcher) + "): " + output
+                throw new IllegalStateException("Cannot run items in the sandbox (" + String.join(" ", confinement) + " "
+                        + String.join(" ", userSwitch) + "): " + output
                         + (settings.isolation() == Isolation.PID ? "; a PID namespace needs root or CAP_SYS_ADMIN, else set worker.sandbox.isolation=none" : "")
                         + (settings.isolation() == Isolation.BWRAP ? "; install bubblewrap, or set worker.sandbox.isolation=pid" : ""));
             }
@@ -166,7 +191,7 @@ public class ItemSandbox {
             }
             return uid;
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot start the sandbox probe " + launcher, e);
+            throw new UncheckedIOException("Cannot start the sandbox probe " + confinement + userSwitch, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while probing the sandbox", e);

@@ -8,6 +8,7 @@ import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -16,24 +17,27 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The fast way: one long-lived bash per slice thread, started in the {@link ItemSandbox}, forks a subshell
- * per item, instead of starting a new bash process per item (process start-up, not distribution, limits
- * throughput). The subshell gets what {@code bash -c <command> dts <item>} would: {@code $0 = dts}, the item
- * as {@code $1} and on stdin, the {@code DTS_*} variables, the sandbox's environment, its own stdout and
- * stderr, its own directory, the limits, and its exit code. Inside a PID namespace the long-lived bash is
- * the namespace's first process: after each item it kills whatever the item left behind, even what
- * escaped with setsid (it was re-parented to the long-lived bash), before it answers. What differs from
- * {@code bash -c}: {@code $$} and {@code $PPID} are those of the long-lived bash, and the variable
- * {@code __dts_command} holds the command.
+ * per item, instead of starting a new sandbox per item (process start-up, not distribution, limits
+ * throughput). The long-lived bash stays this worker's user, in its own PID namespace; each item's
+ * subshell sets the limits, the item's directory, stdio and {@code DTS_*} variables, then becomes
+ * {@code bash -c <command> dts <item>} as the item user ({@link ItemSandbox#userSwitch}). So an item gets
+ * what {@code bash -c} would ({@code $0 = dts}, the item as {@code $1} and on stdin, its own {@code $$},
+ * stdout, stderr and exit code), and cannot trace, signal or take over the shell that runs the next items.
+ * The long-lived bash is the namespace's first process: after each item it kills whatever the item left
+ * behind, even what escaped with setsid (it was re-parented to it), before it answers.
  */
 final class PersistentShell implements ItemShell {
 
     /**
-     * Arguments: the stdio directory, 1 to kill what an item leaves, the limits. One request line per
-     * item: {@code <hasItem> <itemIndex> <shardIndex> <taskId> <commandChanged> <itemDirectory>}; one
-     * reply line: its exit code.
+     * Arguments: the stdio directory, 1 to kill what an item leaves, the limits, then the words that switch
+     * to the item user. One request line per item:
+     * {@code <hasItem> <itemIndex> <shardIndex> <taskId> <commandChanged> <itemDirectory>}; one reply line:
+     * its exit code.
      */
     private static final String LOOP = """
             __dts_dir=$1 __dts_reap=$2 __dts_limits=$3
+            shift 3
+            __dts_as_item=("$@")
             while IFS=' ' read -r __dts_has_item __dts_index __dts_shard __dts_task __dts_new_command __dts_home; do
               if [ "$__dts_new_command" = 1 ]; then IFS= read -r -d '' __dts_command < "$__dts_dir/cmd"; fi
               (
@@ -44,8 +48,7 @@ final class PersistentShell implements ItemShell {
                 export HOME="$__dts_home" TMPDIR="$__dts_home"
                 export DTS_ITEM="${1-}" DTS_TASK_ID="$__dts_task" DTS_ITEM_INDEX="$__dts_index" DTS_SHARD_INDEX="$__dts_shard"
                 exec <"$__dts_dir/in" >"$__dts_dir/out" 2>"$__dts_dir/err"
-                unset __dts_dir __dts_reap __dts_limits __dts_has_item __dts_index __dts_shard __dts_task __dts_new_command __dts_item __dts_home
-                eval "$__dts_command"
+                exec "${__dts_as_item[@]}" bash -c "$__dts_command" dts "$@"
               )
               __dts_exit=$?
               if [ "$__dts_reap" = 1 ]; then kill -KILL -1 2>/dev/null; fi
@@ -112,8 +115,10 @@ final class PersistentShell implements ItemShell {
         if (shell != null && shell.isAlive()) {
             return;
         }
-        shell = sandbox.processBuilder(List.of("bash", "-c", LOOP, "dts", files.dir().toString(),
-                        sandbox.namespaced() ? "1" : "0", sandbox.limits()))
+        List<String> argv = new ArrayList<>(List.of("bash", "-c", LOOP, "dts", files.dir().toString(),
+                sandbox.namespaced() ? "1" : "0", sandbox.limits()));
+        argv.addAll(sandbox.userSwitch());
+        shell = sandbox.shellBuilder(argv)
                 .directory(files.dir().toFile())
                 .redirectError(ProcessBuilder.Redirect.appendTo(files.dir().resolve("shell.log").toFile()))
                 .start();

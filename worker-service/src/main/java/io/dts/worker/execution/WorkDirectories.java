@@ -36,10 +36,12 @@ public class WorkDirectories {
 
     public WorkDirectories(WorkerProperties properties, ItemSandbox sandbox) {
         this.sandbox = sandbox;
-        // The pid keeps two workers with the same id on one machine apart.
-        this.root = Path.of(properties.workDir(), "dts-" + properties.id() + "-" + ProcessHandle.current().pid());
+        // A new directory of a name nobody can guess: never one that exists already, which an item (say, of
+        // an earlier worker, in a shared /tmp) could have made or linked elsewhere.
+        this.root = Path.of(properties.workDir(), "dts-" + properties.id() + "-" + UUID.randomUUID());
         try {
-            Files.createDirectories(root);
+            Files.createDirectories(root.getParent());
+            Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx--x--x"));
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create the work directory " + root, e);
@@ -50,7 +52,10 @@ public class WorkDirectories {
         }
     }
 
-    /** A slice thread's stdio files: stdin and the command readable by items, stdout and stderr writable by them. */
+    /**
+     * A slice thread's stdio files: stdin and the command readable by items; stdout and stderr the item
+     * writes through what it inherits (opened before it became the item user), so they stay this worker's.
+     */
     StdioFiles newStdioFiles() {
         try {
             Path dir = Files.createDirectory(root.resolve(UUID.randomUUID().toString()));
@@ -60,10 +65,9 @@ public class WorkDirectories {
                 Files.createFile(readable);
                 Files.setPosixFilePermissions(readable, PosixFilePermissions.fromString("rw-r--r--"));
             }
-            for (Path writable : List.of(files.out(), files.err())) {
-                Files.createFile(writable);
-                Files.setPosixFilePermissions(writable, PosixFilePermissions.fromString("rw-------"));
-                giveToItemUser(writable);
+            for (Path output : List.of(files.out(), files.err())) {
+                Files.createFile(output);
+                Files.setPosixFilePermissions(output, PosixFilePermissions.fromString("rw-------"));
             }
             return files;
         } catch (IOException e) {

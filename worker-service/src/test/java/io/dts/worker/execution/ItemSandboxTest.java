@@ -115,6 +115,18 @@ class ItemSandboxTest {
                 .as("processes an item sees: its shell, its subshell, ps and wc; never the worker's").isIn("3", "4", "5");
     }
 
+    @Test
+    void an_item_cannot_trace_or_take_over_the_long_lived_shell_that_runs_the_next_items() {
+        CommandRunner runner = runner(Shell.PERSISTENT, TestWorkerProperties.sandbox(Isolation.PID, DataSize.ofMegabytes(256)));
+
+        CommandRunner.Outcome probe = run(runner, "stat -c %u /proc/1; head -c 1 /proc/1/mem >/dev/null 2>&1 && echo mem-read || echo mem-denied; "
+                + "ls /proc/1/fd >/dev/null 2>&1 && echo fds-listed || echo fds-denied; kill -STOP 1 2>/dev/null && echo stopped || echo not-stopped");
+        CommandRunner.Outcome next = run(runner, "echo next");
+
+        assertThat(probe.stdout().text().lines().toList()).containsExactly("0", "mem-denied", "fds-denied", "not-stopped");
+        assertThat(next.stdout().text()).isEqualTo("next\n");
+    }
+
     @ParameterizedTest
     @EnumSource(Shell.class)
     void every_process_gets_the_limits_and_a_flood_of_output_stops_at_the_file_size_limit(Shell shell) throws Exception {

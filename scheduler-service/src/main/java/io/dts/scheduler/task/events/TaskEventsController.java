@@ -7,6 +7,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.dts.scheduler.task.api.TaskView;
@@ -67,18 +68,24 @@ public class TaskEventsController {
         response.setHeader("X-Accel-Buffering", "no");
         SseEmitter emitter = new SseEmitter(properties.timeout().toMillis());
         Stream stream = new Stream(id, caller, emitter, new TaskRate(clock.millis(), done(first)));
+        AtomicBoolean ended = new AtomicBoolean();
         AtomicReference<ScheduledFuture<?>> ticking = new AtomicReference<>();
         Runnable end = () -> {
-            ScheduledFuture<?> tick = ticking.getAndSet(null);
+            if (ended.compareAndSet(false, true)) {
+                streams.release();
+            }
+            ScheduledFuture<?> tick = ticking.get();
             if (tick != null) {
                 tick.cancel(false);
-                streams.release();
             }
         };
         emitter.onCompletion(end);
         emitter.onTimeout(end);
         emitter.onError(error -> end.run());
         ticking.set(ticks.scheduleWithFixedDelay(stream::tick, 0, properties.interval().toMillis(), TimeUnit.MILLISECONDS));
+        if (ended.get()) {
+            ticking.get().cancel(false); // it ended before its ticks were scheduled
+        }
         return emitter;
     }
 
