@@ -70,5 +70,6 @@ json 'group_by(.workerId)[] | "  \(.[0].workerId): \(length)"' "$tmp/results.jso
 failed="$(json '[.[] | select(.exitCode != 0)] | length' "$tmp/results.json")"
 log "failed items: $failed"
 log "the stack keeps running: ./scripts/stack.sh status, stop it with: ./scripts/stack.sh down"
-log "try it: curl -H \"Authorization: Bearer \$(cat .stack/tokens/admin)\" $API/tasks (README, Security: tokens and roles)"
+log "try it: scripts/dts list; scripts/dts submit --bar --items-from <(seq 100) 'echo \$1'  (README, Command line)"
+log "or open the dashboard: ${API%/api}/ with the token in .stack/tokens/admin (README, Dashboard)"
 [[ $status == COMPLETED ]] || die "task $id ended $status (expected COMPLETED); details: curl -H \"Authorization: Bearer \$(cat .stack/tokens/admin)\" $API/tasks/$id"
