@@ -89,8 +89,9 @@ public class TaskEventsController {
         return emitter;
     }
 
+    /** Items that will not run again in this round: succeeded, failed, or skipped by a halt. */
     private static long done(Task task) {
-        return task.progress().itemsSucceeded() + task.progress().itemsFailed();
+        return task.progress().itemsSucceeded() + task.progress().itemsFailed() + task.progress().itemsSkipped();
     }
 
     /** One open stream: what it sent last, and when. */
