@@ -33,10 +33,16 @@ public final class TestWorkerProperties {
         this.workDir = workDir;
     }
 
-    /** A worker of its own id, whose items work under {@code workDir} (made searchable for the sandbox user). */
+    /**
+     * A worker of its own id, whose items work under {@code workDir}: a test's own temp dir (0700) is made
+     * searchable for the sandbox user; a directory others may search already (the system's /tmp) is left alone.
+     */
     public static TestWorkerProperties aWorker(Path workDir) {
         try {
-            Files.setPosixFilePermissions(workDir, PosixFilePermissions.fromString("rwx--x--x"));
+            int mode = (int) Files.getAttribute(workDir, "unix:mode");
+            if ((mode & 0001) == 0) {
+                Files.setPosixFilePermissions(workDir, PosixFilePermissions.fromString("rwx--x--x"));
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
