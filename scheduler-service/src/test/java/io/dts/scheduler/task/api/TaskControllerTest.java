@@ -223,6 +223,16 @@ class TaskControllerTest {
     }
 
     @Test
+    void a_listing_cursor_that_was_not_given_and_an_export_format_that_does_not_exist_are_400s_naming_them() throws Exception {
+        mvc.perform(get("/api/tasks").param("cursor", "1:../../etc"))
+                .andExpect(status().isBadRequest())
+                .andExpect(jsonPath("$.errors[0].field").value("cursor"));
+        mvc.perform(get("/api/tasks/" + java.util.UUID.randomUUID() + "/results").param("format", "xml"))
+                .andExpect(status().isBadRequest())
+                .andExpect(jsonPath("$.errors[0].field").value("format"));
+    }
+
+    @Test
     void redis_unreachable_is_a_503_problem_and_saves_nothing() throws Exception {
         doThrow(new RedisConnectionFailureException("Unable to connect to Redis")).when(store).create(any());
 
