@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.util.HexFormat;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -79,18 +78,5 @@ public final class ShardSignature {
             text.append(value.length()).append(':').append(value).append(';');
         }
         return text.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
-    @Override
-    public String toString() {
-        return "ShardSignature[key sha256 " + HexFormat.of().formatHex(sha256(key.getEncoded())).substring(0, 8) + "…]";
-    }
-
-    private static byte[] sha256(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -1,9 +1,10 @@
 package io.dts.scheduler.security;
 
-import static org.mockito.ArgumentMatchers.any;
-
 import static org.hamcrest.Matchers.containsString;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.content;
@@ -26,9 +27,11 @@ import java.util.List;
 import io.dts.scheduler.config.SchedulerProperties;
 import io.dts.scheduler.task.api.TaskController;
 import io.dts.scheduler.task.domain.Caller;
+import io.dts.scheduler.task.domain.TaskPage;
 import io.dts.scheduler.task.domain.TaskService;
 import io.dts.scheduler.worker.WorkerController;
 import io.dts.scheduler.worker.WorkerDirectory;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -76,10 +79,9 @@ class JwtModeTest {
     @MockitoBean
     WorkerDirectory workers;
 
-    @org.junit.jupiter.api.BeforeEach
+    @BeforeEach
     void anEmptyListing() {
-        org.mockito.Mockito.when(tasks.recent(any(), any(), org.mockito.ArgumentMatchers.anyInt(), any(), any()))
-                .thenReturn(new io.dts.scheduler.task.domain.TaskPage(java.util.List.of(), null));
+        when(tasks.recent(any(), any(), anyInt(), any(), any())).thenReturn(new TaskPage(List.of(), null));
     }
 
     @Test

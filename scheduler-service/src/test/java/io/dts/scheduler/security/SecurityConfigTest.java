@@ -4,6 +4,7 @@ import static io.dts.scheduler.task.domain.Tasks.aTask;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.startsWith;
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.ArgumentMatchers.isNull;
@@ -31,9 +32,11 @@ import io.dts.scheduler.config.SchedulerProperties;
 import io.dts.scheduler.task.api.ScheduleAliasController;
 import io.dts.scheduler.task.api.TaskController;
 import io.dts.scheduler.task.domain.Caller;
+import io.dts.scheduler.task.domain.TaskPage;
 import io.dts.scheduler.task.domain.TaskService;
 import io.dts.scheduler.worker.WorkerController;
 import io.dts.scheduler.worker.WorkerDirectory;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -79,10 +82,9 @@ class SecurityConfigTest {
     @MockitoBean
     WorkerDirectory workers;
 
-    @org.junit.jupiter.api.BeforeEach
+    @BeforeEach
     void anEmptyListing() {
-        org.mockito.Mockito.when(tasks.recent(any(), any(), org.mockito.ArgumentMatchers.anyInt(), any(), any()))
-                .thenReturn(new io.dts.scheduler.task.domain.TaskPage(java.util.List.of(), null));
+        when(tasks.recent(any(), any(), anyInt(), any(), any())).thenReturn(new TaskPage(List.of(), null));
     }
 
     private static MockHttpServletRequestBuilder as(String token, MockHttpServletRequestBuilder request) {
@@ -106,7 +108,7 @@ class SecurityConfigTest {
         }
         verify(tasks, never()).submit(any(), any(), any());
         verify(tasks, never()).submit(any(), any(), any(), any());
-        verify(tasks, never()).recent(any(), any(), org.mockito.ArgumentMatchers.anyInt(), any(), any());
+        verify(tasks, never()).recent(any(), any(), anyInt(), any(), any());
     }
 
     @Test
