@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -20,8 +21,8 @@ import org.springframework.stereotype.Component;
  * Runs one item with bash as {@code bash -c <command> dts <item>} would: the item as {@code $1}, one
  * line on stdin and in {@code DTS_ITEM}, inside the {@link ItemSandbox}, in a fresh directory of its own
  * (also its {@code HOME} and {@code TMPDIR}) that is removed afterwards. Each calling thread gets its own
- * {@link ItemShell} ({@code worker.shell}: a long-lived {@link PersistentShell}, or a {@link SpawnedShell}
- * per item) and its own stdio files; only the first {@code worker.output-limit} bytes of each output are kept.
+ * {@link ItemShell} ({@code worker.shell}: a long-lived {@link PersistentShell} per task, or a
+ * {@link SpawnedShell} per item) with its stdio files; only the first {@code worker.output-limit} bytes of each output are kept.
  * On timeout or cancel the item's whole process tree gets TERM, then KILL after {@code worker.kill-grace}.
  * An item that cannot start because of itself (its argument list too long) exits 126 with the reason on
  * its stderr; any other I/O failure is this worker's and is thrown.
@@ -47,8 +48,13 @@ public class CommandRunner {
         t.setDaemon(true);
         return t;
     });
+    private final ExecutorService shellStarter = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "shell-starter");
+        t.setDaemon(true);
+        return t;
+    });
     private final List<ItemShell> shells = new CopyOnWriteArrayList<>();
-    private final ThreadLocal<Slot> slots = ThreadLocal.withInitial(this::newSlot);
+    private final ThreadLocal<ItemShell> threadShells = ThreadLocal.withInitial(this::newShell);
 
     public CommandRunner(WorkerProperties properties, RunningProcesses running, ProcessKiller killer, ItemSandbox sandbox,
                          WorkDirectories directories) {
@@ -59,20 +65,18 @@ public class CommandRunner {
         this.directories = directories;
     }
 
-    private record Slot(StdioFiles files, ItemShell shell) {
-    }
-
     public Outcome run(ItemRun run) {
-        Slot slot = slots.get();
+        ItemShell shell = threadShells.get();
         long started = System.nanoTime();
         Path home = null;
         try {
-            Files.writeString(slot.files().in(), run.item() == null ? "" : run.item() + "\n", StandardCharsets.UTF_8);
-            home = directories.newItemDirectory(slot.files());
-            ItemShell.Result result = slot.shell().run(run, home);
+            StdioFiles files = shell.prepare(run.taskId());
+            Files.writeString(files.in(), run.item() == null ? "" : run.item() + "\n", StandardCharsets.UTF_8);
+            home = directories.newItemDirectory(files);
+            ItemShell.Result result = shell.run(run, home);
             long durationMs = (System.nanoTime() - started) / 1_000_000;
             int exitCode = result.timedOut() ? ItemResult.TIMEOUT_EXIT_CODE : result.exitCode();
-            return new Outcome(exitCode, result.timedOut(), read(slot.files().out()), read(slot.files().err()), durationMs);
+            return new Outcome(exitCode, result.timedOut(), read(files.out()), read(files.err()), durationMs);
         } catch (IOException e) {
             // Not the item's fault (an item that cannot start because of itself is a 126 from the shell): a full
             // disk, a broken pipe to the shell, no process left to fork. The shard fails and runs again,
@@ -102,18 +106,18 @@ public class CommandRunner {
         }
     }
 
-    private Slot newSlot() {
-        StdioFiles files = directories.newStdioFiles();
+    private ItemShell newShell() {
         ItemShell shell = properties.shell() == WorkerProperties.Shell.SPAWN
-                ? new SpawnedShell(files, sandbox, killer, running)
-                : new PersistentShell(files, sandbox, killer, running, timeouts);
+                ? new SpawnedShell(directories.newStdioFiles(false), sandbox, killer, running)
+                : new PersistentShell(directories, sandbox, killer, running, timeouts, shellStarter);
         shells.add(shell);
-        return new Slot(files, shell);
+        return shell;
     }
 
     @PreDestroy
     void closeShells() {
         shells.forEach(ItemShell::close);
         timeouts.shutdownNow();
+        shellStarter.shutdown();
     }
 }

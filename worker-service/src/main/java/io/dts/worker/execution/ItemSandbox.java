@@ -52,20 +52,6 @@ public class ItemSandbox {
         return builder(List.of(confinement, userSwitch, command));
     }
 
-    /**
-     * A process builder for a long-lived shell that stays this worker's user inside the sandbox (in its
-     * own namespace, with the clean environment) and starts each item through {@link #userSwitch()}: an
-     * item may then not trace, signal or take over the shell that runs the next items.
-     */
-    ProcessBuilder shellBuilder(List<String> command) {
-        return builder(List.of(confinement, List.of("setpriv", "--pdeathsig=SIGKILL", "--"), command));
-    }
-
-    /** The words that run a command as the item user (empty when items run as this worker's user). */
-    List<String> userSwitch() {
-        return userSwitch;
-    }
-
     private ProcessBuilder builder(List<List<String>> parts) {
         List<String> argv = new ArrayList<>();
         parts.forEach(argv::addAll);

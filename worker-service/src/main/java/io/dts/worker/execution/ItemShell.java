@@ -6,6 +6,9 @@ import java.nio.file.Path;
 /** A way of running one item with bash; each slice thread has its own. */
 interface ItemShell extends AutoCloseable {
 
+    /** The stdio files the next item of the task uses; called before each {@link #run}. */
+    StdioFiles prepare(String taskId) throws IOException, InterruptedException;
+
     /**
      * Runs the item to its end (or its timeout) in {@code home}, its working directory; stdout and stderr are
      * left in the thread's files. When it returns, no process of the item is left (inside a PID namespace).

@@ -5,39 +5,42 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The fast way: one long-lived bash per slice thread, started in the {@link ItemSandbox}, forks a subshell
- * per item, instead of starting a new sandbox per item (process start-up, not distribution, limits
- * throughput). The long-lived bash stays this worker's user, in its own PID namespace; each item's
- * subshell sets the limits, the item's directory, stdio and {@code DTS_*} variables, then becomes
- * {@code bash -c <command> dts <item>} as the item user ({@link ItemSandbox#userSwitch}). So an item gets
- * what {@code bash -c} would ({@code $0 = dts}, the item as {@code $1} and on stdin, its own {@code $$},
- * stdout, stderr and exit code), and cannot trace, signal or take over the shell that runs the next items.
- * The long-lived bash is the namespace's first process: after each item it kills whatever the item left
- * behind, even what escaped with setsid (it was re-parented to it), before it answers.
+ * The fast way: one long-lived bash per slice thread and task, which forks a subshell per item instead
+ * of starting a process per item (process start-up, not distribution, limits throughput). The bash runs
+ * as the item user in a sandbox of its own ({@link ItemSandbox}: a PID namespace or a bubblewrap, where it
+ * is the first process) with stdio files of its own, and serves the items of one task only: when the
+ * thread turns to another task, the sandbox is killed with everything in it and a fresh one, started
+ * ahead while the last one worked, takes over. An item may trace or disturb the bash that runs the next
+ * items of its own task, which is its submitter's code anyway; nothing of it reaches another task.
+ * <p>
+ * The subshell gets what {@code bash -c <command> dts <item>} would: {@code $0 = dts}, the item as
+ * {@code $1} and on stdin, the {@code DTS_*} variables, its stdout, stderr, exit code and limits. What
+ * differs: {@code $$} is the long-lived bash's (use {@code $BASHPID}). After each item the bash kills
+ * whatever the item left behind, even what escaped with setsid, before it answers.
  */
 final class PersistentShell implements ItemShell {
 
     /**
-     * Arguments: the stdio directory, 1 to kill what an item leaves, the limits, then the words that switch
-     * to the item user. One request line per item:
+     * Arguments: the stdio directory, 1 to kill what an item leaves, the limits. One request line per item:
      * {@code <hasItem> <itemIndex> <shardIndex> <taskId> <commandChanged> <itemDirectory>}; one reply line:
      * its exit code.
      */
     private static final String LOOP = """
             __dts_dir=$1 __dts_reap=$2 __dts_limits=$3
-            shift 3
-            __dts_as_item=("$@")
             while IFS=' ' read -r __dts_has_item __dts_index __dts_shard __dts_task __dts_new_command __dts_home; do
               if [ "$__dts_new_command" = 1 ]; then IFS= read -r -d '' __dts_command < "$__dts_dir/cmd"; fi
               (
@@ -48,7 +51,9 @@ final class PersistentShell implements ItemShell {
                 export HOME="$__dts_home" TMPDIR="$__dts_home"
                 export DTS_ITEM="${1-}" DTS_TASK_ID="$__dts_task" DTS_ITEM_INDEX="$__dts_index" DTS_SHARD_INDEX="$__dts_shard"
                 exec <"$__dts_dir/in" >"$__dts_dir/out" 2>"$__dts_dir/err"
-                exec "${__dts_as_item[@]}" bash -c "$__dts_command" dts "$@"
+                unset __dts_dir __dts_reap __dts_limits __dts_has_item __dts_index __dts_shard __dts_task __dts_new_command __dts_home __dts_item
+                eval "unset __dts_command
+            $__dts_command"
               )
               __dts_exit=$?
               if [ "$__dts_reap" = 1 ]; then kill -KILL -1 2>/dev/null; fi
@@ -56,37 +61,66 @@ final class PersistentShell implements ItemShell {
             done
             """;
 
-    private final StdioFiles files;
+    private final WorkDirectories directories;
     private final ItemSandbox sandbox;
     private final ProcessKiller killer;
     private final RunningProcesses running;
     private final ScheduledExecutorService timeouts;
-    private Process shell;
-    private ProcessHandle itemParent;
-    private BufferedWriter requests;
-    private BufferedReader replies;
-    private String lastCommand;
+    private final Executor starter;
+    private TaskShell current;
+    private CompletableFuture<TaskShell> spare;
 
-    PersistentShell(StdioFiles files, ItemSandbox sandbox, ProcessKiller killer, RunningProcesses running,
-                    ScheduledExecutorService timeouts) {
-        this.files = files;
+    PersistentShell(WorkDirectories directories, ItemSandbox sandbox, ProcessKiller killer, RunningProcesses running,
+                    ScheduledExecutorService timeouts, Executor starter) {
+        this.directories = directories;
         this.sandbox = sandbox;
         this.killer = killer;
         this.running = running;
         this.timeouts = timeouts;
+        this.starter = starter;
+    }
+
+    /** A long-lived bash in its sandbox, with its files; serves one task from its first item on. */
+    private static final class TaskShell {
+        final StdioFiles files;
+        final Process process;
+        final ProcessHandle itemParent;
+        final BufferedWriter requests;
+        final BufferedReader replies;
+        String taskId;
+        String lastCommand;
+
+        TaskShell(StdioFiles files, Process process, ProcessHandle itemParent) {
+            this.files = files;
+            this.process = process;
+            this.itemParent = itemParent;
+            this.requests = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
+            this.replies = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Override
+    public StdioFiles prepare(String taskId) throws IOException, InterruptedException {
+        if (current != null && current.taskId.equals(taskId) && current.process.isAlive()) {
+            return current.files;
+        }
+        retire(current);
+        current = takeSpare();
+        current.taskId = taskId;
+        spare = CompletableFuture.supplyAsync(this::startUnchecked, starter);
+        return current.files;
     }
 
     @Override
     public Result run(ItemRun run, Path home) throws IOException, InterruptedException {
-        ensureStarted();
-        boolean newCommand = !run.command().equals(lastCommand);
+        TaskShell shell = current;
+        boolean newCommand = !run.command().equals(shell.lastCommand);
         if (newCommand) {
-            Files.writeString(files.command(), run.command(), StandardCharsets.UTF_8);
-            lastCommand = run.command();
+            Files.writeString(shell.files.command(), run.command(), StandardCharsets.UTF_8);
+            shell.lastCommand = run.command();
         }
         // The item's processes are the long-lived bash's children: its subshell, and what was re-parented to it.
-        ProcessHandle parent = itemParent;
-        RunningProcesses.ItemProcesses item = () -> parent.children().toList();
+        RunningProcesses.ItemProcesses item = () -> shell.itemParent.children().toList();
         running.add(run.taskId(), item);
         AtomicBoolean timedOut = new AtomicBoolean();
         ScheduledFuture<?> watchdog = timeouts.schedule(() -> {
@@ -94,47 +128,83 @@ final class PersistentShell implements ItemShell {
             killer.kill(item.roots());
         }, run.timeout().toMillis(), TimeUnit.MILLISECONDS);
         try {
-            requests.write((run.item() == null ? "0 " : "1 ") + run.itemIndex() + " " + run.shardIndex() + " " + run.taskId()
+            shell.requests.write((run.item() == null ? "0 " : "1 ") + run.itemIndex() + " " + run.shardIndex() + " " + run.taskId()
                     + (newCommand ? " 1 " : " 0 ") + home + "\n");
-            requests.flush();
-            String exitLine = replies.readLine();
-            if (exitLine == null) {
-                close();
-                Files.writeString(files.err(), "dts: the worker's bash exited while running this item "
-                        + "(did the command kill its parent?)\n", StandardCharsets.UTF_8);
-                return new Result(255, false);
+            shell.requests.flush();
+            String exitLine = shell.replies.readLine();
+            Integer exitCode = exitLine == null || !exitLine.matches("\\d{1,3}") ? null : Integer.valueOf(exitLine);
+            if (exitCode == null) {
+                retire(shell);
+                current = null;
+                Files.writeString(shell.files.err(), "dts: the item's shell exited or answered nonsense while running it "
+                        + "(did the command kill or trace its parent?)\n", StandardCharsets.UTF_8);
+                return new Result(255, timedOut.get());
             }
-            return new Result(Integer.parseInt(exitLine.trim()), timedOut.get());
+            return new Result(exitCode, timedOut.get());
         } finally {
             watchdog.cancel(false);
             running.remove(run.taskId(), item);
         }
     }
 
-    private void ensureStarted() throws IOException, InterruptedException {
-        if (shell != null && shell.isAlive()) {
-            return;
+    private TaskShell takeSpare() throws IOException, InterruptedException {
+        if (spare != null) {
+            try {
+                TaskShell started = spare.get();
+                spare = null;
+                if (started.process.isAlive()) {
+                    return started;
+                }
+                retire(started);
+            } catch (ExecutionException e) {
+                spare = null;
+                // Started again below, where a failure is this thread's to report.
+            }
         }
-        List<String> argv = new ArrayList<>(List.of("bash", "-c", LOOP, "dts", files.dir().toString(),
-                sandbox.namespaced() ? "1" : "0", sandbox.limits()));
-        argv.addAll(sandbox.userSwitch());
-        shell = sandbox.shellBuilder(argv)
+        return start();
+    }
+
+    private TaskShell startUnchecked() {
+        try {
+            return start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private TaskShell start() throws IOException, InterruptedException {
+        StdioFiles files = directories.newStdioFiles(true);
+        Process process = sandbox.processBuilder(List.of("bash", "-c", LOOP, "dts", files.dir().toString(),
+                        sandbox.namespaced() ? "1" : "0", sandbox.limits()))
                 .directory(files.dir().toFile())
                 .redirectError(ProcessBuilder.Redirect.appendTo(files.dir().resolve("shell.log").toFile()))
                 .start();
-        itemParent = sandbox.itemParent(shell);
-        requests = new BufferedWriter(new OutputStreamWriter(shell.getOutputStream(), StandardCharsets.UTF_8));
-        replies = new BufferedReader(new InputStreamReader(shell.getInputStream(), StandardCharsets.UTF_8));
-        lastCommand = null;
+        return new TaskShell(files, process, sandbox.itemParent(process));
+    }
+
+    /** Kills the shell's sandbox with everything in it, then removes its files. */
+    private void retire(TaskShell shell) {
+        if (shell == null) {
+            return;
+        }
+        if (!sandbox.namespaced()) {
+            // Outside a namespace the items' processes would outlive the shell: end them first.
+            killer.kill(shell.itemParent.children().toList());
+        }
+        shell.process.destroyForcibly();
+        shell.process.onExit().thenRunAsync(() -> directories.removeStdioFiles(shell.files), starter);
     }
 
     @Override
     public void close() {
-        if (shell != null) {
-            // Outside a namespace the items' processes would outlive the shell: end them first.
-            killer.kill(itemParent.children().toList());
-            shell.destroy();
-            shell = null;
+        retire(current);
+        current = null;
+        if (spare != null) {
+            spare.thenAccept(this::retire);
+            spare = null;
         }
     }
 }

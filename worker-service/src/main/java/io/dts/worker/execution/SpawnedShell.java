@@ -38,6 +38,11 @@ final class SpawnedShell implements ItemShell {
     }
 
     @Override
+    public StdioFiles prepare(String taskId) {
+        return files;
+    }
+
+    @Override
     public Result run(ItemRun run, Path home) throws IOException, InterruptedException {
         if (run.item() != null && run.item().indexOf('\0') >= 0) {
             // No argument or environment variable can hold a NUL; ProcessBuilder would refuse DTS_ITEM.

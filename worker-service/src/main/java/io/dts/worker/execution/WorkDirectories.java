@@ -21,7 +21,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * The directories items work in. Under {@code worker.work-dir}, this worker has a root only it may list
- * (0711); each slice thread a directory of random name that only this worker may write (its stdio files);
+ * (0711); each set of stdio files a directory of random name that only this worker may write;
  * each item a fresh, empty 0700 directory of random name owned by the item's user, also its {@code HOME}
  * and {@code TMPDIR}, removed when the item ends. An item cannot find another's files, nor swap
  * anything under this worker's feet: the only directory it may write is its own.
@@ -53,10 +53,12 @@ public class WorkDirectories {
     }
 
     /**
-     * A slice thread's stdio files: stdin and the command readable by items; stdout and stderr the item
-     * writes through what it inherits (opened before it became the item user), so they stay this worker's.
+     * Stdio files in a new directory of random name: stdin and the command readable by items; stdout and
+     * stderr owned by the item user when {@code itemsOpenOutputs} (a {@link PersistentShell} opens them as
+     * that user, and its directory serves one task only), else by this worker (the item writes through what
+     * it inherits). An item cannot add, link or swap anything in the directory.
      */
-    StdioFiles newStdioFiles() {
+    StdioFiles newStdioFiles(boolean itemsOpenOutputs) {
         try {
             Path dir = Files.createDirectory(root.resolve(UUID.randomUUID().toString()));
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
@@ -68,10 +70,22 @@ public class WorkDirectories {
             for (Path output : List.of(files.out(), files.err())) {
                 Files.createFile(output);
                 Files.setPosixFilePermissions(output, PosixFilePermissions.fromString("rw-------"));
+                if (itemsOpenOutputs) {
+                    giveToItemUser(output);
+                }
             }
             return files;
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create the stdio files under " + root, e);
+        }
+    }
+
+    /** Removes stdio files and their directory once no process uses them; item directories left there as the item user. */
+    void removeStdioFiles(StdioFiles files) {
+        try {
+            removeFilesDirectory(files.dir());
+        } catch (IOException e) {
+            log.warn("Cannot remove the stdio files {}: {}", files.dir(), e.toString());
         }
     }
 
@@ -141,22 +155,28 @@ public class WorkDirectories {
     /** Removes everything this worker made; items' directories as the item user, like {@link #remove}. */
     @PreDestroy
     void removeAll() {
-        try (Stream<Path> slots = Files.list(root)) {
-            for (Path slot : slots.toList()) {
-                try (Stream<Path> entries = Files.list(slot)) {
-                    for (Path entry : entries.toList()) {
-                        if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
-                            remove(entry);
-                        } else {
-                            Files.deleteIfExists(entry);
-                        }
-                    }
-                }
-                Files.deleteIfExists(slot);
+        try (Stream<Path> filesDirectories = Files.list(root)) {
+            for (Path filesDirectory : filesDirectories.toList()) {
+                removeFilesDirectory(filesDirectory);
             }
             Files.deleteIfExists(root);
         } catch (IOException e) {
             log.warn("Cannot remove the work directory {}: {}", root, e.toString());
         }
+    }
+
+    private void removeFilesDirectory(Path filesDirectory) throws IOException {
+        try (Stream<Path> entries = Files.list(filesDirectory)) {
+            for (Path entry : entries.toList()) {
+                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    remove(entry);
+                } else {
+                    Files.deleteIfExists(entry);
+                }
+            }
+        } catch (NoSuchFileException gone) {
+            return;
+        }
+        Files.deleteIfExists(filesDirectory);
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import io.dts.worker.config.TestWorkerProperties;
 import io.dts.worker.config.WorkerProperties;
@@ -116,15 +118,30 @@ class ItemSandboxTest {
     }
 
     @Test
-    void an_item_cannot_trace_or_take_over_the_long_lived_shell_that_runs_the_next_items() {
+    void an_item_may_reach_the_shell_of_its_own_task_but_nothing_of_it_reaches_the_next_task() {
         CommandRunner runner = runner(Shell.PERSISTENT, TestWorkerProperties.sandbox(Isolation.PID, DataSize.ofMegabytes(256)));
+        String sandboxOf = "readlink /proc/self/ns/pid; cut -d' ' -f22 /proc/1/stat";
 
-        CommandRunner.Outcome probe = run(runner, "stat -c %u /proc/1; head -c 1 /proc/1/mem >/dev/null 2>&1 && echo mem-read || echo mem-denied; "
-                + "ls /proc/1/fd >/dev/null 2>&1 && echo fds-listed || echo fds-denied; kill -STOP 1 2>/dev/null && echo stopped || echo not-stopped");
-        CommandRunner.Outcome next = run(runner, "echo next");
+        // The shell is the item user's: an item could trace it (its fds are open to it) and so disturb the next items of its task.
+        CommandRunner.Outcome first = runner.run(new ItemRun("task-a", 0, 0, sandboxOf + "; ls /proc/1/fd >/dev/null && echo fds-listed", "x", Duration.ofSeconds(20)));
+        CommandRunner.Outcome second = runner.run(new ItemRun("task-a", 0, 1, sandboxOf, "y", Duration.ofSeconds(20)));
+        CommandRunner.Outcome otherTask = runner.run(new ItemRun("task-b", 0, 0, sandboxOf + "; ps -e -o pid= | wc -l", "z", Duration.ofSeconds(20)));
 
-        assertThat(probe.stdout().text().lines().toList()).containsExactly("0", "mem-denied", "fds-denied", "not-stopped");
-        assertThat(next.stdout().text()).isEqualTo("next\n");
+        List<String> firstLines = first.stdout().text().lines().toList();
+        assertThat(firstLines.get(2)).isEqualTo("fds-listed");
+        assertThat(second.stdout().text().lines().toList()).as("the same shell for the task's next item").isEqualTo(firstLines.subList(0, 2));
+        List<String> otherLines = otherTask.stdout().text().lines().toList();
+        assertThat(otherLines.get(0)).as("another task: another PID namespace").isNotEqualTo(firstLines.get(0));
+        assertThat(otherLines.get(1)).as("another shell").isNotEqualTo(firstLines.get(1));
+        assertThat(otherLines.get(2)).as("processes there: its shell, its subshell, ps and wc").isIn("3", "4", "5");
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(stdioDirectories())
+                .as("the first task's sandbox files are removed; left: the current sandbox's and the one started ahead").hasSize(2));
+    }
+
+    private List<Path> stdioDirectories() throws IOException {
+        try (Stream<Path> roots = Files.list(workDir); Stream<Path> inside = Files.list(roots.findFirst().orElseThrow())) {
+            return inside.toList();
+        }
     }
 
     @ParameterizedTest
