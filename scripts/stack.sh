@@ -57,9 +57,10 @@ WORKER_PORT="${WORKER_PORT:-30101}"
 STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-120}"
 # Serial GC and a bounded heap keep the services lean (a 1,000,000-item submit fits in the scheduler's).
 # A small initial heap grows only as far as the work needs: by default it would start at 1/64 of
-# the RAM, on most machines all of -Xmx.
-SCHEDULER_JAVA_OPTS="${SCHEDULER_JAVA_OPTS:--Xms32m -Xmx256m -XX:+UseSerialGC -Xss512k -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=64m -XX:+ExitOnOutOfMemoryError}"
-WORKER_JAVA_OPTS="${WORKER_JAVA_OPTS:--Xms16m -Xmx128m -XX:+UseSerialGC -Xss512k -XX:ReservedCodeCacheSize=64m -XX:+ExitOnOutOfMemoryError}"
+# the RAM, on most machines all of -Xmx. The services are glue between Redis, Kafka and bash: the
+# quick C1 compiler alone (TieredStopAtLevel=1) spares the CPU and memory C2 spends (see BENCHMARKS.md).
+SCHEDULER_JAVA_OPTS="${SCHEDULER_JAVA_OPTS:--Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=64m -XX:+ExitOnOutOfMemoryError}"
+WORKER_JAVA_OPTS="${WORKER_JAVA_OPTS:--Xms16m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:ReservedCodeCacheSize=64m -XX:+ExitOnOutOfMemoryError}"
 KAFKA_DIR="$STACK_DIR/kafka"
 NGINX_DIR="$STACK_DIR/nginx"
 API_RULES="$DTS_ROOT/deploy/nginx/dts-api.conf"

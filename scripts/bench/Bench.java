@@ -13,14 +13,14 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * The scheduler side of scripts/bench.sh: a plain HTTP client, run as a single-file program
- * ({@code java Bench.java <mode> ...}), that prints one JSON object per measurement. It sends the token in
+ * The scheduler side of scripts/bench.sh: a plain HTTP client (bench.sh compiles it; {@code java Bench.java
+ * <mode> ...} runs it too) that prints one JSON object per measurement. It sends the token in
  * {@code DTS_TOKEN} (bench.sh sets it).
  *
  * <pre>
  * throughput BASE ITEMS           one task of ITEMS trivial items, submit to terminal
- * latency BASE TASKS              one-item tasks one after another, submit-to-terminal percentiles
- * big BASE ITEMS                  one task of ITEMS items: accepted, completed, elapsed
+ * latency BASE TASKS              one-item tasks one after another (after 20 not measured), submit-to-terminal percentiles
+ * big BASE ITEMS [SECONDS]        one task of ITEMS items: accepted, completed, elapsed; cancelled after SECONDS
  * </pre>
  */
 public class Bench {
@@ -39,7 +39,7 @@ public class Bench {
         switch (args[0]) {
             case "throughput" -> throughput(base, Integer.parseInt(args[2]));
             case "latency" -> latency(base, Integer.parseInt(args[2]));
-            case "big" -> big(base, Integer.parseInt(args[2]));
+            case "big" -> big(base, Integer.parseInt(args[2]), args.length > 3 ? Integer.parseInt(args[3]) : Integer.MAX_VALUE);
             default -> throw new IllegalArgumentException("unknown mode " + args[0]);
         }
     }
@@ -100,29 +100,44 @@ public class Bench {
 
     private static void latency(String base, int tasks) throws Exception {
         List<Double> millis = new ArrayList<>();
-        for (int i = 0; i < tasks; i++) {
+        int warmUp = Math.min(20, tasks);
+        for (int i = -warmUp; i < tasks; i++) {
             long started = System.nanoTime();
             String id = submit(base, "{\"templateFunction\":\"" + TRIVIAL + "\",\"inputList\":[\"" + i + "\"]}");
-            String done = awaitTerminal(base, id, 500);
+            String done = awaitTerminal(base, id, 2_000);
             if (!"COMPLETED".equals(find(STATUS, done))) {
                 throw new IllegalStateException("task " + id + " ended " + done);
             }
-            millis.add((System.nanoTime() - started) / 1e6);
+            if (i >= 0) {
+                millis.add((System.nanoTime() - started) / 1e6);
+            }
         }
         Collections.sort(millis);
         System.out.printf(Locale.ROOT, "{\"tasks\":%d,\"p50Ms\":%.1f,\"p90Ms\":%.1f,\"p99Ms\":%.1f,\"maxMs\":%.1f}%n", tasks,
                 percentile(millis, 50), percentile(millis, 90), percentile(millis, 99), millis.get(millis.size() - 1));
     }
 
-    private static void big(String base, int count) throws Exception {
+    private static void big(String base, int count, int maxSeconds) throws Exception {
         String body = "{\"templateFunction\":\"true\",\"inputList\":" + items(count) + "}";
         long started = System.nanoTime();
         String id = submit(base, body);
         double acceptedSeconds = (System.nanoTime() - started) / 1e9;
-        String done = awaitTerminal(base, id, 1_000_000);
+        long deadline = started + maxSeconds * 1_000_000_000L;
+        String view = view(base, id);
+        while (!TERMINAL.contains(find(STATUS, view)) && System.nanoTime() < deadline) {
+            Thread.sleep(1000);
+            view = view(base, id);
+        }
         double seconds = (System.nanoTime() - started) / 1e9;
-        System.out.printf(Locale.ROOT, "{\"items\":%d,\"acceptedSeconds\":%.2f,\"seconds\":%.1f,\"itemsPerSecond\":%.1f,\"status\":\"%s\",\"succeeded\":%s}%n",
-                count, acceptedSeconds, seconds, count / seconds, find(STATUS, done), find(SUCCEEDED, done));
+        boolean cutOff = !TERMINAL.contains(find(STATUS, view));
+        if (cutOff) {
+            // Out of time: what ran so far gives the rate; the rest is cancelled so the bench can end.
+            HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/tasks/" + id + "/cancel")).POST(HttpRequest.BodyPublishers.noBody())
+                    .header("Authorization", AUTHORIZATION).build(), HttpResponse.BodyHandlers.discarding());
+        }
+        long succeeded = Long.parseLong(find(SUCCEEDED, view));
+        System.out.printf(Locale.ROOT, "{\"items\":%d,\"acceptedSeconds\":%.2f,\"seconds\":%.1f,\"itemsPerSecond\":%.1f,\"status\":\"%s\",\"succeeded\":%d,\"cutOff\":%b}%n",
+                count, acceptedSeconds, seconds, succeeded / seconds, find(STATUS, view), succeeded, cutOff);
     }
 
     private static double percentile(List<Double> sorted, int p) {

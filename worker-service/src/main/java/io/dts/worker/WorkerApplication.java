@@ -12,6 +12,8 @@ import org.springframework.scheduling.annotation.EnableScheduling;
 public class WorkerApplication {
 
     public static void main(String[] args) {
+        // Start item sandboxes with vfork and exec, not through the jspawnhelper program: one exec less per sandbox.
+        System.setProperty("jdk.lang.Process.launchMechanism", "VFORK");
         SpringApplication.run(WorkerApplication.class, args);
     }
 }

@@ -68,7 +68,7 @@ public class ItemSandbox {
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
-            Optional<ProcessHandle> child = process.children().findFirst();
+            Optional<ProcessHandle> child = ProcessTree.children(process.toHandle()).stream().findFirst();
             if (child.isPresent()) {
                 return child.get();
             }

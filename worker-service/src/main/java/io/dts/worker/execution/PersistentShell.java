@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * as the item user in a sandbox of its own ({@link ItemSandbox}: a PID namespace or a bubblewrap, where it
  * is the first process) with stdio files of its own, and serves the items of one task only: when the
  * thread turns to another task, the sandbox is killed with everything in it and a fresh one, started
- * ahead while the last one worked, takes over. An item may trace or disturb the bash that runs the next
+ * ahead after the last one's first item, takes over. An item may trace or disturb the bash that runs the next
  * items of its own task, which is its submitter's code anyway; nothing of it reaches another task.
  * <p>
  * The subshell gets what {@code bash -c <command> dts <item>} would: {@code $0 = dts}, the item as
@@ -107,7 +107,6 @@ final class PersistentShell implements ItemShell {
         retire(current);
         current = takeSpare();
         current.taskId = taskId;
-        spare = CompletableFuture.supplyAsync(this::startUnchecked, starter);
         return current.files;
     }
 
@@ -120,7 +119,7 @@ final class PersistentShell implements ItemShell {
             shell.lastCommand = run.command();
         }
         // The item's processes are the long-lived bash's children: its subshell, and what was re-parented to it.
-        RunningProcesses.ItemProcesses item = () -> shell.itemParent.children().toList();
+        RunningProcesses.ItemProcesses item = () -> ProcessTree.children(shell.itemParent);
         running.add(run.taskId(), item);
         AtomicBoolean timedOut = new AtomicBoolean();
         ScheduledFuture<?> watchdog = timeouts.schedule(() -> {
@@ -144,6 +143,10 @@ final class PersistentShell implements ItemShell {
         } finally {
             watchdog.cancel(false);
             running.remove(run.taskId(), item);
+            if (spare == null) {
+                // Started now, not before the item: its start-up would compete with the item for the CPU.
+                spare = CompletableFuture.supplyAsync(this::startUnchecked, starter);
+            }
         }
     }
 
@@ -192,7 +195,7 @@ final class PersistentShell implements ItemShell {
         }
         if (!sandbox.namespaced()) {
             // Outside a namespace the items' processes would outlive the shell: end them first.
-            killer.kill(shell.itemParent.children().toList());
+            killer.kill(ProcessTree.children(shell.itemParent));
         }
         shell.process.destroyForcibly();
         shell.process.onExit().thenRunAsync(() -> directories.removeStdioFiles(shell.files), starter);
