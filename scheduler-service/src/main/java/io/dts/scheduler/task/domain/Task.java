@@ -1,11 +1,14 @@
 package io.dts.scheduler.task.domain;
 
+import java.time.Instant;
+
 import io.dts.model.TaskStatus;
 
 /**
  * A task as the scheduler knows it: its definition, status and progress counts. The counts are read
  * from the task's Redis sets, never kept as counters, so a redelivered update cannot inflate them.
  *
+ * @param shardsPublishedAt when its shards last all reached Kafka; {@code null} until they have
  * @param haltReason why the task halted early (its halt rule and the counts); {@code null} unless it halted
  */
 public record Task(
@@ -16,7 +19,7 @@ public record Task(
         TaskTimes times,
         String waitingReason,
         String lastError,
-        boolean shardsPublished,
+        Instant shardsPublishedAt,
         String haltReason) {
 
     /** The task as it was just saved, before anything happened to it. */
@@ -24,6 +27,6 @@ public record Task(
         TaskDefinition definition = new TaskDefinition(task.owner(), task.templateFunction(), task.command(), task.itemsTotal(), task.withoutItems(),
                 task.timeoutSeconds(), task.maxRetries(), task.halt());
         return new Task(task.id(), TaskStatus.QUEUED, definition, new TaskProgress(0, 0, 0, 0, 0, 0, 1),
-                new TaskTimes(task.createdAt(), task.createdAt(), null), null, null, false, null);
+                new TaskTimes(task.createdAt(), task.createdAt(), null), null, null, null, null);
     }
 }

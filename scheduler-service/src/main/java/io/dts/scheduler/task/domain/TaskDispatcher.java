@@ -2,6 +2,7 @@ package io.dts.scheduler.task.domain;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -71,7 +72,9 @@ public class TaskDispatcher {
 
     /**
      * Publishes again the unfinished shards of a running task when they never all reached Kafka, or
-     * when the task made no progress for {@code stallTimeout} and no live worker is running it.
+     * when for {@code stallTimeout} the task made no progress and was not published again, and no live
+     * worker is running it. A republish counts as activity: shards that wait behind a backlog in Kafka
+     * are published again once per {@code stallTimeout}, not at every sweep (which flooded the topic).
      */
     public void reconcile(String taskId, Duration publishGrace, Duration stallTimeout) {
         Task task = store.find(taskId).orElse(null);
@@ -81,9 +84,11 @@ public class TaskDispatcher {
             return;
         }
         Duration idle = Duration.between(task.times().updatedAt(), clock.instant());
+        Instant published = task.shardsPublishedAt();
+        Duration quiet = published == null || published.isBefore(task.times().updatedAt()) ? idle : Duration.between(published, clock.instant());
         List<WorkerHeartbeat> live = workers.liveWorkers();
-        boolean unpublished = !task.shardsPublished() && idle.compareTo(publishGrace) > 0;
-        boolean stalled = idle.compareTo(stallTimeout) > 0
+        boolean unpublished = published == null && idle.compareTo(publishGrace) > 0;
+        boolean stalled = quiet.compareTo(stallTimeout) > 0
                 && live.stream().noneMatch(w -> w.runningTasks() != null && w.runningTasks().contains(taskId));
         if (live.isEmpty() || !(unpublished || stalled)) {
             return;

@@ -186,7 +186,7 @@ public class RedisTaskStore implements TaskStore {
                 instant(hash.get(TaskHash.UPDATED_AT)),
                 instant(hash.get(TaskHash.FINISHED_AT)));
         return Optional.of(new Task(hash.get(TaskHash.ID), TaskStatus.valueOf(hash.get(TaskHash.STATUS)), definition, progress, times,
-                hash.get(TaskHash.WAITING_REASON), hash.get(TaskHash.LAST_ERROR), hash.containsKey(TaskHash.SHARDS_PUBLISHED),
+                hash.get(TaskHash.WAITING_REASON), hash.get(TaskHash.LAST_ERROR), instant(hash.get(TaskHash.SHARDS_PUBLISHED)),
                 "1".equals(hash.get(TaskHash.HALTED)) ? hash.get(TaskHash.HALT_REASON) : null));
     }
 

@@ -163,6 +163,18 @@ class TaskDispatcherTest {
     }
 
     @Test
+    void reconcile_publishes_a_stalled_task_again_once_per_stall_timeout_not_at_every_sweep() {
+        Task task = aTask().status(TaskStatus.INPROGRESS).shards(1).updatedAt(NOW.minusSeconds(600))
+                .shardsPublishedAt(NOW.minusSeconds(10)).build();
+        when(store.find(task.id())).thenReturn(Optional.of(task));
+        when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 0)));
+
+        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2));
+
+        assertThat(sent).as("published 10 s ago: its shards may still wait behind others in Kafka").isEmpty();
+    }
+
+    @Test
     void reconcile_repairs_a_finished_task_still_listed_as_running() {
         Task finished = aTask().status(TaskStatus.COMPLETED).build();
         when(store.find(finished.id())).thenReturn(Optional.of(finished));

@@ -16,6 +16,7 @@ public final class Tasks {
     private long items = 4;
     private int shards;
     private Instant updatedAt = Instant.parse("2026-01-01T00:00:00Z");
+    private Instant shardsPublishedAt;
     private boolean shardsPublished;
     private int round = 1;
 
@@ -53,8 +54,14 @@ public final class Tasks {
         return this;
     }
 
+    /** Published (or not) when it was last updated. */
     public Tasks shardsPublished(boolean shardsPublished) {
         this.shardsPublished = shardsPublished;
+        return this;
+    }
+
+    public Tasks shardsPublishedAt(Instant shardsPublishedAt) {
+        this.shardsPublishedAt = shardsPublishedAt;
         return this;
     }
 
@@ -70,7 +77,8 @@ public final class Tasks {
 
     public Task build() {
         return new Task(id, status, new TaskDefinition(owner, "echo {{item}}", "echo {{item}}", items, false, 30, 0, halt),
-                new TaskProgress(shards, 0, 0, 0, 0, 1, round), new TaskTimes(updatedAt, updatedAt, null), null, null, shardsPublished,
+                new TaskProgress(shards, 0, 0, 0, 0, 1, round), new TaskTimes(updatedAt, updatedAt, null), null, null,
+                shardsPublishedAt != null ? shardsPublishedAt : shardsPublished ? updatedAt : null,
                 null);
     }
 }
