@@ -11,6 +11,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import io.dts.model.ItemResult;
 import io.dts.worker.config.WorkerProperties;
@@ -119,5 +120,11 @@ public class CommandRunner {
         shells.forEach(ItemShell::close);
         timeouts.shutdownNow();
         shellStarter.shutdown();
+        try {
+            // The removals of sandboxes retired before are queued there.
+            shellStarter.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

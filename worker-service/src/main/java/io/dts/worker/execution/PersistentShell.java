@@ -16,6 +16,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -201,13 +202,31 @@ final class PersistentShell implements ItemShell {
         shell.process.onExit().thenRunAsync(() -> directories.removeStdioFiles(shell.files), starter);
     }
 
+    /** Kills the sandboxes and removes their files before it returns, the one started ahead included. */
     @Override
     public void close() {
-        retire(current);
-        current = null;
+        TaskShell started = null;
         if (spare != null) {
-            spare.thenAccept(this::retire);
+            try {
+                started = spare.get(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                // Nothing started, or it is left to the worker's removal of its whole work directory.
+            }
             spare = null;
         }
+        for (TaskShell shell : new TaskShell[] {current, started}) {
+            if (shell != null) {
+                shell.process.destroyForcibly();
+                try {
+                    shell.process.waitFor(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                directories.removeStdioFiles(shell.files);
+            }
+        }
+        current = null;
     }
 }
