@@ -32,16 +32,14 @@ public class ItemSandbox {
     private static final int CAP_SETUID = 7;
 
     private final WorkerProperties.Sandbox settings;
-    private final List<String> confinement;
-    private final List<String> userSwitch;
+    private final List<String> launcher;
     private final Map<String, String> environment;
     private final Optional<UserPrincipal> itemUser;
 
     public ItemSandbox(WorkerProperties properties) {
         this.settings = properties.sandbox();
         this.itemUser = itemUser(settings);
-        this.confinement = confinement(settings, Path.of(properties.workDir()));
-        this.userSwitch = userSwitch(settings);
+        this.launcher = launcher(settings, Path.of(properties.workDir()));
         this.environment = environment(settings, System.getenv());
         long uid = probe();
         log.info("Items run as uid {} with isolation {}", uid, settings.isolation().name().toLowerCase());
@@ -49,12 +47,8 @@ public class ItemSandbox {
 
     /** A process builder for {@code command}, run in the sandbox as the item user, with its clean environment. */
     ProcessBuilder processBuilder(List<String> command) {
-        return builder(List.of(confinement, userSwitch, command));
-    }
-
-    private ProcessBuilder builder(List<List<String>> parts) {
-        List<String> argv = new ArrayList<>();
-        parts.forEach(argv::addAll);
+        List<String> argv = new ArrayList<>(launcher);
+        argv.addAll(command);
         ProcessBuilder builder = new ProcessBuilder(argv);
         builder.environment().clear();
         builder.environment().putAll(environment);
@@ -121,23 +115,20 @@ public class ItemSandbox {
         }
     }
 
-    /** The namespaces around every item. Killed with the thread that started them (setpriv --pdeathsig, bwrap --die-with-parent). */
-    private static List<String> confinement(WorkerProperties.Sandbox settings, Path workDir) {
-        return switch (settings.isolation()) {
+    /**
+     * The namespaces around every item, killed with the thread that started them (setpriv --pdeathsig, bwrap
+     * --die-with-parent), then the switch to the item user: no groups, no capabilities, no new privileges. A
+     * change of user clears the parent-death signal, so it is set again.
+     */
+    private static List<String> launcher(WorkerProperties.Sandbox settings, Path workDir) {
+        List<String> argv = new ArrayList<>(switch (settings.isolation()) {
             case PID -> List.of("setpriv", "--pdeathsig=SIGKILL", "--", "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--");
             case BWRAP -> List.of("bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
                     "--bind", workDir.toString(), workDir.toString(), "--unshare-pid", "--unshare-net", "--unshare-ipc",
                     "--unshare-uts", "--die-with-parent", "--new-session", "--as-pid-1", "--");
-            case NONE -> List.of();
-        };
-    }
-
-    /**
-     * To the item user: no groups, no capabilities, no new privileges. A change of user clears the
-     * parent-death signal that unshare --kill-child or bwrap --die-with-parent gave, so it is set again.
-     */
-    private static List<String> userSwitch(WorkerProperties.Sandbox settings) {
-        List<String> argv = new ArrayList<>(List.of("setpriv", "--pdeathsig=SIGKILL"));
+            case NONE -> List.<String>of();
+        });
+        argv.addAll(List.of("setpriv", "--pdeathsig=SIGKILL"));
         if (!settings.sameUser()) {
             argv.addAll(List.of("--reuid=" + settings.user(), "--regid=" + primaryGroup(settings.user()),
                     "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"));
@@ -166,8 +157,7 @@ public class ItemSandbox {
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (!ended || process.exitValue() != 0 || !output.matches("\\d+")) {
                 process.destroyForcibly();
-                throw new IllegalStateException("Cannot run items in the sandbox (" + String.join(" ", confinement) + " "
-                        + String.join(" ", userSwitch) + "): " + output
+                throw new IllegalStateException("Cannot run items in the sandbox (" + String.join(" ", launcher) + "): " + output
                         + (settings.isolation() == Isolation.PID ? "; a PID namespace needs root or CAP_SYS_ADMIN, else set worker.sandbox.isolation=none" : "")
                         + (settings.isolation() == Isolation.BWRAP ? "; install bubblewrap, or set worker.sandbox.isolation=pid" : ""));
             }
@@ -177,7 +167,7 @@ public class ItemSandbox {
             }
             return uid;
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot start the sandbox probe " + confinement + userSwitch, e);
+            throw new UncheckedIOException("Cannot start the sandbox probe " + launcher, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while probing the sandbox", e);

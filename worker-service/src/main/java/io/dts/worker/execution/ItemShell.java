@@ -11,7 +11,7 @@ interface ItemShell extends AutoCloseable {
 
     /**
      * Runs the item to its end (or its timeout) in {@code home}, its working directory; stdout and stderr are
-     * left in the thread's files. When it returns, no process of the item is left (inside a PID namespace).
+     * left in the files {@link #prepare} gave. When it returns, no process of the item is left (inside a PID namespace).
      */
     Result run(ItemRun run, Path home) throws IOException, InterruptedException;
 

@@ -134,8 +134,9 @@ final class PersistentShell implements ItemShell {
             String exitLine = shell.replies.readLine();
             Integer exitCode = exitLine == null || !exitLine.matches("\\d{1,3}") ? null : Integer.valueOf(exitLine);
             if (exitCode == null) {
-                retire(shell);
-                current = null;
+                // Its files are read after this returns; the next prepare() retires it, files and all.
+                end(shell);
+                shell.process.waitFor(10, TimeUnit.SECONDS);
                 Files.writeString(shell.files.err(), "dts: the item's shell exited or answered nonsense while running it "
                         + "(did the command kill or trace its parent?)\n", StandardCharsets.UTF_8);
                 return new Result(255, timedOut.get());
@@ -191,15 +192,18 @@ final class PersistentShell implements ItemShell {
 
     /** Kills the shell's sandbox with everything in it, then removes its files. */
     private void retire(TaskShell shell) {
-        if (shell == null) {
-            return;
+        if (shell != null) {
+            end(shell);
+            shell.process.onExit().thenRunAsync(() -> directories.removeStdioFiles(shell.files), starter);
         }
+    }
+
+    private void end(TaskShell shell) {
         if (!sandbox.namespaced()) {
             // Outside a namespace the items' processes would outlive the shell: end them first.
             killer.kill(ProcessTree.children(shell.itemParent));
         }
         shell.process.destroyForcibly();
-        shell.process.onExit().thenRunAsync(() -> directories.removeStdioFiles(shell.files), starter);
     }
 
     /** Kills the sandboxes and removes their files before it returns, the one started ahead included. */
@@ -218,7 +222,7 @@ final class PersistentShell implements ItemShell {
         }
         for (TaskShell shell : new TaskShell[] {current, started}) {
             if (shell != null) {
-                shell.process.destroyForcibly();
+                end(shell);
                 try {
                     shell.process.waitFor(10, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {

@@ -138,6 +138,20 @@ class ItemSandboxTest {
                 .as("the first task's sandbox files are removed; left: the current sandbox's and the one started ahead").hasSize(2));
     }
 
+    @Test
+    void an_item_that_kills_its_long_lived_shell_fails_alone_and_the_next_item_gets_a_fresh_shell() {
+        // Without a namespace the shell is no init process, so the item's SIGKILL reaches it.
+        CommandRunner runner = runner(Shell.PERSISTENT, TestWorkerProperties.sandbox(Isolation.NONE, DataSize.ofMegabytes(256)));
+
+        CommandRunner.Outcome killer = runner.run(new ItemRun("task-a", 0, 0, "kill -KILL $$", "x", Duration.ofSeconds(20)));
+        CommandRunner.Outcome next = runner.run(new ItemRun("task-a", 0, 1, "echo next", "y", Duration.ofSeconds(20)));
+
+        assertThat(killer.exitCode()).isEqualTo(255);
+        assertThat(killer.stderr().text()).contains("shell exited");
+        assertThat(next.exitCode()).isZero();
+        assertThat(next.stdout().text()).isEqualTo("next\n");
+    }
+
     private List<Path> stdioDirectories() throws IOException {
         try (Stream<Path> roots = Files.list(workDir); Stream<Path> inside = Files.list(roots.findFirst().orElseThrow())) {
             return inside.toList();

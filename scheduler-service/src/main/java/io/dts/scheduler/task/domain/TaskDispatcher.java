@@ -85,10 +85,10 @@ public class TaskDispatcher {
         }
         Duration idle = Duration.between(task.times().updatedAt(), clock.instant());
         Instant published = task.shardsPublishedAt();
-        Duration quiet = published == null || published.isBefore(task.times().updatedAt()) ? idle : Duration.between(published, clock.instant());
+        Instant lastActivity = published == null || published.isBefore(task.times().updatedAt()) ? task.times().updatedAt() : published;
         List<WorkerHeartbeat> live = workers.liveWorkers();
         boolean unpublished = published == null && idle.compareTo(publishGrace) > 0;
-        boolean stalled = quiet.compareTo(stallTimeout) > 0
+        boolean stalled = Duration.between(lastActivity, clock.instant()).compareTo(stallTimeout) > 0
                 && live.stream().noneMatch(w -> w.runningTasks() != null && w.runningTasks().contains(taskId));
         if (live.isEmpty() || !(unpublished || stalled)) {
             return;
