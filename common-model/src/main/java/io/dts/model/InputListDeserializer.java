@@ -1,6 +1,5 @@
 package io.dts.model;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import tools.jackson.core.JsonParser;
@@ -13,7 +12,8 @@ import tools.jackson.databind.ValueDeserializer;
  * Reads an inputList item by item into the text bash gets (a string as-is, any other JSON value as its
  * compact JSON), checking each against the {@link InputLimits} found in the reading mapper's
  * attributes: a request over a limit is refused at the first item that crosses it, before a million
- * JSON nodes are built. Without limits in the attributes, nothing is limited.
+ * JSON nodes are built. The items are kept compact ({@link InputItems}). Without limits in the
+ * attributes, nothing is limited.
  */
 public final class InputListDeserializer extends ValueDeserializer<List<String>> {
 
@@ -23,7 +23,7 @@ public final class InputListDeserializer extends ValueDeserializer<List<String>>
             return context.reportInputMismatch(this, "inputList must be a JSON array of items");
         }
         InputLimits limits = (InputLimits) context.getAttribute(InputLimits.ATTRIBUTE);
-        List<String> items = new ArrayList<>();
+        InputItems items = new InputItems();
         for (JsonToken token = parser.nextToken(); token != JsonToken.END_ARRAY; token = parser.nextToken()) {
             String item;
             if (token == JsonToken.VALUE_STRING) {

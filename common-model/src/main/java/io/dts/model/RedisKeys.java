@@ -30,6 +30,14 @@ public final class RedisKeys {
         return task(taskId) + ":items";
     }
 
+    /**
+     * List with TTL: the items of a large task on their way into Redis, renamed to {@link #items} by the
+     * transaction that saves the task; {@code upload} tells two requests for one task id apart.
+     */
+    public static String itemsUpload(String taskId, String upload) {
+        return task(taskId) + ":items-upload:" + upload;
+    }
+
     /** Hash: item index to {@link ItemResult} JSON. Its size is the number of finished items. */
     public static String results(String taskId) {
         return task(taskId) + ":results";

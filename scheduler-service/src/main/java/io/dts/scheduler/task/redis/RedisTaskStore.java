@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
@@ -29,6 +30,8 @@ import io.dts.scheduler.task.domain.TaskProgress;
 import io.dts.scheduler.task.domain.TaskStore;
 import io.dts.scheduler.task.domain.TaskSummary;
 import io.dts.scheduler.task.domain.TaskTimes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.data.redis.core.RedisOperations;
 import org.springframework.data.redis.core.SessionCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -45,6 +48,8 @@ import tools.jackson.databind.json.JsonMapper;
 @Repository
 public class RedisTaskStore implements TaskStore {
 
+    private static final Logger log = LoggerFactory.getLogger(RedisTaskStore.class);
+
     /** Most tasks one listing request looks at. */
     static final int RECENT_SCAN = 1_000;
     /** Tasks created in the same millisecond a page may have to step over. */
@@ -55,6 +60,14 @@ public class RedisTaskStore implements TaskStore {
             TaskHash.ATTEMPTS, TaskHash.ROUND, TaskHash.CREATED_AT, TaskHash.UPDATED_AT, TaskHash.FINISHED_AT, TaskHash.OWNER);
     /** Items per RPUSH when saving a task, to keep each command a reasonable size. */
     private static final int PUSH_CHUNK = 10_000;
+    /**
+     * RPUSHes per round trip when a task's items are uploaded ahead of its transaction: a task with more
+     * than one chunk of items would otherwise hold every item twice more (as bytes, then as queued
+     * commands) until EXEC.
+     */
+    private static final int UPLOAD_WINDOW = 10;
+    /** How long an upload outlives a scheduler that died writing it; refreshed by every window. */
+    private static final Duration UPLOAD_TTL = Duration.ofHours(1);
 
     private final TaskRedis tasks;
     private final TaskLifecycle lifecycle;
@@ -73,18 +86,23 @@ public class RedisTaskStore implements TaskStore {
     @Override
     public void create(NewTask task) {
         lifecycle.admit(task.id(), task.createdAt().toEpochMilli(), false);
-        // One round trip for the task's own keys: the transaction is pipelined.
-        tasks.forTask(task.id()).executePipelined(new SessionCallback<Object>() {
-            @Override
-            @SuppressWarnings("unchecked")
-            public <K, V> Object execute(RedisOperations<K, V> operations) {
-                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
-                ops.multi();
-                writeTask(ops, task);
-                ops.exec();
-                return null;
-            }
-        });
+        String upload = uploadItems(task);
+        try {
+            // One round trip for the task's own keys: the transaction is pipelined.
+            tasks.forTask(task.id()).executePipelined(new SessionCallback<Object>() {
+                @Override
+                @SuppressWarnings("unchecked")
+                public <K, V> Object execute(RedisOperations<K, V> operations) {
+                    RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                    ops.multi();
+                    writeTask(ops, task, upload);
+                    ops.exec();
+                    return null;
+                }
+            });
+        } finally {
+            discardUpload(task.id(), upload);
+        }
     }
 
     @Override
@@ -93,21 +111,80 @@ public class RedisTaskStore implements TaskStore {
         // Only if new: an index entry of a task that exists already keeps its place.
         lifecycle.admit(task.id(), task.createdAt().toEpochMilli(), true);
         AtomicReference<String> existing = new AtomicReference<>();
-        RedisTransactions.watchAndUpdate(tasks.forTask(task.id()), List.of(key), ops -> {
-            if (Boolean.TRUE.equals(ops.hasKey(key))) {
-                existing.set(Optional.ofNullable((String) ops.opsForHash().get(key, TaskHash.FINGERPRINT)).orElse(""));
-                return Optional.empty();
-            }
-            existing.set(null);
-            ops.multi();
-            writeTask(ops, task);
-            return Optional.of(Boolean.TRUE);
-        });
+        String upload = uploadItems(task);
+        try {
+            RedisTransactions.watchAndUpdate(tasks.forTask(task.id()), List.of(key), ops -> {
+                if (Boolean.TRUE.equals(ops.hasKey(key))) {
+                    existing.set(Optional.ofNullable((String) ops.opsForHash().get(key, TaskHash.FINGERPRINT)).orElse(""));
+                    return Optional.empty();
+                }
+                existing.set(null);
+                ops.multi();
+                writeTask(ops, task, upload);
+                return Optional.of(Boolean.TRUE);
+            });
+        } finally {
+            discardUpload(task.id(), upload);
+        }
         return Optional.ofNullable(existing.get());
     }
 
-    /** Queues the writes of a new task's hash and items (inside a transaction). */
-    private static void writeTask(RedisOperations<String, String> ops, NewTask task) {
+    /**
+     * Writes the items of a task of more than one chunk to a key of their own, a window of chunks per
+     * round trip, for its transaction to rename: the transaction stays all or nothing, while the scheduler
+     * holds one window of commands at a time. The key expires if the scheduler dies before the transaction.
+     *
+     * @return the upload's key, or {@code null} when the items fit in the transaction
+     */
+    private String uploadItems(NewTask task) {
+        List<String> items = task.items();
+        if (items.size() <= PUSH_CHUNK) {
+            return null;
+        }
+        // Another request for the same client-chosen id may be uploading too: each upload has a key of its own.
+        String upload = RedisKeys.itemsUpload(task.id(), UUID.randomUUID().toString());
+        try {
+            for (int window = 0; window < items.size(); window += PUSH_CHUNK * UPLOAD_WINDOW) {
+                int from = window;
+                int to = Math.min(items.size(), window + PUSH_CHUNK * UPLOAD_WINDOW);
+                tasks.forTask(task.id()).executePipelined(new SessionCallback<Object>() {
+                    @Override
+                    @SuppressWarnings("unchecked")
+                    public <K, V> Object execute(RedisOperations<K, V> operations) {
+                        RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                        pushItems(ops, upload, items, from, to);
+                        ops.expire(upload, UPLOAD_TTL);
+                        return null;
+                    }
+                });
+            }
+        } catch (RuntimeException e) {
+            discardUpload(task.id(), upload);
+            throw e;
+        }
+        return upload;
+    }
+
+    /** After the transaction the upload was renamed; after a failure it is deleted, or left to expire if Redis is away. */
+    private void discardUpload(String taskId, String upload) {
+        if (upload == null) {
+            return;
+        }
+        try {
+            tasks.forTask(taskId).delete(upload);
+        } catch (RuntimeException e) {
+            log.warn("Could not delete the upload {} (it expires in {}): {}", upload, UPLOAD_TTL, e.getMessage());
+        }
+    }
+
+    private static void pushItems(RedisOperations<String, String> ops, String key, List<String> items, int from, int to) {
+        for (int chunk = from; chunk < to; chunk += PUSH_CHUNK) {
+            ops.opsForList().rightPushAll(key, items.subList(chunk, Math.min(to, chunk + PUSH_CHUNK)));
+        }
+    }
+
+    /** Queues the writes of a new task's hash and items (inside a transaction), the items from {@code upload} when not null. */
+    private static void writeTask(RedisOperations<String, String> ops, NewTask task, String upload) {
         String now = String.valueOf(task.createdAt().toEpochMilli());
         Map<String, String> fields = new HashMap<>();
         fields.put(TaskHash.ID, task.id());
@@ -134,9 +211,11 @@ public class RedisTaskStore implements TaskStore {
         }
         // HSET, not HMSET: a transaction body must queue a command with a reply (see RedisTransactions).
         fields.forEach((field, value) -> ops.opsForHash().put(RedisKeys.task(task.id()), field, value));
-        List<String> items = task.items();
-        for (int from = 0; from < items.size(); from += PUSH_CHUNK) {
-            ops.opsForList().rightPushAll(RedisKeys.items(task.id()), items.subList(from, Math.min(items.size(), from + PUSH_CHUNK)));
+        if (upload == null) {
+            pushItems(ops, RedisKeys.items(task.id()), task.items(), 0, task.items().size());
+        } else {
+            ops.rename(upload, RedisKeys.items(task.id()));
+            ops.persist(RedisKeys.items(task.id()));
         }
     }
 

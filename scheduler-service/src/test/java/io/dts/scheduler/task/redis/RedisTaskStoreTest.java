@@ -220,6 +220,32 @@ class RedisTaskStoreTest {
     }
 
     @Test
+    void a_task_of_many_chunks_is_uploaded_window_by_window_and_saved_whole_with_no_upload_left() {
+        List<String> items = new ArrayList<>();
+        for (int i = 0; i < 250_001; i++) {
+            items.add("item-" + i);
+        }
+        NewTask created = new NewTask(UUID.randomUUID().toString(), "alice", "echo $1", "echo $1", items, 0, 0, null,
+                Duration.ofDays(7), Instant.now());
+        store.create(created);
+
+        String key = RedisKeys.items(created.id());
+        assertThat(store.find(created.id()).orElseThrow().definition().itemsTotal()).isEqualTo(250_001);
+        assertThat(redis.opsForList().size(key)).isEqualTo(250_001);
+        assertThat(redis.opsForList().index(key, 0)).isEqualTo("item-0");
+        assertThat(redis.opsForList().index(key, 123_456)).isEqualTo("item-123456");
+        assertThat(redis.opsForList().index(key, -1)).isEqualTo("item-250000");
+        assertThat(redis.getExpire(key)).as("no TTL before the task finishes").isEqualTo(-1);
+        assertThat(redis.keys(RedisKeys.task(created.id()) + ":items-upload:*")).isEmpty();
+
+        NewTask again = new NewTask(created.id(), "alice", "x", "x", items.subList(0, 20_000), 0, 0, null, Duration.ofDays(7),
+                Instant.now(), "other");
+        assertThat(store.createUnlessExists(again)).as("the task exists").isPresent();
+        assertThat(redis.opsForList().size(key)).as("its items untouched").isEqualTo(250_001);
+        assertThat(redis.keys(RedisKeys.task(created.id()) + ":items-upload:*")).as("the refused upload deleted").isEmpty();
+    }
+
+    @Test
     void a_task_with_a_client_chosen_id_is_created_once_among_concurrent_requests_and_tells_its_fingerprint() throws Exception {
         String id = UUID.randomUUID().toString();
         var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
