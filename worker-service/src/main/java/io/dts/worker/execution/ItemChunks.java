@@ -1,10 +1,9 @@
 package io.dts.worker.execution;
 
-import java.util.BitSet;
 import java.util.Collections;
-import java.util.List;
 
 import io.dts.model.TaskShard;
+import io.dts.worker.execution.ShardProgress.Chunk;
 import org.springframework.stereotype.Component;
 
 /** Reads a shard's items from Redis a chunk at a time, with which of them already have a recorded result. */
@@ -27,11 +26,9 @@ class ItemChunks {
     /** Items {@code [from, from + SIZE)} of the shard, cut at its end. */
     Chunk read(TaskShard shard, long from) {
         long to = Math.min(shard.endIndex(), from + SIZE);
-        BitSet recorded = redis.call(() -> progress.recorded(shard.taskId(), from, to));
+        Chunk chunk = redis.call(() -> progress.chunk(shard.taskId(), from, to, !shard.withoutItems()));
         // A task without inputList has no items list: its one item is "no item".
-        List<String> items = shard.withoutItems() ? Collections.singletonList(null)
-                : redis.call(() -> progress.items(shard.taskId(), from, to));
-        return new Chunk(from, items, recorded);
+        return shard.withoutItems() ? new Chunk(from, Collections.singletonList(null), chunk.recorded()) : chunk;
     }
 
     /** Whether every item of the shard has a recorded result. */
@@ -44,13 +41,5 @@ class ItemChunks {
             }
         }
         return true;
-    }
-
-    /**
-     * @param from     the index of the chunk's first item in the task
-     * @param items    the items, in order; a {@code null} item stands for "no item"
-     * @param recorded bit {@code i} set when item {@code from + i} has a recorded result
-     */
-    record Chunk(long from, List<String> items, BitSet recorded) {
     }
 }

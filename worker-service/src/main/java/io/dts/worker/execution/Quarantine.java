@@ -99,7 +99,7 @@ class Quarantine {
                 + shard.shardIndex() + " of this task (worker.max-shard-deliveries = " + properties.maxShardDeliveries()
                 + "); its unfinished items are failed without running\n";
         for (long from = shard.startIndex(); from < shard.endIndex(); from += ItemChunks.SIZE) {
-            ItemChunks.Chunk chunk = chunks.read(shard, from);
+            ShardProgress.Chunk chunk = chunks.read(shard, from);
             List<ItemResult> failed = new ArrayList<>();
             for (int i = 0; i < chunk.items().size(); i++) {
                 if (!chunk.recorded().get(i)) {

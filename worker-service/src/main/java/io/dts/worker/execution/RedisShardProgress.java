@@ -21,6 +21,7 @@ import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.RedisOperations;
 import org.springframework.data.redis.core.SessionCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.serializer.RedisSerializer;
 import org.springframework.stereotype.Repository;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -58,20 +59,37 @@ public class RedisShardProgress implements ShardProgress {
     }
 
     @Override
-    public List<String> items(String taskId, long from, long to) {
-        List<String> items = tasks.forTask(taskId).opsForList().range(RedisKeys.items(taskId), from, to - 1);
-        return items == null ? List.of() : items;
+    public Chunk chunk(String taskId, long from, long to, boolean withItems) {
+        byte[] recordedKey = RedisKeys.recorded(taskId).getBytes(StandardCharsets.UTF_8);
+        byte[] itemsKey = RedisKeys.items(taskId).getBytes(StandardCharsets.UTF_8);
+        // One round trip: the recorded bits and the items, raw, since a bitmap is no UTF-8.
+        List<Object> replies = tasks.forTask(taskId).executePipelined((RedisCallback<Object>) c -> {
+            c.stringCommands().getRange(recordedKey, from / 8, (to - 1) / 8);
+            if (withItems) {
+                c.listCommands().lRange(itemsKey, from, to - 1);
+            }
+            return null;
+        }, RedisSerializer.byteArray());
+        List<String> items = withItems
+                ? ((List<?>) replies.get(1)).stream().map(item -> new String((byte[]) item, StandardCharsets.UTF_8)).toList()
+                : List.of();
+        return new Chunk(from, items, recordedBits((byte[]) replies.get(0), from, to));
     }
 
     @Override
     public BitSet recorded(String taskId, long from, long to) {
         byte[] key = RedisKeys.recorded(taskId).getBytes(StandardCharsets.UTF_8);
-        long firstByte = from / 8;
-        byte[] bytes = tasks.forTask(taskId).execute((RedisCallback<byte[]>) c -> c.stringCommands().getRange(key, firstByte, (to - 1) / 8));
+        byte[] bytes = tasks.forTask(taskId).execute((RedisCallback<byte[]>) c -> c.stringCommands().getRange(key, from / 8, (to - 1) / 8));
+        return recordedBits(bytes, from, to);
+    }
+
+    /** Bit {@code i} of the result for item {@code from + i}, from the bitmap's bytes {@code from / 8} on. */
+    private static BitSet recordedBits(byte[] bytes, long from, long to) {
         BitSet recorded = new BitSet((int) (to - from));
         if (bytes == null) {
             return recorded;
         }
+        long firstByte = from / 8;
         for (long index = from; index < to; index++) {
             int byteIndex = (int) (index / 8 - firstByte);
             // Redis bitmaps number bits from the most significant bit of each byte.

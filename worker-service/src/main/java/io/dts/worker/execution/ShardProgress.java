@@ -43,8 +43,19 @@ public interface ShardProgress {
     /** Removes a registration made by {@link #hold}: the run ended without its process dying. */
     void release(String taskId, String holder);
 
-    /** Items {@code [from, to)} of the task, in order. */
-    List<String> items(String taskId, long from, long to);
+    /**
+     * Items {@code [from, to)} of the task, in order (none when {@code withItems} is false, for a task
+     * without inputList), with which of them already have a recorded result: one read.
+     */
+    Chunk chunk(String taskId, long from, long to, boolean withItems);
+
+    /**
+     * @param from     the index of the chunk's first item in the task
+     * @param items    the items, in order; a {@code null} item stands for "no item"
+     * @param recorded bit {@code i} set when item {@code from + i} has a recorded result
+     */
+    record Chunk(long from, List<String> items, BitSet recorded) {
+    }
 
     /** Which items of {@code [from, to)} already have a recorded result; bit {@code i} stands for item {@code from + i}. */
     BitSet recorded(String taskId, long from, long to);

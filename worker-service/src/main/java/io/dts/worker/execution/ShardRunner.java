@@ -114,7 +114,7 @@ class ShardRunner {
         try {
             for (long from = shard.startIndex(); from < shard.endIndex() && failure.get() == null
                     && !running.stopping(shard.taskId()); from += ItemChunks.SIZE) {
-                ItemChunks.Chunk chunk = chunks.read(shard, from);
+                ShardProgress.Chunk chunk = chunks.read(shard, from);
                 for (int i = 0; i < chunk.items().size(); i++) {
                     if (chunk.recorded().get(i)) {
                         skipped++;

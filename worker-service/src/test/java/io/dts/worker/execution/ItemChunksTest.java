@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.List;
 import java.util.UUID;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
@@ -72,11 +73,21 @@ class ItemChunksTest {
         String task = aTaskOf(10);
         recorded(task, 3, 5);
 
-        ItemChunks.Chunk chunk = chunks.read(aShard(task, 2, 8, false), 2);
+        ShardProgress.Chunk chunk = chunks.read(aShard(task, 2, 8, false), 2);
 
         assertThat(chunk.from()).isEqualTo(2);
         assertThat(chunk.items()).containsExactly("item-2", "item-3", "item-4", "item-5", "item-6", "item-7");
         assertThat(chunk.recorded().stream().boxed().toList()).containsExactly(1, 3);
+    }
+
+    @Test
+    void items_come_back_as_they_were_saved_whatever_their_bytes() {
+        String task = UUID.randomUUID().toString();
+        List<String> items = List.of("日本語 😀", "", "a\nb", "{\"k\":[1]}", "\u00ff\u0001");
+        redis.opsForList().rightPushAll(RedisKeys.items(task), items);
+        redis.expire(RedisKeys.items(task), Duration.ofMinutes(5));
+
+        assertThat(chunks.read(aShard(task, 0, items.size(), false), 0).items()).isEqualTo(items);
     }
 
     @Test
@@ -92,7 +103,7 @@ class ItemChunksTest {
     void a_task_without_input_list_has_one_item_that_is_no_item() {
         String task = UUID.randomUUID().toString();
 
-        ItemChunks.Chunk chunk = chunks.read(aShard(task, 0, 1, true), 0);
+        ShardProgress.Chunk chunk = chunks.read(aShard(task, 0, 1, true), 0);
 
         assertThat(chunk.items()).isEqualTo(Collections.singletonList(null));
         assertThat(chunk.recorded().isEmpty()).isTrue();

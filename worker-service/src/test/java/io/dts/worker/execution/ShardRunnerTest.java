@@ -215,8 +215,8 @@ class ShardRunnerTest {
         }
 
         @Override
-        public List<String> items(String taskId, long from, long to) {
-            return progress.items(taskId, from, to);
+        public Chunk chunk(String taskId, long from, long to, boolean withItems) {
+            return progress.chunk(taskId, from, to, withItems);
         }
 
         @Override
