@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import io.dts.model.ItemResult;
@@ -44,11 +44,8 @@ public class CommandRunner {
     private final ProcessKiller killer;
     private final ItemSandbox sandbox;
     private final WorkDirectories directories;
-    private final ScheduledExecutorService timeouts = Executors.newScheduledThreadPool(1, r -> {
-        Thread t = new Thread(r, "item-timeouts");
-        t.setDaemon(true);
-        return t;
-    });
+    /** One watchdog per item, cancelled when the item ends. */
+    private final ScheduledThreadPoolExecutor timeouts = watchdogs();
     private final ExecutorService shellStarter = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "shell-starter");
         t.setDaemon(true);
@@ -113,6 +110,23 @@ public class CommandRunner {
                 : new PersistentShell(directories, sandbox, killer, running, timeouts, shellStarter);
         shells.add(shell);
         return shell;
+    }
+
+    private static ScheduledThreadPoolExecutor watchdogs() {
+        ScheduledThreadPoolExecutor watchdogs = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "item-timeouts");
+            t.setDaemon(true);
+            return t;
+        });
+        // Else a cancelled watchdog stays queued until its timeout (1 h by default) would have passed:
+        // about 75 MB a million items, enough to take a worker's heap on a fast machine.
+        watchdogs.setRemoveOnCancelPolicy(true);
+        return watchdogs;
+    }
+
+    /** Watchdogs of items still running; for tests. */
+    int watchdogsQueued() {
+        return timeouts.getQueue().size();
     }
 
     @PreDestroy

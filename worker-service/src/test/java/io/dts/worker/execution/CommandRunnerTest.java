@@ -16,6 +16,7 @@ import io.dts.worker.config.TestWorkerProperties;
 import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.config.WorkerProperties.Shell;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -45,6 +46,16 @@ class CommandRunnerTest {
 
     private CommandRunner.Outcome run(Shell shell, String command, String item) {
         return runner(shell, DataSize.ofKilobytes(64)).run(new ItemRun("task-1", 3, 7, command, item, Duration.ofSeconds(10)));
+    }
+
+    @Test
+    void a_finished_item_leaves_no_watchdog_behind_for_its_hour_long_timeout() {
+        CommandRunner runner = runner(Shell.PERSISTENT, DataSize.ofKilobytes(64));
+        for (int i = 0; i < 50; i++) {
+            assertThat(runner.run(new ItemRun("task-1", 0, i, "true", "x", Duration.ofHours(1))).exitCode()).isZero();
+        }
+
+        assertThat(runner.watchdogsQueued()).as("cancelled watchdogs still queued").isZero();
     }
 
     @ParameterizedTest
