@@ -103,6 +103,9 @@ public class TaskDispatcher {
     private void publishShards(Task task, int shards, Set<Integer> skip, List<WorkerHeartbeat> live) {
         TaskDefinition definition = task.definition();
         List<ShardPlanner.Range> plan = ShardPlanner.plan(definition.itemsTotal(), shards);
+        // Shard i goes to worker (first + i): a task of fewer shards than workers (a one-item task)
+        // starts at a worker of its own, so small tasks spread over all workers instead of the first.
+        int first = Math.floorMod(task.id().hashCode(), live.size());
         List<CompletableFuture<Void>> sends = new ArrayList<>(plan.size());
         for (int i = 0; i < plan.size(); i++) {
             if (skip.contains(i)) {
@@ -111,7 +114,7 @@ public class TaskDispatcher {
             ShardPlanner.Range range = plan.get(i);
             TaskShard shard = new TaskShard(task.id(), i, plan.size(), range.start(), range.end(), definition.command(),
                     definition.withoutItems(), definition.timeoutSeconds(), definition.maxRetries(), task.progress().round(), definition.halt());
-            sends.add(publisher.publishShard(shard, partitionOf(live.get(i % live.size()))));
+            sends.add(publisher.publishShard(shard, partitionOf(live.get((first + i) % live.size()))));
         }
         try {
             CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(publishTimeout.toMillis(), TimeUnit.MILLISECONDS);

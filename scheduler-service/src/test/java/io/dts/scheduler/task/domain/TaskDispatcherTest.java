@@ -79,10 +79,26 @@ class TaskDispatcherTest {
 
         dispatcher.dispatch(task.id());
 
-        assertThat(sent).extracting(s -> s.shard().shardIndex(), Sent::partition).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(0, 3), org.assertj.core.groups.Tuple.tuple(1, 7));
+        assertThat(sent).extracting(s -> s.shard().shardIndex()).containsExactly(0, 1);
+        assertThat(sent).extracting(Sent::partition).as("one shard per worker").containsExactlyInAnyOrder(3, 7);
         assertThat(sent).extracting(s -> s.shard().endIndex() - s.shard().startIndex()).containsExactly(5L, 5L);
         verify(store).markShardsPublished(task.id());
+    }
+
+    @Test
+    void one_item_tasks_spread_over_every_live_worker_instead_of_all_going_to_the_first() {
+        when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 3), worker("w2", 7), worker("w3", 11)));
+        when(states.startSharding(anyString(), eq(1))).thenReturn(true);
+        for (int i = 0; i < 300; i++) {
+            Task task = aTask().items(1).build();
+            when(store.find(task.id())).thenReturn(Optional.of(task));
+            dispatcher.dispatch(task.id());
+        }
+
+        Map<Integer, Long> perPartition = sent.stream().collect(java.util.stream.Collectors.groupingBy(Sent::partition,
+                java.util.stream.Collectors.counting()));
+        assertThat(perPartition).as("300 one-item tasks over 3 workers").containsOnlyKeys(3, 7, 11)
+                .allSatisfy((partition, shards) -> assertThat(shards).isBetween(60L, 140L));
     }
 
     @Test
