@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
@@ -37,6 +38,8 @@ public class TaskDispatcher {
     private final TaskPublisher publisher;
     private final Duration publishTimeout;
     private final Clock clock;
+    /** Whose turn it is to take a task's first shard. */
+    private final AtomicInteger firstWorker = new AtomicInteger();
 
     public TaskDispatcher(TaskStore store, TaskStates states, WorkerDirectory workers, TaskPublisher publisher, SchedulerProperties properties, Clock clock) {
         this.store = store;
@@ -103,9 +106,9 @@ public class TaskDispatcher {
     private void publishShards(Task task, int shards, Set<Integer> skip, List<WorkerHeartbeat> live) {
         TaskDefinition definition = task.definition();
         List<ShardPlanner.Range> plan = ShardPlanner.plan(definition.itemsTotal(), shards);
-        // Shard i goes to worker (first + i): a task of fewer shards than workers (a one-item task)
-        // starts at a worker of its own, so small tasks spread over all workers instead of the first.
-        int first = Math.floorMod(task.id().hashCode(), live.size());
+        // Shard i goes to worker (first + i), first taking turns: tasks of fewer shards than workers (one-item
+        // tasks) spread over all workers instead of all going to the first one.
+        int first = Math.floorMod(firstWorker.getAndIncrement(), live.size());
         List<CompletableFuture<Void>> sends = new ArrayList<>(plan.size());
         for (int i = 0; i < plan.size(); i++) {
             if (skip.contains(i)) {

@@ -98,7 +98,7 @@ class TaskDispatcherTest {
         Map<Integer, Long> perPartition = sent.stream().collect(java.util.stream.Collectors.groupingBy(Sent::partition,
                 java.util.stream.Collectors.counting()));
         assertThat(perPartition).as("300 one-item tasks over 3 workers").containsOnlyKeys(3, 7, 11)
-                .allSatisfy((partition, shards) -> assertThat(shards).isBetween(60L, 140L));
+                .allSatisfy((partition, shards) -> assertThat(shards).isEqualTo(100L));
     }
 
     @Test
