@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 import io.dts.model.RedisKeys;
@@ -86,23 +87,18 @@ public class RedisTaskStore implements TaskStore {
     @Override
     public void create(NewTask task) {
         lifecycle.admit(task.id(), task.createdAt().toEpochMilli(), false);
-        String upload = uploadItems(task);
-        try {
-            // One round trip for the task's own keys: the transaction is pipelined.
-            tasks.forTask(task.id()).executePipelined(new SessionCallback<Object>() {
-                @Override
-                @SuppressWarnings("unchecked")
-                public <K, V> Object execute(RedisOperations<K, V> operations) {
-                    RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
-                    ops.multi();
-                    writeTask(ops, task, upload);
-                    ops.exec();
-                    return null;
-                }
-            });
-        } finally {
-            discardUpload(task.id(), upload);
-        }
+        // One round trip for the task's own keys: the transaction is pipelined.
+        saveWithItems(task, upload -> tasks.forTask(task.id()).executePipelined(new SessionCallback<Object>() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <K, V> Object execute(RedisOperations<K, V> operations) {
+                RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
+                ops.multi();
+                writeTask(ops, task, upload);
+                ops.exec();
+                return null;
+            }
+        }));
     }
 
     @Override
@@ -111,40 +107,32 @@ public class RedisTaskStore implements TaskStore {
         // Only if new: an index entry of a task that exists already keeps its place.
         lifecycle.admit(task.id(), task.createdAt().toEpochMilli(), true);
         AtomicReference<String> existing = new AtomicReference<>();
-        String upload = uploadItems(task);
-        try {
-            RedisTransactions.watchAndUpdate(tasks.forTask(task.id()), List.of(key), ops -> {
-                if (Boolean.TRUE.equals(ops.hasKey(key))) {
-                    existing.set(Optional.ofNullable((String) ops.opsForHash().get(key, TaskHash.FINGERPRINT)).orElse(""));
-                    return Optional.empty();
-                }
-                existing.set(null);
-                ops.multi();
-                writeTask(ops, task, upload);
-                return Optional.of(Boolean.TRUE);
-            });
-        } finally {
-            discardUpload(task.id(), upload);
-        }
+        saveWithItems(task, upload -> RedisTransactions.watchAndUpdate(tasks.forTask(task.id()), List.of(key), ops -> {
+            if (Boolean.TRUE.equals(ops.hasKey(key))) {
+                existing.set(Optional.ofNullable((String) ops.opsForHash().get(key, TaskHash.FINGERPRINT)).orElse(""));
+                return Optional.empty();
+            }
+            existing.set(null);
+            ops.multi();
+            writeTask(ops, task, upload);
+            return Optional.of(Boolean.TRUE);
+        }));
         return Optional.ofNullable(existing.get());
     }
 
     /**
-     * Writes the items of a task of more than one chunk to a key of their own, a window of chunks per
-     * round trip, for its transaction to rename: the transaction stays all or nothing, while the scheduler
-     * holds one window of commands at a time. The key expires if the scheduler dies before the transaction.
-     *
-     * @return the upload's key, or {@code null} when the items fit in the transaction
+     * Runs {@code save}, the task's transaction, with the key its items were uploaded to, or {@code null}
+     * when they fit in the transaction (one chunk or less). A larger task's items go to a key of their own
+     * first, a window of chunks per round trip, for the transaction to rename: it stays all or nothing,
+     * while the scheduler holds one window of commands at a time. Whatever is left of the upload after the
+     * save (a refused or failed one) is deleted, and expires if the scheduler dies first.
      */
-    private String uploadItems(NewTask task) {
+    private void saveWithItems(NewTask task, Consumer<String> save) {
         List<String> items = task.items();
-        if (items.size() <= PUSH_CHUNK) {
-            return null;
-        }
         // Another request for the same client-chosen id may be uploading too: each upload has a key of its own.
-        String upload = RedisKeys.itemsUpload(task.id(), UUID.randomUUID().toString());
+        String upload = items.size() <= PUSH_CHUNK ? null : RedisKeys.itemsUpload(task.id(), UUID.randomUUID().toString());
         try {
-            for (int window = 0; window < items.size(); window += PUSH_CHUNK * UPLOAD_WINDOW) {
+            for (int window = 0; upload != null && window < items.size(); window += PUSH_CHUNK * UPLOAD_WINDOW) {
                 int from = window;
                 int to = Math.min(items.size(), window + PUSH_CHUNK * UPLOAD_WINDOW);
                 tasks.forTask(task.id()).executePipelined(new SessionCallback<Object>() {
@@ -158,11 +146,10 @@ public class RedisTaskStore implements TaskStore {
                     }
                 });
             }
-        } catch (RuntimeException e) {
+            save.accept(upload);
+        } finally {
             discardUpload(task.id(), upload);
-            throw e;
         }
-        return upload;
     }
 
     /** After the transaction the upload was renamed; after a failure it is deleted, or left to expire if Redis is away. */
