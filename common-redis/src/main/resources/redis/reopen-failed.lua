@@ -4,8 +4,8 @@
 --           bitmap; KEYS[5] its shards-done set; KEYS[6] its skipped set; KEYS[7] its halt-failures set;
 --           KEYS[8..] its other keys
 -- ARGV[1]   the statuses QUEUED may be reached from, as ",A,B,"; ARGV[2] now (epoch ms)
--- ARGV[3..10] the hash fields: status, round, shard count, updated at, finished at, shards published,
---           halted, halt reason
+-- ARGV[3..11] the hash fields: status, round, shard count, updated at, finished at, shards published,
+--           shard offsets, halted, halt reason
 -- Returns 1 when reopened, 0 when the task is missing or its status does not allow it.
 local status = redis.call('HGET', KEYS[1], ARGV[3])
 if not status or not string.find(ARGV[1], ',' .. status .. ',', 1, true) then
@@ -19,7 +19,7 @@ redis.call('DEL', KEYS[2], KEYS[5], KEYS[6], KEYS[7])
 for i = 1, #KEYS do
   redis.call('PERSIST', KEYS[i])
 end
-redis.call('HDEL', KEYS[1], ARGV[7], ARGV[8], ARGV[9], ARGV[10])
+redis.call('HDEL', KEYS[1], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 redis.call('HINCRBY', KEYS[1], ARGV[4], 1)
 redis.call('HSET', KEYS[1], ARGV[3], 'QUEUED', ARGV[5], '0', ARGV[6], ARGV[2])
 return 1

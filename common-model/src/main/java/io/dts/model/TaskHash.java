@@ -28,6 +28,11 @@ public final class TaskHash {
     public static final String LAST_ERROR = "lastError";
     /** Set once every shard of the current round is on Kafka; until then the reconciler may publish them. */
     public static final String SHARDS_PUBLISHED = "shardsPublished";
+    /**
+     * Where that publish put the shards: the offset of its last record on each shard-topic partition, as
+     * {@code partition:offset,...}; the reconciler asks Kafka whether the workers have taken them yet.
+     */
+    public static final String SHARD_OFFSETS = "shardOffsets";
     /** What the task runs, hashed: a client that names its task id may send the same request again. */
     public static final String FINGERPRINT = "fingerprint";
 

@@ -180,6 +180,25 @@ class TaskLifecycleTest {
     }
 
     @Test
+    void sharding_and_a_new_round_forget_where_the_shards_were_last_published() {
+        Map<String, String> published = Map.of(TaskHash.SHARDS_PUBLISHED, "1", TaskHash.SHARD_OFFSETS, "3:41");
+        String id = savedTask(true);
+        redis.opsForHash().putAll(RedisKeys.task(id), published); // left by an earlier sharding that did not finish
+        lifecycle.admit(id, CLOCK.millis(), false);
+
+        assertThat(lifecycle.startSharding(id, 1)).isTrue();
+        assertThat(redis.opsForHash().multiGet(RedisKeys.task(id), List.copyOf(published.keySet()))).containsOnlyNulls();
+
+        redis.opsForHash().putAll(RedisKeys.task(id), published);
+        lifecycle.completeShard(id, 0, 1);
+        assertThat(redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS)).isEqualTo("FAILED");
+        assertThat(lifecycle.reopenFailed(id)).isTrue();
+
+        assertThat(redis.opsForHash().multiGet(RedisKeys.task(id), List.copyOf(published.keySet())))
+                .as("round 2's shards are not where round 1's were").containsOnlyNulls();
+    }
+
+    @Test
     void repair_drops_the_entries_of_a_task_that_is_gone_or_in_another_state() {
         String gone = UUID.randomUUID().toString();
         String finished = savedTask(false);

@@ -1,18 +1,20 @@
 package io.dts.scheduler.config;
 
 import io.dts.model.ShardSignature;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.core.KafkaOperations;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.util.backoff.FixedBackOff;
 
-/** The topics (declared here, so the application creates them) and the listener error handling. */
+/** The topics (declared here, so the application creates them), the admin client and the listener error handling. */
 @Configuration(proxyBeanMethods = false)
 public class KafkaConfig {
 
@@ -23,6 +25,12 @@ public class KafkaConfig {
     @Bean
     ShardSignature shardSignature(@Value("${dts.security.shard-key-file:}") String keyFile) {
         return ShardSignature.fromKeyFile(keyFile);
+    }
+
+    /** For the readiness check and the sweeper's look at the shard topic; connects at its first request. */
+    @Bean(destroyMethod = "close")
+    Admin kafkaAdminClient(KafkaAdmin kafkaAdmin) {
+        return Admin.create(kafkaAdmin.getConfigurationProperties());
     }
 
     @Bean

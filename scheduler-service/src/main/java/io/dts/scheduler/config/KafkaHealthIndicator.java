@@ -2,24 +2,22 @@ package io.dts.scheduler.config;
 
 import java.util.concurrent.TimeUnit;
 
-import org.apache.kafka.clients.admin.AdminClient;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
-import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
-import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.stereotype.Component;
 
 /** Readiness includes Kafka: the broker answers a cluster description within a short timeout. */
 @Component("kafka")
-public class KafkaHealthIndicator extends AbstractHealthIndicator implements DisposableBean {
+public class KafkaHealthIndicator extends AbstractHealthIndicator {
 
     private static final int TIMEOUT_MS = 2_000;
 
-    private final AdminClient admin;
+    private final Admin admin;
 
-    public KafkaHealthIndicator(KafkaAdmin kafkaAdmin) {
-        this.admin = AdminClient.create(kafkaAdmin.getConfigurationProperties());
+    public KafkaHealthIndicator(Admin admin) {
+        this.admin = admin;
     }
 
     @Override
@@ -27,10 +25,5 @@ public class KafkaHealthIndicator extends AbstractHealthIndicator implements Dis
         int brokers = admin.describeCluster(new DescribeClusterOptions().timeoutMs(TIMEOUT_MS))
                 .nodes().get(TIMEOUT_MS, TimeUnit.MILLISECONDS).size();
         builder.up().withDetail("brokers", brokers);
-    }
-
-    @Override
-    public void destroy() {
-        admin.close();
     }
 }

@@ -18,6 +18,7 @@ import org.springframework.validation.annotation.Validated;
  * @param result             topic of shard-done and task-done events
  * @param consumergroup      consumer group of the schedulers on the task topic
  * @param consumercount      consumer threads per scheduler on the task topic
+ * @param workerConsumergroup consumer group of the workers on the shard topic (their {@code worker.consumer-group})
  * @param partitions         partitions of the task and event topics
  * @param shardPartitions    partitions of the shard topic: at least the largest number of workers
  * @param replicationFactor  replication factor of the three topics
@@ -35,6 +36,7 @@ public record PubsubProperties(
         @Valid @NotNull Topic result,
         @NotBlank String consumergroup,
         @Min(1) int consumercount,
+        @NotBlank String workerConsumergroup,
         @Min(1) int partitions,
         @Min(1) int shardPartitions,
         @Min(1) short replicationFactor,

@@ -1,6 +1,7 @@
 package io.dts.scheduler.task.domain;
 
 import java.time.Instant;
+import java.util.Map;
 
 import io.dts.model.TaskStatus;
 
@@ -9,6 +10,8 @@ import io.dts.model.TaskStatus;
  * from the task's Redis sets, never kept as counters, so a redelivered update cannot inflate them.
  *
  * @param shardsPublishedAt when its shards last all reached Kafka; {@code null} until they have
+ * @param shardOffsets where they went then: the offset of the last one on each shard-topic partition
+ *                     (empty when not known)
  * @param haltReason why the task halted early (its halt rule and the counts); {@code null} unless it halted
  */
 public record Task(
@@ -20,6 +23,7 @@ public record Task(
         String waitingReason,
         String lastError,
         Instant shardsPublishedAt,
+        Map<Integer, Long> shardOffsets,
         String haltReason) {
 
     /** The task as it was just saved, before anything happened to it. */
@@ -27,6 +31,6 @@ public record Task(
         TaskDefinition definition = new TaskDefinition(task.owner(), task.templateFunction(), task.command(), task.itemsTotal(), task.withoutItems(),
                 task.timeoutSeconds(), task.maxRetries(), task.halt());
         return new Task(task.id(), TaskStatus.QUEUED, definition, new TaskProgress(0, 0, 0, 0, 0, 0, 1),
-                new TaskTimes(task.createdAt(), task.createdAt(), null), null, null, null, null);
+                new TaskTimes(task.createdAt(), task.createdAt(), null), null, null, null, Map.of(), null);
     }
 }

@@ -5,10 +5,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
@@ -75,11 +77,12 @@ public class TaskDispatcher {
 
     /**
      * Publishes again the unfinished shards of a running task when they never all reached Kafka, or
-     * when for {@code stallTimeout} the task made no progress and was not published again, and no live
-     * worker is running it. A republish counts as activity: shards that wait behind a backlog in Kafka
-     * are published again once per {@code stallTimeout}, not at every sweep (which flooded the topic).
+     * when for {@code stallTimeout} the task made no progress and was not published again, no live
+     * worker is running it, and none of its shards still waits in {@code queue} (a shard behind a
+     * backlog is slow, not lost: republishing it only made the backlog longer). A republish counts as
+     * activity, so it happens at most once per {@code stallTimeout}, not at every sweep.
      */
-    public void reconcile(String taskId, Duration publishGrace, Duration stallTimeout) {
+    public void reconcile(String taskId, Duration publishGrace, Duration stallTimeout, ShardQueue.View queue) {
         Task task = store.find(taskId).orElse(null);
         if (task == null || task.status() != TaskStatus.INPROGRESS) {
             // Finished while its removal from the running index failed, or gone: fix the indexes.
@@ -96,6 +99,11 @@ public class TaskDispatcher {
         if (live.isEmpty() || !(unpublished || stalled)) {
             return;
         }
+        if (queue.anyWaiting(task.shardOffsets())) {
+            log.debug("Task {}: no progress for {} s, but its shards still wait in Kafka for a worker; not published again",
+                    taskId, idle.toSeconds());
+            return;
+        }
         Set<Integer> done = store.doneShards(taskId);
         int shards = task.progress().chunksToExecute();
         log.warn("Task {}: publishing its {} unfinished shards again ({})", taskId, shards - done.size(),
@@ -109,7 +117,7 @@ public class TaskDispatcher {
         // Shard i goes to worker (first + i), first taking turns: tasks of fewer shards than workers (one-item
         // tasks) spread over all workers instead of all going to the first one.
         int first = Math.floorMod(firstWorker.getAndIncrement(), live.size());
-        List<CompletableFuture<Void>> sends = new ArrayList<>(plan.size());
+        List<CompletableFuture<TaskPublisher.ShardPlacement>> sends = new ArrayList<>(plan.size());
         for (int i = 0; i < plan.size(); i++) {
             if (skip.contains(i)) {
                 continue;
@@ -121,7 +129,10 @@ public class TaskDispatcher {
         }
         try {
             CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(publishTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            store.markShardsPublished(task.id());
+            // The last shard on each partition: while the workers have not taken it, the task is not stalled.
+            Map<Integer, Long> offsets = sends.stream().map(CompletableFuture::join)
+                    .collect(Collectors.toMap(TaskPublisher.ShardPlacement::partition, TaskPublisher.ShardPlacement::offset, Math::max));
+            store.markShardsPublished(task.id(), offsets);
         } catch (Exception e) {
             log.error("Task {}: not every shard could be published ({}); the sweeper will publish them again", task.id(), e.getMessage());
         }

@@ -11,7 +11,12 @@ public interface TaskPublisher {
     CompletableFuture<Void> publishTask(TaskSubmitted task);
 
     /**
-     * Sends a shard; {@code partition} addresses one worker, {@code null} spreads shards by key.
+     * Sends a shard; {@code partition} addresses one worker, {@code null} spreads shards by key. Completes
+     * with where Kafka put it.
      */
-    CompletableFuture<Void> publishShard(TaskShard shard, Integer partition);
+    CompletableFuture<ShardPlacement> publishShard(TaskShard shard, Integer partition);
+
+    /** A shard record's place on the shard topic. */
+    record ShardPlacement(int partition, long offset) {
+    }
 }

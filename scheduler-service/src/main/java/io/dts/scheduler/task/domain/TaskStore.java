@@ -1,6 +1,7 @@
 package io.dts.scheduler.task.domain;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -30,10 +31,12 @@ public interface TaskStore {
      */
     TaskPage recent(TaskStatus status, String owner, int limit, String cursor);
 
-
     /** Indices of the shards of the current round that are done. */
     Set<Integer> doneShards(String taskId);
 
-    /** Records that every shard of the task's current round is on Kafka. */
-    void markShardsPublished(String taskId);
+    /**
+     * Records that every shard of the task's current round is on Kafka, and where: {@code offsets} maps
+     * each shard-topic partition to the offset of the task's last shard on it.
+     */
+    void markShardsPublished(String taskId, Map<Integer, Long> offsets);
 }

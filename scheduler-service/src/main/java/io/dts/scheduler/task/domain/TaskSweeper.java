@@ -11,8 +11,9 @@ import org.springframework.stereotype.Component;
 /**
  * Makes sure no task is stranded: shards accepted tasks that the Kafka path has not (no live worker
  * yet, a scheduler that died before publishing, a publish that kept failing), reconciles running
- * tasks whose shards were not all published or that stalled, and repairs index entries that disagree
- * with their task's status. One scheduler of the cluster sweeps at a time, under a Redis lock: the
+ * tasks whose shards were not all published or that stalled (Kafka is asked once a sweep, and only when
+ * a task looks stalled, which shards still wait there), and repairs index entries that disagree with
+ * their task's status. One scheduler of the cluster sweeps at a time, under a Redis lock: the
  * sweep renews its lease before each task (one task may wait {@code shard-publish-timeout} for Kafka,
  * less than the lease), stops when the lock was lost, and gives it back when done; the lock of a
  * scheduler that died frees itself when its lease ends.
@@ -26,13 +27,15 @@ public class TaskSweeper {
     private final TaskStates states;
     private final ClusterLock lock;
     private final TaskDispatcher dispatcher;
+    private final ShardQueue shardQueue;
     private final SchedulerProperties properties;
     private final String owner = UUID.randomUUID().toString();
 
-    public TaskSweeper(TaskStates states, ClusterLock lock, TaskDispatcher dispatcher, SchedulerProperties properties) {
+    public TaskSweeper(TaskStates states, ClusterLock lock, TaskDispatcher dispatcher, ShardQueue shardQueue, SchedulerProperties properties) {
         this.states = states;
         this.lock = lock;
         this.dispatcher = dispatcher;
+        this.shardQueue = shardQueue;
         this.properties = properties;
     }
 
@@ -53,11 +56,12 @@ public class TaskSweeper {
                 }
                 dispatcher.dispatch(taskId);
             }
+            ShardQueue.View queue = shardQueue.view();
             for (String taskId : states.runningTasks(properties.sweepBatch())) {
                 if (!lock.renew(LOCK, owner, properties.sweepLease())) {
                     return;
                 }
-                dispatcher.reconcile(taskId, properties.sweepGrace(), properties.stallTimeout());
+                dispatcher.reconcile(taskId, properties.sweepGrace(), properties.stallTimeout(), queue);
             }
             states.forgetFinishedBefore(properties.retention());
         } catch (RuntimeException e) {

@@ -1,7 +1,8 @@
 package io.dts.scheduler.task.kafka;
 
-import java.util.function.Supplier;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 import io.dts.model.ShardSignature;
 import io.dts.model.TaskShard;
@@ -10,6 +11,7 @@ import io.dts.scheduler.config.PubsubProperties;
 import io.dts.scheduler.task.domain.TaskPublisher;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.support.SendResult;
 import org.springframework.stereotype.Component;
 
 /**
@@ -31,21 +33,23 @@ public class KafkaTaskPublisher implements TaskPublisher {
 
     @Override
     public CompletableFuture<Void> publishTask(TaskSubmitted task) {
-        return send(() -> kafka.send(pubsub.topic(), task.taskId(), task));
+        return send(() -> kafka.send(pubsub.topic(), task.taskId(), task), sent -> null);
     }
 
     @Override
-    public CompletableFuture<Void> publishShard(TaskShard shard, Integer partition) {
+    public CompletableFuture<ShardPlacement> publishShard(TaskShard shard, Integer partition) {
         String key = shard.taskId() + "/" + shard.shardIndex();
         ProducerRecord<String, Object> record = new ProducerRecord<>(pubsub.taskShard().topic(), partition, key, shard);
         record.headers().add(ShardSignature.HEADER, signature.sign(shard));
-        return send(() -> kafka.send(record));
+        return send(() -> kafka.send(record),
+                sent -> new ShardPlacement(sent.getRecordMetadata().partition(), sent.getRecordMetadata().offset()));
     }
 
     /** A send that fails before it is queued (no metadata while Kafka is down) fails the future too. */
-    private static CompletableFuture<Void> send(Supplier<CompletableFuture<?>> send) {
+    private static <T> CompletableFuture<T> send(Supplier<CompletableFuture<SendResult<String, Object>>> send,
+                                                 Function<SendResult<String, Object>, T> result) {
         try {
-            return send.get().thenApply(result -> null);
+            return send.get().thenApply(result);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -253,12 +254,21 @@ public class RedisTaskStore implements TaskStore {
                 instant(hash.get(TaskHash.FINISHED_AT)));
         return Optional.of(new Task(hash.get(TaskHash.ID), TaskStatus.valueOf(hash.get(TaskHash.STATUS)), definition, progress, times,
                 hash.get(TaskHash.WAITING_REASON), hash.get(TaskHash.LAST_ERROR), instant(hash.get(TaskHash.SHARDS_PUBLISHED)),
-                "1".equals(hash.get(TaskHash.HALTED)) ? hash.get(TaskHash.HALT_REASON) : null));
+                shardOffsets(hash.get(TaskHash.SHARD_OFFSETS)), "1".equals(hash.get(TaskHash.HALTED)) ? hash.get(TaskHash.HALT_REASON) : null));
     }
 
     /** The rule as saved: its words ({@code now,fail=3}) and its threshold. */
     private static ShardHalt halt(String rule, String threshold) {
         return rule == null ? null : new ShardHalt(rule, Long.parseLong(threshold), rule.startsWith("now,"));
+    }
+
+    /** {@code partition:offset,...} as {@link #markShardsPublished} wrote it; empty when absent. */
+    private static Map<Integer, Long> shardOffsets(String encoded) {
+        if (encoded == null || encoded.isEmpty()) {
+            return Map.of();
+        }
+        return Arrays.stream(encoded.split(",")).map(pair -> pair.split(":"))
+                .collect(Collectors.toUnmodifiableMap(pair -> Integer.valueOf(pair[0]), pair -> Long.valueOf(pair[1])));
     }
 
     private static Instant instant(String epochMillis) {
@@ -373,8 +383,10 @@ public class RedisTaskStore implements TaskStore {
     }
 
     @Override
-    public void markShardsPublished(String taskId) {
-        tasks.forTask(taskId).opsForHash().put(RedisKeys.task(taskId), TaskHash.SHARDS_PUBLISHED, String.valueOf(clock.millis()));
+    public void markShardsPublished(String taskId, Map<Integer, Long> offsets) {
+        String encoded = offsets.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue()).collect(Collectors.joining(","));
+        tasks.forTask(taskId).opsForHash().putAll(RedisKeys.task(taskId),
+                Map.of(TaskHash.SHARDS_PUBLISHED, String.valueOf(clock.millis()), TaskHash.SHARD_OFFSETS, encoded));
     }
 
     @Override

@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Test;
 class TaskDispatcherTest {
 
     private static final Instant NOW = Instant.parse("2026-01-01T00:10:00Z");
+    private static final ShardQueue.View NOTHING_WAITS = offsets -> false;
 
     private final TaskStore store = mock(TaskStore.class);
     private final TaskStates states = mock(TaskStates.class);
@@ -62,9 +63,9 @@ class TaskDispatcherTest {
             }
 
             @Override
-            public CompletableFuture<Void> publishShard(TaskShard shard, Integer partition) {
+            public CompletableFuture<ShardPlacement> publishShard(TaskShard shard, Integer partition) {
                 sent.add(new Sent(shard, partition));
-                return CompletableFuture.completedFuture(null);
+                return CompletableFuture.completedFuture(new ShardPlacement(partition, 100L + sent.size()));
             }
         };
         dispatcher = new TaskDispatcher(store, states, workers, publisher, properties(Map.of()), clock);
@@ -82,7 +83,7 @@ class TaskDispatcherTest {
         assertThat(sent).extracting(s -> s.shard().shardIndex()).containsExactly(0, 1);
         assertThat(sent).extracting(Sent::partition).as("one shard per worker").containsExactlyInAnyOrder(3, 7);
         assertThat(sent).extracting(s -> s.shard().endIndex() - s.shard().startIndex()).containsExactly(5L, 5L);
-        verify(store).markShardsPublished(task.id());
+        verify(store).markShardsPublished(task.id(), Map.of(3, 101L, 7, 102L));
     }
 
     @Test
@@ -148,7 +149,7 @@ class TaskDispatcherTest {
         when(store.doneShards(task.id())).thenReturn(Set.of(1));
         when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 0)));
 
-        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2));
+        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2), NOTHING_WAITS);
 
         assertThat(sent).extracting(s -> s.shard().shardIndex()).containsExactly(0, 2);
     }
@@ -159,9 +160,9 @@ class TaskDispatcherTest {
         when(store.find(task.id())).thenReturn(Optional.of(task));
         when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 0, task.id())));
 
-        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2));
+        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2), NOTHING_WAITS);
         clock.advance(Duration.ofHours(1));
-        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2));
+        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2), NOTHING_WAITS);
 
         assertThat(sent).isEmpty();
     }
@@ -173,9 +174,28 @@ class TaskDispatcherTest {
         when(store.doneShards(task.id())).thenReturn(Set.of());
         when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 0)));
 
-        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2));
+        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2), NOTHING_WAITS);
 
         assertThat(sent).hasSize(1);
+    }
+
+    @Test
+    void reconcile_leaves_a_stalled_looking_task_alone_while_kafka_says_its_shards_still_wait_for_a_worker() {
+        Task task = aTask().status(TaskStatus.INPROGRESS).shards(2).shardsPublished(true).updatedAt(NOW.minusSeconds(600))
+                .shardOffsets(Map.of(3, 41L, 7, 40L)).build();
+        when(store.find(task.id())).thenReturn(Optional.of(task));
+        when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 3), worker("w2", 7)));
+        List<Map<Integer, Long>> asked = new ArrayList<>();
+        ShardQueue.View behindABacklog = offsets -> asked.add(offsets) && offsets.get(7) == 40L;
+
+        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2), behindABacklog);
+
+        assertThat(asked).containsExactly(Map.of(3, 41L, 7, 40L));
+        assertThat(sent).as("10 min without progress, but shard 40 of partition 7 is not taken yet: slow, not lost").isEmpty();
+
+        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2), NOTHING_WAITS);
+
+        assertThat(sent).as("once Kafka says nothing waits, the stalled task is published again").hasSize(2);
     }
 
     @Test
@@ -185,7 +205,7 @@ class TaskDispatcherTest {
         when(store.find(task.id())).thenReturn(Optional.of(task));
         when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 0)));
 
-        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2));
+        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2), NOTHING_WAITS);
 
         assertThat(sent).as("published 10 s ago: its shards may still wait behind others in Kafka").isEmpty();
     }
@@ -195,7 +215,7 @@ class TaskDispatcherTest {
         Task finished = aTask().status(TaskStatus.COMPLETED).build();
         when(store.find(finished.id())).thenReturn(Optional.of(finished));
 
-        dispatcher.reconcile(finished.id(), Duration.ofSeconds(15), Duration.ofMinutes(2));
+        dispatcher.reconcile(finished.id(), Duration.ofSeconds(15), Duration.ofMinutes(2), NOTHING_WAITS);
 
         verify(states).repair(finished.id());
         verify(workers, never()).liveWorkers();
@@ -214,13 +234,13 @@ class TaskDispatcherTest {
             }
 
             @Override
-            public CompletableFuture<Void> publishShard(TaskShard shard, Integer partition) {
+            public CompletableFuture<ShardPlacement> publishShard(TaskShard shard, Integer partition) {
                 return new CompletableFuture<>(); // never acknowledged
             }
         }, properties(Map.of("shard-publish-timeout", "50ms")), clock);
 
         dispatcher.dispatch(task.id());
 
-        verify(store, never()).markShardsPublished(any());
+        verify(store, never()).markShardsPublished(any(), any());
     }
 }

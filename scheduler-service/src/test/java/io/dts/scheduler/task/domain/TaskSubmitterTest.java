@@ -47,12 +47,12 @@ class TaskSubmitterTest {
             }
 
             @Override
-            public CompletableFuture<Void> publishShard(TaskShard shard, Integer partition) {
+            public CompletableFuture<ShardPlacement> publishShard(TaskShard shard, Integer partition) {
                 throw new UnsupportedOperationException();
             }
         };
         PubsubProperties pubsub = new PubsubProperties("k", "t", new PubsubProperties.Topic("s"), new PubsubProperties.Topic("r"),
-                "g", 1, 1, 1, (short) 1, 1, 10, Duration.ofMillis(1), Duration.ofMillis(4));
+                "g", 1, "w", 1, 1, (short) 1, 1, 10, Duration.ofMillis(1), Duration.ofMillis(4));
         return new TaskSubmitter(publisher, states, scheduler, Runnable::run, pubsub, Clock.systemUTC());
     }
 

@@ -27,7 +27,9 @@ class TaskSweeperTest {
     private final ClusterLock lock = mock(ClusterLock.class);
     private final TaskDispatcher dispatcher = mock(TaskDispatcher.class);
     private final SchedulerProperties properties = TaskDispatcherTest.properties(Map.of("sweep-lease", "10s"));
-    private final TaskSweeper sweeper = new TaskSweeper(states, lock, dispatcher, properties);
+    private final ShardQueue shardQueue = mock(ShardQueue.class);
+    private final ShardQueue.View queue = offsets -> false;
+    private final TaskSweeper sweeper = new TaskSweeper(states, lock, dispatcher, shardQueue, properties);
 
     @Test
     void without_the_lock_it_touches_nothing() {
@@ -44,16 +46,19 @@ class TaskSweeperTest {
         when(lock.tryLock(eq("task-sweeper"), anyString(), eq(Duration.ofSeconds(10)))).thenReturn(true);
         when(lock.renew(eq("task-sweeper"), anyString(), eq(Duration.ofSeconds(10)))).thenReturn(true);
         when(states.pendingOlderThan(any(), anyInt())).thenReturn(List.of("p1", "p2"));
-        when(states.runningTasks(anyInt())).thenReturn(List.of("r1"));
+        when(states.runningTasks(anyInt())).thenReturn(List.of("r1", "r2"));
+        when(shardQueue.view()).thenReturn(queue);
 
         sweeper.sweep();
 
         InOrder order = inOrder(dispatcher, states, lock);
         order.verify(dispatcher).dispatch("p1");
         order.verify(dispatcher).dispatch("p2");
-        order.verify(dispatcher).reconcile(eq("r1"), any(), any());
+        order.verify(dispatcher).reconcile(eq("r1"), any(), any(), eq(queue));
+        order.verify(dispatcher).reconcile(eq("r2"), any(), any(), eq(queue));
         order.verify(states).forgetFinishedBefore(properties.retention());
         order.verify(lock).unlock(eq("task-sweeper"), anyString());
+        verify(shardQueue).view(); // one look at Kafka a sweep, shared by its tasks
     }
 
     @Test

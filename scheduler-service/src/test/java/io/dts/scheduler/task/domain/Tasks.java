@@ -1,6 +1,7 @@
 package io.dts.scheduler.task.domain;
 
 import java.time.Instant;
+import java.util.Map;
 import java.util.UUID;
 
 import io.dts.model.ShardHalt;
@@ -18,6 +19,7 @@ public final class Tasks {
     private Instant updatedAt = Instant.parse("2026-01-01T00:00:00Z");
     private Instant shardsPublishedAt;
     private boolean shardsPublished;
+    private Map<Integer, Long> shardOffsets = Map.of();
     private int round = 1;
 
     public static Tasks aTask() {
@@ -65,6 +67,11 @@ public final class Tasks {
         return this;
     }
 
+    public Tasks shardOffsets(Map<Integer, Long> shardOffsets) {
+        this.shardOffsets = shardOffsets;
+        return this;
+    }
+
     public Tasks halt(ShardHalt halt) {
         this.halt = halt;
         return this;
@@ -79,6 +86,6 @@ public final class Tasks {
         return new Task(id, status, new TaskDefinition(owner, "echo {{item}}", "echo {{item}}", items, false, 30, 0, halt),
                 new TaskProgress(shards, 0, 0, 0, 0, 1, round), new TaskTimes(updatedAt, updatedAt, null), null, null,
                 shardsPublishedAt != null ? shardsPublishedAt : shardsPublished ? updatedAt : null,
-                null);
+                shardOffsets, null);
     }
 }

@@ -15,6 +15,7 @@ import io.dts.model.ShardSignature;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskSubmitted;
 import io.dts.scheduler.config.PubsubProperties;
+import io.dts.scheduler.task.domain.TaskPublisher;
 import io.dts.testsupport.TestInfrastructure;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -35,7 +36,7 @@ class KafkaTaskPublisherTest {
 
     private static PubsubProperties pubsub(String bootstrap, String suffix) {
         return new PubsubProperties(bootstrap, "tasks-" + suffix, new PubsubProperties.Topic("shards-" + suffix),
-                new PubsubProperties.Topic("results-" + suffix), "g", 1, 1, 4, (short) 1, 1, 10, Duration.ofMillis(250), Duration.ofSeconds(5));
+                new PubsubProperties.Topic("results-" + suffix), "g", 1, "w", 1, 4, (short) 1, 1, 10, Duration.ofMillis(250), Duration.ofSeconds(5));
     }
 
     private static final ShardSignature SIGNATURE = ShardSignature.of(new byte[32]);
@@ -60,7 +61,8 @@ class KafkaTaskPublisherTest {
         KafkaTaskPublisher publisher = new KafkaTaskPublisher(kafka, pubsub, SIGNATURE);
         TaskShard published = new TaskShard("t1", 3, 4, 30, 40, "echo", false, 0, 0, 1, null);
 
-        publisher.publishShard(published, 2).get(30, TimeUnit.SECONDS);
+        assertThat(publisher.publishShard(published, 2).get(30, TimeUnit.SECONDS))
+                .as("where Kafka put it: the first record of partition 2").isEqualTo(new TaskPublisher.ShardPlacement(2, 0));
         publisher.publishTask(new TaskSubmitted("t1", 1L)).get(30, TimeUnit.SECONDS);
 
         List<ConsumerRecord<String, String>> records = new ArrayList<>();

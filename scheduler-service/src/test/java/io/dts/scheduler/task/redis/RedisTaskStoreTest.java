@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -106,6 +107,20 @@ class RedisTaskStoreTest {
         assertThat(task.progress().attempts()).isEqualTo(2);
         assertThat(task.lastError()).isEqualTo("Kafka down");
         assertThat(task.progress().chunksToExecute()).isEqualTo(1);
+    }
+
+    @Test
+    void when_and_where_the_shards_were_published_is_read_back() {
+        NewTask created = aTask("a", "b");
+        store.create(created);
+        assertThat(states.startSharding(created.id(), 2)).isTrue();
+        assertThat(store.find(created.id()).orElseThrow().shardOffsets()).isEmpty();
+
+        store.markShardsPublished(created.id(), Map.of(3, 41L, 7, 40L));
+
+        Task task = store.find(created.id()).orElseThrow();
+        assertThat(task.shardsPublishedAt()).isNotNull();
+        assertThat(task.shardOffsets()).isEqualTo(Map.of(3, 41L, 7, 40L));
     }
 
     @Test

@@ -1,0 +1,103 @@
+package io.dts.scheduler.task.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import io.dts.scheduler.config.PubsubProperties;
+import io.dts.scheduler.task.domain.ShardQueue;
+import io.dts.testsupport.TestInfrastructure;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Which shard records the workers' group has yet to finish, as a real Kafka tells it. */
+class KafkaShardQueueTest {
+
+    private final String bootstrap = TestInfrastructure.kafka().bootstrapServers();
+    private final String suffix = UUID.randomUUID().toString();
+    private final String topic = "shards-" + suffix;
+    private final String workers = "workers-" + suffix;
+    private Admin admin;
+
+    private PubsubProperties pubsub(String shardTopic) {
+        return new PubsubProperties(bootstrap, "tasks-" + suffix, new PubsubProperties.Topic(shardTopic),
+                new PubsubProperties.Topic("results-" + suffix), "g", 1, workers, 1, 2, (short) 1, 1, 10, Duration.ofMillis(250),
+                Duration.ofSeconds(5));
+    }
+
+    @BeforeEach
+    void threeShardsOnPartitionZeroAndOneOnPartitionOne() throws Exception {
+        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+        admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                new StringSerializer(), new StringSerializer())) {
+            for (int partition : new int[] {0, 0, 0, 1}) {
+                producer.send(new ProducerRecord<>(topic, partition, "t/0", "shard")).get(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @AfterEach
+    void closeAdmin() {
+        admin.close();
+    }
+
+    private void workersCommit(int partition, long nextOffset) throws Exception {
+        admin.alterConsumerGroupOffsets(workers, Map.of(new TopicPartition(topic, partition), new OffsetAndMetadata(nextOffset)))
+                .all().get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void a_shard_waits_until_the_workers_commit_past_it() throws Exception {
+        KafkaShardQueue queue = new KafkaShardQueue(admin, pubsub(topic));
+        assertThat(queue.view().anyWaiting(Map.of(0, 1L))).as("the workers' group has committed nothing yet").isTrue();
+
+        workersCommit(0, 2);
+        ShardQueue.View view = queue.view();
+
+        assertThat(view.anyWaiting(Map.of(0, 1L))).as("offsets 0 and 1 are done").isFalse();
+        assertThat(view.anyWaiting(Map.of(0, 2L))).as("offset 2 is not").isTrue();
+        assertThat(view.anyWaiting(Map.of(0, 1L, 1, 0L))).as("one waiting shard of a task is enough").isTrue();
+        assertThat(view.anyWaiting(Map.of())).isFalse();
+    }
+
+    @Test
+    void a_view_is_read_once_and_answers_from_what_it_read() throws Exception {
+        ShardQueue.View view = new KafkaShardQueue(admin, pubsub(topic)).view();
+        assertThat(view.anyWaiting(Map.of(1, 0L))).isTrue();
+
+        workersCommit(1, 1);
+
+        assertThat(view.anyWaiting(Map.of(1, 0L))).as("the same sweep's view").isTrue();
+        assertThat(new KafkaShardQueue(admin, pubsub(topic)).view().anyWaiting(Map.of(1, 0L))).as("the next sweep's").isFalse();
+    }
+
+    @Test
+    void a_record_that_is_not_in_the_topic_does_not_wait() {
+        ShardQueue.View view = new KafkaShardQueue(admin, pubsub(topic)).view();
+
+        assertThat(view.anyWaiting(Map.of(0, 3L))).as("past the end: the log lost it (a wiped or truncated broker)").isFalse();
+        assertThat(view.anyWaiting(Map.of(5, 0L))).as("a partition the topic does not have").isFalse();
+    }
+
+    @Test
+    void when_kafka_cannot_tell_nothing_waits_so_the_reconciler_republishes_as_it_did_before() {
+        ShardQueue.View view = new KafkaShardQueue(admin, pubsub("no-such-topic-" + suffix)).view();
+
+        assertThat(view.anyWaiting(Map.of(0, 0L))).isFalse();
+    }
+}
