@@ -106,6 +106,9 @@ public class TaskDispatcher {
         }
         Set<Integer> done = store.doneShards(taskId);
         int shards = task.progress().chunksToExecute();
+        if (done.size() >= shards) {
+            return; // its last shard was done after the task was read: it is finishing, not stalled
+        }
         log.warn("Task {}: publishing its {} unfinished shards again ({})", taskId, shards - done.size(),
                 unpublished ? "not all were published" : "no progress for " + idle.toSeconds() + " s and no live worker runs it");
         publishShards(task, shards, done, live);

@@ -199,6 +199,19 @@ class TaskDispatcherTest {
     }
 
     @Test
+    void reconcile_leaves_a_task_whose_last_shard_was_done_since_it_was_read() {
+        Task task = aTask().status(TaskStatus.INPROGRESS).shards(2).shardsPublished(true).updatedAt(NOW.minusSeconds(600)).build();
+        when(store.find(task.id())).thenReturn(Optional.of(task));
+        when(store.doneShards(task.id())).thenReturn(Set.of(0, 1));
+        when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 0)));
+
+        dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2), NOTHING_WAITS);
+
+        assertThat(sent).isEmpty();
+        verify(store, never()).markShardsPublished(any(), any());
+    }
+
+    @Test
     void reconcile_publishes_a_stalled_task_again_once_per_stall_timeout_not_at_every_sweep() {
         Task task = aTask().status(TaskStatus.INPROGRESS).shards(1).updatedAt(NOW.minusSeconds(600))
                 .shardsPublishedAt(NOW.minusSeconds(10)).build();
