@@ -212,7 +212,12 @@ class PipelineEndToEndTest {
         assertThat(readiness.get("components").get("redis").get("status").asString()).isEqualTo("UP");
         assertThat(readiness.get("components").get("kafka").get("status").asString()).isEqualTo("UP");
 
-        assertThat(client.getText("/actuator/prometheus")).contains("http_server_requests_seconds_count");
+        String schedulerMetrics = client.getText("/actuator/prometheus");
+        assertThat(schedulerMetrics).contains("http_server_requests_seconds_count", "jvm_memory_used_bytes");
+        // No timer per Redis command, nor per security filter: they cost CPU on every request (BENCHMARKS.md).
+        assertThat(schedulerMetrics).doesNotContain("lettuce_seconds", "spring_security_filterchains");
+        String workerMetrics = new SchedulerClient("http://127.0.0.1:" + cluster.worker(1).port()).getText("/actuator/prometheus");
+        assertThat(workerMetrics).contains("jvm_memory_used_bytes").doesNotContain("lettuce_seconds");
         JsonNode api = client.get("/v3/api-docs").body();
         assertThat(api.get("paths").has("/api/tasks")).isTrue();
         assertThat(api.get("paths").has("/api/tasks/{id}/results")).isTrue();

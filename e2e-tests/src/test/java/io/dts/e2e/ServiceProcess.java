@@ -49,6 +49,11 @@ final class ServiceProcess {
         this.log = Path.of("target", "e2e-logs", name + ".log").toAbsolutePath();
     }
 
+    /** The HTTP port it serves on (its API, or a worker's actuator). */
+    int port() {
+        return port;
+    }
+
     /** Runs the JVM with this much heap ({@code -Xmx}, 256m unless set), to prove what fits in it. */
     ServiceProcess withMaxHeap(String size) {
         heap = "-Xmx" + size;
