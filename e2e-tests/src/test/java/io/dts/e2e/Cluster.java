@@ -4,7 +4,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
+import io.dts.testsupport.FreePorts;
 import io.dts.testsupport.KafkaBroker;
 import io.dts.testsupport.RedisServer;
 import io.dts.testsupport.TestInfrastructure;
@@ -88,7 +88,7 @@ final class Cluster implements AutoCloseable {
     ServiceProcess startScheduler(String maxHeap) {
         ServiceProcess scheduler;
         try {
-            scheduler = new ServiceProcess("scheduler-" + (schedulers.size() + 1), "scheduler-service", freePort(),
+            scheduler = new ServiceProcess("scheduler-" + (schedulers.size() + 1), "scheduler-service", FreePorts.next(),
                     infrastructure(schedulerArgs)).withMaxHeap(maxHeap).start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -104,7 +104,7 @@ final class Cluster implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             upstreams.add(startScheduler().baseUrl().substring("http://".length()));
         }
-        nginx = new Nginx(prefix, freePort()).start(upstreams);
+        nginx = new Nginx(prefix, FreePorts.next()).start(upstreams);
         return new SchedulerClient(nginx.baseUrl());
     }
 
@@ -134,7 +134,7 @@ final class Cluster implements AutoCloseable {
         List<String> args = new ArrayList<>(workerArgs);
         args.addAll(List.of("--worker.id=worker-" + number, "--worker.threads=2", "--worker.heartbeat-interval=1s"));
         try {
-            workers.put(number, new ServiceProcess("worker-" + number, "worker-service", freePort(), infrastructure(args)).start());
+            workers.put(number, new ServiceProcess("worker-" + number, "worker-service", FreePorts.next(), infrastructure(args)).start());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -190,12 +190,6 @@ final class Cluster implements AutoCloseable {
         }
         for (ServiceProcess scheduler : schedulers) {
             scheduler.stop();
-        }
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

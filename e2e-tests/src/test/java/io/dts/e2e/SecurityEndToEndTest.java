@@ -16,6 +16,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
+import io.dts.testsupport.FreePorts;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -166,7 +167,7 @@ class SecurityEndToEndTest {
 
     @Test
     void a_scheduler_without_credentials_refuses_to_start_on_every_interface() throws Exception {
-        ServiceProcess open = new ServiceProcess("scheduler-mode-off", "scheduler-service", Cluster.freePort(),
+        ServiceProcess open = new ServiceProcess("scheduler-mode-off", "scheduler-service", FreePorts.next(),
                 List.of("--dts.security.mode=off", "--pubsub.namespace=" + cluster.kafka().bootstrapServers(),
                         "--spring.data.redis.host=" + cluster.redis().host(), "--spring.data.redis.port=" + cluster.redis().port()))
                 .withAddress("0.0.0.0");

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import io.dts.testsupport.FreePorts;
 import io.dts.testsupport.RedisServer;
 import io.dts.testsupport.TestInfrastructure;
 import org.junit.jupiter.api.AfterAll;
@@ -40,9 +41,9 @@ class SeedClientEndToEndTest {
                 .isNotEqualTo(6379);
         String kafka = "--pubsub.namespace=" + TestInfrastructure.kafka().bootstrapServers();
         // Ready means Redis answers (readiness includes it): the scheduler found Redis by the seed's names.
-        scheduler = new ServiceProcess("seed-scheduler", "scheduler-service", Cluster.freePort(),
+        scheduler = new ServiceProcess("seed-scheduler", "scheduler-service", FreePorts.next(),
                 List.of(kafka, "--spring.redis.host=" + redis.host(), "--spring.redis.port=" + redis.port())).start();
-        worker = new ServiceProcess("seed-worker", "worker-service", Cluster.freePort(),
+        worker = new ServiceProcess("seed-worker", "worker-service", FreePorts.next(),
                 List.of(kafka, "--worker.id=seed-worker", "--worker.threads=2", "--worker.heartbeat-interval=1s"),
                 Map.of("SPRING_REDIS_HOST", redis.host(), "SPRING_REDIS_PORT", String.valueOf(redis.port()))).start();
         client = new SchedulerClient(scheduler.baseUrl());

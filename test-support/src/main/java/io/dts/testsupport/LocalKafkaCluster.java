@@ -45,7 +45,7 @@ public final class LocalKafkaCluster implements KafkaBroker {
             throw new UncheckedIOException(e);
         }
         for (int id = 1; id <= size; id++) {
-            nodes.add(new Node(id, LocalProcess.freePort(), LocalProcess.freePort(), dir.resolve("server-" + id + ".properties"),
+            nodes.add(new Node(id, FreePorts.next(), FreePorts.next(), dir.resolve("server-" + id + ".properties"),
                     new LocalProcess("kafka-" + id, dir.resolve("kafka-" + id + ".log"))));
         }
         try {

@@ -42,7 +42,7 @@ public final class LocalRedisCluster {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            nodes.add(new Node(LocalProcess.freePort(), LocalProcess.freePort(), nodeDir,
+            nodes.add(new Node(FreePorts.next(), FreePorts.next(), nodeDir,
                     new LocalProcess("redis-cluster-node-" + i, nodeDir.resolve("redis.log"))));
         }
     }

@@ -14,7 +14,7 @@ import java.util.List;
  */
 public final class LocalRedisServer implements RedisServer {
 
-    private final int port = LocalProcess.freePort();
+    private final int port = FreePorts.next();
     private final Path dir;
     private final LocalProcess process;
 
