@@ -5,7 +5,7 @@
 --           KEYS[8..] its other keys
 -- ARGV[1]   the statuses QUEUED may be reached from, as ",A,B,"; ARGV[2] now (epoch ms)
 -- ARGV[3..11] the hash fields: status, round, shard count, updated at, finished at, shards published,
---           shard offsets, halted, halt reason
+--           shard placements, halted, halt reason
 -- Returns 1 when reopened, 0 when the task is missing or its status does not allow it.
 local status = redis.call('HGET', KEYS[1], ARGV[3])
 if not status or not string.find(ARGV[1], ',' .. status .. ',', 1, true) then

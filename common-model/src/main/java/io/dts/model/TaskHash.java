@@ -29,10 +29,10 @@ public final class TaskHash {
     /** Set once every shard of the current round is on Kafka; until then the reconciler may publish them. */
     public static final String SHARDS_PUBLISHED = "shardsPublished";
     /**
-     * Where that publish put the shards: the offset of its last record on each shard-topic partition, as
-     * {@code partition:offset,...}; the reconciler asks Kafka whether the workers have taken them yet.
+     * Where that publish put the shards, as {@code shard:partition:offset,...}; the reconciler asks Kafka
+     * whether the workers have finished them yet.
      */
-    public static final String SHARD_OFFSETS = "shardOffsets";
+    public static final String SHARD_PLACEMENTS = "shardPlacements";
     /** What the task runs, hashed: a client that names its task id may send the same request again. */
     public static final String FINGERPRINT = "fingerprint";
 

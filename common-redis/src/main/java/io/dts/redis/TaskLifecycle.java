@@ -105,7 +105,7 @@ public class TaskLifecycle {
         }
         if (next == TaskStatus.INPROGRESS) {
             deletes.add(TaskHash.SHARDS_PUBLISHED);
-            deletes.add(TaskHash.SHARD_OFFSETS);
+            deletes.add(TaskHash.SHARD_PLACEMENTS);
         }
         Map<String, String> set = new HashMap<>(fields);
         String now = String.valueOf(clock.millis());
@@ -163,7 +163,7 @@ public class TaskLifecycle {
                 RedisKeys.recorded(taskId), RedisKeys.shardsDone(taskId), RedisKeys.skipped(taskId), RedisKeys.haltFailures(taskId));
         return Long.valueOf(1).equals(tasks.forTask(taskId).execute(REOPEN_FAILED, keys, MOVABLE_FROM.get(TaskStatus.QUEUED),
                 String.valueOf(clock.millis()), TaskHash.STATUS, TaskHash.ROUND, TaskHash.CHUNKS_TO_EXECUTE, TaskHash.UPDATED_AT,
-                TaskHash.FINISHED_AT, TaskHash.SHARDS_PUBLISHED, TaskHash.SHARD_OFFSETS, TaskHash.HALTED, TaskHash.HALT_REASON));
+                TaskHash.FINISHED_AT, TaskHash.SHARDS_PUBLISHED, TaskHash.SHARD_PLACEMENTS, TaskHash.HALTED, TaskHash.HALT_REASON));
     }
 
     /**

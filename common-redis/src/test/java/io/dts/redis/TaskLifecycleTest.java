@@ -181,7 +181,7 @@ class TaskLifecycleTest {
 
     @Test
     void sharding_and_a_new_round_forget_where_the_shards_were_last_published() {
-        Map<String, String> published = Map.of(TaskHash.SHARDS_PUBLISHED, "1", TaskHash.SHARD_OFFSETS, "3:41");
+        Map<String, String> published = Map.of(TaskHash.SHARDS_PUBLISHED, "1", TaskHash.SHARD_PLACEMENTS, "0:3:41");
         String id = savedTask(true);
         redis.opsForHash().putAll(RedisKeys.task(id), published); // left by an earlier sharding that did not finish
         lifecycle.admit(id, CLOCK.millis(), false);

@@ -1,12 +1,13 @@
 package io.dts.scheduler.task.domain;
 
-import java.util.Map;
+import java.util.Collection;
 
 /**
- * The shards the workers have yet to take from the shard topic (Kafka). A shard record is waiting while
+ * The shards the workers have yet to finish from the shard topic (Kafka). A shard record is waiting while
  * it is still in the topic and the workers' consumer group has not committed past it. Workers commit a
- * shard's offset only once the shard is done, and Kafka hands an uncommitted shard to another worker
- * when its worker dies, so a waiting shard is slow (behind a backlog), not lost.
+ * shard's offset once the shard is done and every earlier record of its partition too, and Kafka hands
+ * an uncommitted shard to another worker when its worker dies, so a waiting shard is slow (behind a
+ * backlog), not lost.
  */
 public interface ShardQueue {
 
@@ -16,9 +17,9 @@ public interface ShardQueue {
     interface View {
 
         /**
-         * Whether any of these records ({@code partition → offset}) still waits; false for none, and
-         * when Kafka cannot tell (the reconciler then does what it did before it could ask).
+         * Whether any of these shard records still waits; false for none, and when Kafka cannot tell
+         * (the reconciler then does what it did before it could ask).
          */
-        boolean anyWaiting(Map<Integer, Long> offsets);
+        boolean anyWaiting(Collection<TaskPublisher.ShardPlacement> shards);
     }
 }

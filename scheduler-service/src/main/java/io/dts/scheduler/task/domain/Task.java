@@ -10,8 +10,7 @@ import io.dts.model.TaskStatus;
  * from the task's Redis sets, never kept as counters, so a redelivered update cannot inflate them.
  *
  * @param shardsPublishedAt when its shards last all reached Kafka; {@code null} until they have
- * @param shardOffsets where they went then: the offset of the last one on each shard-topic partition
- *                     (empty when not known)
+ * @param shardPlacements where they went then, by shard index (empty when not known)
  * @param haltReason why the task halted early (its halt rule and the counts); {@code null} unless it halted
  */
 public record Task(
@@ -23,7 +22,7 @@ public record Task(
         String waitingReason,
         String lastError,
         Instant shardsPublishedAt,
-        Map<Integer, Long> shardOffsets,
+        Map<Integer, TaskPublisher.ShardPlacement> shardPlacements,
         String haltReason) {
 
     /** The task as it was just saved, before anything happened to it. */

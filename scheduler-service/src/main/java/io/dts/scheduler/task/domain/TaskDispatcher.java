@@ -3,19 +3,19 @@ package io.dts.scheduler.task.domain;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
 import io.dts.model.WorkerHeartbeat;
 import io.dts.scheduler.config.SchedulerProperties;
+import io.dts.scheduler.task.domain.TaskPublisher.ShardPlacement;
 import io.dts.scheduler.worker.WorkerDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,15 +99,18 @@ public class TaskDispatcher {
         if (live.isEmpty() || !(unpublished || stalled)) {
             return;
         }
-        if (queue.anyWaiting(task.shardOffsets())) {
-            log.debug("Task {}: no progress for {} s, but its shards still wait in Kafka for a worker; not published again",
-                    taskId, idle.toSeconds());
-            return;
-        }
         Set<Integer> done = store.doneShards(taskId);
         int shards = task.progress().chunksToExecute();
         if (done.size() >= shards) {
             return; // its last shard was done after the task was read: it is finishing, not stalled
+        }
+        // Only the unfinished shards count: a done one may wait in Kafka's order behind others, and must not hide a lost one.
+        List<ShardPlacement> unfinished = task.shardPlacements().entrySet().stream().filter(shard -> !done.contains(shard.getKey()))
+                .map(Map.Entry::getValue).toList();
+        if (queue.anyWaiting(unfinished)) {
+            log.debug("Task {}: no progress for {} s, but its shards still wait in Kafka for a worker; not published again",
+                    taskId, idle.toSeconds());
+            return;
         }
         log.warn("Task {}: publishing its {} unfinished shards again ({})", taskId, shards - done.size(),
                 unpublished ? "not all were published" : "no progress for " + idle.toSeconds() + " s and no live worker runs it");
@@ -120,7 +123,7 @@ public class TaskDispatcher {
         // Shard i goes to worker (first + i), first taking turns: tasks of fewer shards than workers (one-item
         // tasks) spread over all workers instead of all going to the first one.
         int first = Math.floorMod(firstWorker.getAndIncrement(), live.size());
-        List<CompletableFuture<TaskPublisher.ShardPlacement>> sends = new ArrayList<>(plan.size());
+        Map<Integer, CompletableFuture<ShardPlacement>> sends = new HashMap<>();
         for (int i = 0; i < plan.size(); i++) {
             if (skip.contains(i)) {
                 continue;
@@ -128,14 +131,13 @@ public class TaskDispatcher {
             ShardPlanner.Range range = plan.get(i);
             TaskShard shard = new TaskShard(task.id(), i, plan.size(), range.start(), range.end(), definition.command(),
                     definition.withoutItems(), definition.timeoutSeconds(), definition.maxRetries(), task.progress().round(), definition.halt());
-            sends.add(publisher.publishShard(shard, partitionOf(live.get((first + i) % live.size()))));
+            sends.put(i, publisher.publishShard(shard, partitionOf(live.get((first + i) % live.size()))));
         }
         try {
-            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(publishTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            // The last shard on each partition: while the workers have not taken it, the task is not stalled.
-            Map<Integer, Long> offsets = sends.stream().map(CompletableFuture::join)
-                    .collect(Collectors.toMap(TaskPublisher.ShardPlacement::partition, TaskPublisher.ShardPlacement::offset, Math::max));
-            store.markShardsPublished(task.id(), offsets);
+            CompletableFuture.allOf(sends.values().toArray(CompletableFuture[]::new)).get(publishTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            Map<Integer, ShardPlacement> placements = new HashMap<>();
+            sends.forEach((index, sent) -> placements.put(index, sent.join()));
+            store.markShardsPublished(task.id(), placements);
         } catch (Exception e) {
             log.error("Task {}: not every shard could be published ({}); the sweeper will publish them again", task.id(), e.getMessage());
         }

@@ -34,9 +34,6 @@ public interface TaskStore {
     /** Indices of the shards of the current round that are done. */
     Set<Integer> doneShards(String taskId);
 
-    /**
-     * Records that every shard of the task's current round is on Kafka, and where: {@code offsets} maps
-     * each shard-topic partition to the offset of the task's last shard on it.
-     */
-    void markShardsPublished(String taskId, Map<Integer, Long> offsets);
+    /** Records that every shard of the task's current round is on Kafka, and where the ones just sent went, by shard index. */
+    void markShardsPublished(String taskId, Map<Integer, TaskPublisher.ShardPlacement> placements);
 }

@@ -14,8 +14,8 @@ import org.springframework.stereotype.Component;
  * tasks whose shards were not all published or that stalled (Kafka is asked once a sweep, and only when
  * a task looks stalled, which shards still wait there), and repairs index entries that disagree with
  * their task's status. One scheduler of the cluster sweeps at a time, under a Redis lock: the
- * sweep renews its lease before each task (one task may wait {@code shard-publish-timeout} for Kafka,
- * less than the lease), stops when the lock was lost, and gives it back when done; the lock of a
+ * sweep renews its lease before each task (one task may wait up to 3 s for that look at Kafka, then
+ * {@code shard-publish-timeout} for its publish: less than the lease), stops when the lock was lost, and gives it back when done; the lock of a
  * scheduler that died frees itself when its lease ends.
  */
 @Component

@@ -1,14 +1,16 @@
 package io.dts.scheduler.task.kafka;
 
-import java.util.HashMap;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import io.dts.scheduler.config.PubsubProperties;
 import io.dts.scheduler.task.domain.ShardQueue;
+import io.dts.scheduler.task.domain.TaskPublisher.ShardPlacement;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
@@ -23,15 +25,15 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * {@link ShardQueue} on Kafka: the shard topic's partitions (their first and next offsets) and the
- * offsets the workers' consumer group ({@code pubsub.worker-consumergroup}) committed there, read with
- * four admin requests at once.
+ * {@link ShardQueue} on Kafka: the shard topic's partitions, then at once their first and next offsets
+ * and the offsets the workers' consumer group ({@code pubsub.worker-consumergroup}) committed there,
+ * all within {@link #DEADLINE_MS}, so a sweep holding its lock is not kept long by a slow Kafka.
  */
 @Component
 public class KafkaShardQueue implements ShardQueue {
 
     private static final Logger log = LoggerFactory.getLogger(KafkaShardQueue.class);
-    private static final int TIMEOUT_MS = 5_000;
+    private static final int DEADLINE_MS = 3_000;
 
     private final Admin admin;
     private final String topic;
@@ -46,20 +48,20 @@ public class KafkaShardQueue implements ShardQueue {
     @Override
     public View view() {
         return new View() {
-            /** By partition; read at the first question, empty when Kafka could not answer. */
+            /** By partition; read at the first question, empty when Kafka could not tell. */
             private Map<Integer, Positions> partitions;
 
             @Override
-            public boolean anyWaiting(Map<Integer, Long> offsets) {
-                if (offsets.isEmpty()) {
+            public boolean anyWaiting(Collection<ShardPlacement> shards) {
+                if (shards.isEmpty()) {
                     return false;
                 }
                 if (partitions == null) {
                     partitions = read();
                 }
-                return offsets.entrySet().stream().anyMatch(shard -> {
-                    Positions positions = partitions.get(shard.getKey());
-                    return positions != null && positions.waiting(shard.getValue());
+                return shards.stream().anyMatch(shard -> {
+                    Positions positions = partitions.get(shard.partition());
+                    return positions != null && positions.waiting(shard.offset());
                 });
             }
         };
@@ -78,17 +80,24 @@ public class KafkaShardQueue implements ShardQueue {
     }
 
     private Map<Integer, Positions> read() {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DEADLINE_MS);
         try {
-            List<TopicPartition> partitions = get(admin.describeTopics(List.of(topic), new DescribeTopicsOptions().timeoutMs(TIMEOUT_MS))
-                    .allTopicNames()).get(topic).partitions().stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            List<TopicPartition> partitions = get(admin.describeTopics(List.of(topic), new DescribeTopicsOptions().timeoutMs(DEADLINE_MS))
+                    .allTopicNames(), deadline).get(topic).partitions().stream().map(p -> new TopicPartition(topic, p.partition())).toList();
             KafkaFuture<Map<TopicPartition, ListOffsetsResultInfo>> first = offsets(partitions, OffsetSpec.earliest());
             KafkaFuture<Map<TopicPartition, ListOffsetsResultInfo>> next = offsets(partitions, OffsetSpec.latest());
             KafkaFuture<Map<TopicPartition, OffsetAndMetadata>> committed = admin.listConsumerGroupOffsets(workerGroup,
-                    new ListConsumerGroupOffsetsOptions().timeoutMs(TIMEOUT_MS)).partitionsToOffsetAndMetadata();
-            Map<TopicPartition, ListOffsetsResultInfo> firsts = get(first);
-            Map<TopicPartition, ListOffsetsResultInfo> nexts = get(next);
-            // A partition the group never committed on maps to null.
-            Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>(get(committed));
+                    new ListConsumerGroupOffsetsOptions().timeoutMs(DEADLINE_MS)).partitionsToOffsetAndMetadata();
+            Map<TopicPartition, ListOffsetsResultInfo> firsts = get(first, deadline);
+            Map<TopicPartition, ListOffsetsResultInfo> nexts = get(next, deadline);
+            // A partition the group never committed on maps to null, or is missing.
+            Map<TopicPartition, OffsetAndMetadata> commits = get(committed, deadline);
+            if (partitions.stream().allMatch(p -> commits.get(p) == null)) {
+                // A misspelt group looks exactly like this, and would hold every stalled task back for the topic's retention.
+                log.warn("The workers' group '{}' has committed nothing on {}: is pubsub.worker-consumergroup their worker.consumer-group? "
+                        + "Stalled tasks are published again", workerGroup, topic);
+                return Map.of();
+            }
             return partitions.stream().collect(Collectors.toMap(TopicPartition::partition, p -> new Positions(firsts.get(p).offset(),
                     nexts.get(p).offset(), commits.get(p) == null ? -1 : commits.get(p).offset())));
         } catch (Exception e) {
@@ -102,10 +111,14 @@ public class KafkaShardQueue implements ShardQueue {
 
     private KafkaFuture<Map<TopicPartition, ListOffsetsResultInfo>> offsets(List<TopicPartition> partitions, OffsetSpec spec) {
         return admin.listOffsets(partitions.stream().collect(Collectors.toMap(Function.identity(), p -> spec)),
-                new ListOffsetsOptions().timeoutMs(TIMEOUT_MS)).all();
+                new ListOffsetsOptions().timeoutMs(DEADLINE_MS)).all();
     }
 
-    private static <T> T get(KafkaFuture<T> future) throws Exception {
-        return future.get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    private static <T> T get(KafkaFuture<T> future, long deadline) throws Exception {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw new TimeoutException("no answer within " + DEADLINE_MS + " ms");
+        }
+        return future.get(left, TimeUnit.NANOSECONDS);
     }
 }

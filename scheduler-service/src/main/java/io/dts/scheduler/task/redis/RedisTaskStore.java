@@ -29,6 +29,7 @@ import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskDefinition;
 import io.dts.scheduler.task.domain.TaskPage;
 import io.dts.scheduler.task.domain.TaskProgress;
+import io.dts.scheduler.task.domain.TaskPublisher.ShardPlacement;
 import io.dts.scheduler.task.domain.TaskStore;
 import io.dts.scheduler.task.domain.TaskSummary;
 import io.dts.scheduler.task.domain.TaskTimes;
@@ -254,7 +255,7 @@ public class RedisTaskStore implements TaskStore {
                 instant(hash.get(TaskHash.FINISHED_AT)));
         return Optional.of(new Task(hash.get(TaskHash.ID), TaskStatus.valueOf(hash.get(TaskHash.STATUS)), definition, progress, times,
                 hash.get(TaskHash.WAITING_REASON), hash.get(TaskHash.LAST_ERROR), instant(hash.get(TaskHash.SHARDS_PUBLISHED)),
-                shardOffsets(hash.get(TaskHash.SHARD_OFFSETS)), "1".equals(hash.get(TaskHash.HALTED)) ? hash.get(TaskHash.HALT_REASON) : null));
+                shardPlacements(hash.get(TaskHash.SHARD_PLACEMENTS)), "1".equals(hash.get(TaskHash.HALTED)) ? hash.get(TaskHash.HALT_REASON) : null));
     }
 
     /** The rule as saved: its words ({@code now,fail=3}) and its threshold. */
@@ -262,13 +263,13 @@ public class RedisTaskStore implements TaskStore {
         return rule == null ? null : new ShardHalt(rule, Long.parseLong(threshold), rule.startsWith("now,"));
     }
 
-    /** {@code partition:offset,...} as {@link #markShardsPublished} wrote it; empty when absent. */
-    private static Map<Integer, Long> shardOffsets(String encoded) {
+    /** {@code shard:partition:offset,...} as {@link #markShardsPublished} wrote it; empty when absent. */
+    private static Map<Integer, ShardPlacement> shardPlacements(String encoded) {
         if (encoded == null || encoded.isEmpty()) {
             return Map.of();
         }
-        return Arrays.stream(encoded.split(",")).map(pair -> pair.split(":"))
-                .collect(Collectors.toUnmodifiableMap(pair -> Integer.valueOf(pair[0]), pair -> Long.valueOf(pair[1])));
+        return Arrays.stream(encoded.split(",")).map(shard -> shard.split(":")).collect(Collectors.toUnmodifiableMap(
+                shard -> Integer.valueOf(shard[0]), shard -> new ShardPlacement(Integer.parseInt(shard[1]), Long.parseLong(shard[2]))));
     }
 
     private static Instant instant(String epochMillis) {
@@ -383,10 +384,11 @@ public class RedisTaskStore implements TaskStore {
     }
 
     @Override
-    public void markShardsPublished(String taskId, Map<Integer, Long> offsets) {
-        String encoded = offsets.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue()).collect(Collectors.joining(","));
+    public void markShardsPublished(String taskId, Map<Integer, ShardPlacement> placements) {
+        String encoded = placements.entrySet().stream().map(shard -> shard.getKey() + ":" + shard.getValue().partition() + ":"
+                + shard.getValue().offset()).collect(Collectors.joining(","));
         tasks.forTask(taskId).opsForHash().putAll(RedisKeys.task(taskId),
-                Map.of(TaskHash.SHARDS_PUBLISHED, String.valueOf(clock.millis()), TaskHash.SHARD_OFFSETS, encoded));
+                Map.of(TaskHash.SHARDS_PUBLISHED, String.valueOf(clock.millis()), TaskHash.SHARD_PLACEMENTS, encoded));
     }
 
     @Override

@@ -25,6 +25,7 @@ import io.dts.model.TaskStatus;
 import io.dts.model.WorkerHeartbeat;
 import io.dts.scheduler.config.SchedulerProperties;
 import io.dts.scheduler.config.TestSchedulerProperties;
+import io.dts.scheduler.task.domain.TaskPublisher.ShardPlacement;
 import io.dts.testsupport.SettableClock;
 import io.dts.scheduler.worker.WorkerDirectory;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class TaskDispatcherTest {
 
     private static final Instant NOW = Instant.parse("2026-01-01T00:10:00Z");
-    private static final ShardQueue.View NOTHING_WAITS = offsets -> false;
+    private static final ShardQueue.View NOTHING_WAITS = shards -> false;
 
     private final TaskStore store = mock(TaskStore.class);
     private final TaskStates states = mock(TaskStates.class);
@@ -83,7 +84,7 @@ class TaskDispatcherTest {
         assertThat(sent).extracting(s -> s.shard().shardIndex()).containsExactly(0, 1);
         assertThat(sent).extracting(Sent::partition).as("one shard per worker").containsExactlyInAnyOrder(3, 7);
         assertThat(sent).extracting(s -> s.shard().endIndex() - s.shard().startIndex()).containsExactly(5L, 5L);
-        verify(store).markShardsPublished(task.id(), Map.of(3, 101L, 7, 102L));
+        verify(store).markShardsPublished(task.id(), Map.of(0, new ShardPlacement(3, 101), 1, new ShardPlacement(7, 102)));
     }
 
     @Test
@@ -180,22 +181,26 @@ class TaskDispatcherTest {
     }
 
     @Test
-    void reconcile_leaves_a_stalled_looking_task_alone_while_kafka_says_its_shards_still_wait_for_a_worker() {
+    void reconcile_leaves_a_stalled_looking_task_alone_while_kafka_says_its_unfinished_shards_still_wait_for_a_worker() {
+        ShardPlacement done = new ShardPlacement(3, 41), unfinished = new ShardPlacement(7, 40);
         Task task = aTask().status(TaskStatus.INPROGRESS).shards(2).shardsPublished(true).updatedAt(NOW.minusSeconds(600))
-                .shardOffsets(Map.of(3, 41L, 7, 40L)).build();
+                .shardPlacements(Map.of(0, done, 1, unfinished)).build();
         when(store.find(task.id())).thenReturn(Optional.of(task));
+        when(store.doneShards(task.id())).thenReturn(Set.of(0));
         when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 3), worker("w2", 7)));
-        List<Map<Integer, Long>> asked = new ArrayList<>();
-        ShardQueue.View behindABacklog = offsets -> asked.add(offsets) && offsets.get(7) == 40L;
+        List<List<ShardPlacement>> asked = new ArrayList<>();
+        ShardQueue.View behindABacklog = shards -> asked.add(List.copyOf(shards)) && shards.contains(unfinished);
 
         dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2), behindABacklog);
 
-        assertThat(asked).containsExactly(Map.of(3, 41L, 7, 40L));
-        assertThat(sent).as("10 min without progress, but shard 40 of partition 7 is not taken yet: slow, not lost").isEmpty();
+        assertThat(asked).as("a done shard may wait in Kafka's order behind others: only the unfinished one is asked about")
+                .containsExactly(List.of(unfinished));
+        assertThat(sent).as("10 min without progress, but shard 40 of partition 7 is not finished yet: slow, not lost").isEmpty();
 
         dispatcher.reconcile(task.id(), Duration.ofSeconds(15), Duration.ofMinutes(2), NOTHING_WAITS);
 
-        assertThat(sent).as("once Kafka says nothing waits, the stalled task is published again").hasSize(2);
+        assertThat(sent).as("once Kafka says nothing waits, its unfinished shard is published again")
+                .extracting(s -> s.shard().shardIndex()).containsExactly(1);
     }
 
     @Test

@@ -28,7 +28,7 @@ class TaskSweeperTest {
     private final TaskDispatcher dispatcher = mock(TaskDispatcher.class);
     private final SchedulerProperties properties = TaskDispatcherTest.properties(Map.of("sweep-lease", "10s"));
     private final ShardQueue shardQueue = mock(ShardQueue.class);
-    private final ShardQueue.View queue = offsets -> false;
+    private final ShardQueue.View queue = shards -> false;
     private final TaskSweeper sweeper = new TaskSweeper(states, lock, dispatcher, shardQueue, properties);
 
     @Test

@@ -19,7 +19,7 @@ public final class Tasks {
     private Instant updatedAt = Instant.parse("2026-01-01T00:00:00Z");
     private Instant shardsPublishedAt;
     private boolean shardsPublished;
-    private Map<Integer, Long> shardOffsets = Map.of();
+    private Map<Integer, TaskPublisher.ShardPlacement> shardPlacements = Map.of();
     private int round = 1;
 
     public static Tasks aTask() {
@@ -67,8 +67,8 @@ public final class Tasks {
         return this;
     }
 
-    public Tasks shardOffsets(Map<Integer, Long> shardOffsets) {
-        this.shardOffsets = shardOffsets;
+    public Tasks shardPlacements(Map<Integer, TaskPublisher.ShardPlacement> shardPlacements) {
+        this.shardPlacements = shardPlacements;
         return this;
     }
 
@@ -86,6 +86,6 @@ public final class Tasks {
         return new Task(id, status, new TaskDefinition(owner, "echo {{item}}", "echo {{item}}", items, false, 30, 0, halt),
                 new TaskProgress(shards, 0, 0, 0, 0, 1, round), new TaskTimes(updatedAt, updatedAt, null), null, null,
                 shardsPublishedAt != null ? shardsPublishedAt : shardsPublished ? updatedAt : null,
-                shardOffsets, null);
+                shardPlacements, null);
     }
 }

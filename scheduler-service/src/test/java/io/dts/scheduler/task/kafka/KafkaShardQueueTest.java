@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.dts.scheduler.config.PubsubProperties;
 import io.dts.scheduler.task.domain.ShardQueue;
+import io.dts.scheduler.task.domain.TaskPublisher.ShardPlacement;
 import io.dts.testsupport.TestInfrastructure;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -33,9 +34,9 @@ class KafkaShardQueueTest {
     private final String workers = "workers-" + suffix;
     private Admin admin;
 
-    private PubsubProperties pubsub(String shardTopic) {
+    private PubsubProperties pubsub(String shardTopic, String workerGroup) {
         return new PubsubProperties(bootstrap, "tasks-" + suffix, new PubsubProperties.Topic(shardTopic),
-                new PubsubProperties.Topic("results-" + suffix), "g", 1, workers, 1, 2, (short) 1, 1, 10, Duration.ofMillis(250),
+                new PubsubProperties.Topic("results-" + suffix), "g", 1, workerGroup, 1, 2, (short) 1, 1, 10, Duration.ofMillis(250),
                 Duration.ofSeconds(5));
     }
 
@@ -61,43 +62,59 @@ class KafkaShardQueueTest {
                 .all().get(30, TimeUnit.SECONDS);
     }
 
+    private ShardQueue.View view() {
+        return new KafkaShardQueue(admin, pubsub(topic, workers)).view();
+    }
+
+    private static List<ShardPlacement> shards(ShardPlacement... shards) {
+        return List.of(shards);
+    }
+
     @Test
     void a_shard_waits_until_the_workers_commit_past_it() throws Exception {
-        KafkaShardQueue queue = new KafkaShardQueue(admin, pubsub(topic));
-        assertThat(queue.view().anyWaiting(Map.of(0, 1L))).as("the workers' group has committed nothing yet").isTrue();
+        workersCommit(1, 0);
+        assertThat(view().anyWaiting(shards(new ShardPlacement(0, 1)))).as("nothing committed on partition 0 yet").isTrue();
 
         workersCommit(0, 2);
-        ShardQueue.View view = queue.view();
+        ShardQueue.View view = view();
 
-        assertThat(view.anyWaiting(Map.of(0, 1L))).as("offsets 0 and 1 are done").isFalse();
-        assertThat(view.anyWaiting(Map.of(0, 2L))).as("offset 2 is not").isTrue();
-        assertThat(view.anyWaiting(Map.of(0, 1L, 1, 0L))).as("one waiting shard of a task is enough").isTrue();
-        assertThat(view.anyWaiting(Map.of())).isFalse();
+        assertThat(view.anyWaiting(shards(new ShardPlacement(0, 1)))).as("offsets 0 and 1 are done").isFalse();
+        assertThat(view.anyWaiting(shards(new ShardPlacement(0, 2)))).as("offset 2 is not").isTrue();
+        assertThat(view.anyWaiting(shards(new ShardPlacement(0, 1), new ShardPlacement(1, 0)))).as("one waiting shard is enough").isTrue();
+        assertThat(view.anyWaiting(shards())).isFalse();
     }
 
     @Test
     void a_view_is_read_once_and_answers_from_what_it_read() throws Exception {
-        ShardQueue.View view = new KafkaShardQueue(admin, pubsub(topic)).view();
-        assertThat(view.anyWaiting(Map.of(1, 0L))).isTrue();
+        workersCommit(0, 3);
+        ShardQueue.View view = view();
+        assertThat(view.anyWaiting(shards(new ShardPlacement(1, 0)))).isTrue();
 
         workersCommit(1, 1);
 
-        assertThat(view.anyWaiting(Map.of(1, 0L))).as("the same sweep's view").isTrue();
-        assertThat(new KafkaShardQueue(admin, pubsub(topic)).view().anyWaiting(Map.of(1, 0L))).as("the next sweep's").isFalse();
+        assertThat(view.anyWaiting(shards(new ShardPlacement(1, 0)))).as("the same sweep's view").isTrue();
+        assertThat(view().anyWaiting(shards(new ShardPlacement(1, 0)))).as("the next sweep's").isFalse();
     }
 
     @Test
-    void a_record_that_is_not_in_the_topic_does_not_wait() {
-        ShardQueue.View view = new KafkaShardQueue(admin, pubsub(topic)).view();
+    void a_record_that_is_not_in_the_topic_does_not_wait() throws Exception {
+        workersCommit(0, 0);
+        ShardQueue.View view = view();
 
-        assertThat(view.anyWaiting(Map.of(0, 3L))).as("past the end: the log lost it (a wiped or truncated broker)").isFalse();
-        assertThat(view.anyWaiting(Map.of(5, 0L))).as("a partition the topic does not have").isFalse();
+        assertThat(view.anyWaiting(shards(new ShardPlacement(0, 2)))).as("the last record, not taken yet").isTrue();
+        assertThat(view.anyWaiting(shards(new ShardPlacement(0, 3)))).as("past the end: the log lost it (a wiped or truncated broker)").isFalse();
+        assertThat(view.anyWaiting(shards(new ShardPlacement(5, 0)))).as("a partition the topic does not have").isFalse();
     }
 
     @Test
-    void when_kafka_cannot_tell_nothing_waits_so_the_reconciler_republishes_as_it_did_before() {
-        ShardQueue.View view = new KafkaShardQueue(admin, pubsub("no-such-topic-" + suffix)).view();
+    void when_kafka_cannot_tell_nothing_waits_so_the_reconciler_republishes_as_it_did_before() throws Exception {
+        workersCommit(1, 0);
+        List<ShardPlacement> waiting = shards(new ShardPlacement(0, 0));
+        assertThat(view().anyWaiting(waiting)).as("asked rightly").isTrue();
 
-        assertThat(view.anyWaiting(Map.of(0, 0L))).isFalse();
+        assertThat(new KafkaShardQueue(admin, pubsub("no-such-topic-" + suffix, workers)).view().anyWaiting(waiting))
+                .as("a topic Kafka does not know").isFalse();
+        assertThat(new KafkaShardQueue(admin, pubsub(topic, "misspelt-" + workers)).view().anyWaiting(waiting))
+                .as("a group that never committed on the topic: pubsub.worker-consumergroup is not the workers' group").isFalse();
     }
 }

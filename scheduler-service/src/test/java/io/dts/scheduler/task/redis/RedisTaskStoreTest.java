@@ -22,6 +22,7 @@ import io.dts.scheduler.task.domain.RequestClaim;
 import io.dts.scheduler.task.domain.ResultsPage;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskPage;
+import io.dts.scheduler.task.domain.TaskPublisher.ShardPlacement;
 import io.dts.scheduler.task.domain.TaskSummary;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
@@ -114,13 +115,14 @@ class RedisTaskStoreTest {
         NewTask created = aTask("a", "b");
         store.create(created);
         assertThat(states.startSharding(created.id(), 2)).isTrue();
-        assertThat(store.find(created.id()).orElseThrow().shardOffsets()).isEmpty();
+        assertThat(store.find(created.id()).orElseThrow().shardPlacements()).isEmpty();
+        Map<Integer, ShardPlacement> placements = Map.of(0, new ShardPlacement(3, 41), 1, new ShardPlacement(7, 40));
 
-        store.markShardsPublished(created.id(), Map.of(3, 41L, 7, 40L));
+        store.markShardsPublished(created.id(), placements);
 
         Task task = store.find(created.id()).orElseThrow();
         assertThat(task.shardsPublishedAt()).isNotNull();
-        assertThat(task.shardOffsets()).isEqualTo(Map.of(3, 41L, 7, 40L));
+        assertThat(task.shardPlacements()).isEqualTo(placements);
     }
 
     @Test
