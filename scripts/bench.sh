@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks the stack against xargs -P and GNU Parallel on this machine, interleaving the runs, and
-# prints one table; the same numbers go to .bench/<timestamp>.json. Starts the stack (or uses a
-# running one, reshaped to 2 workers whose threads add up to the core count).
+# prints one table; the same numbers go to .bench/<timestamp>.json. Starts the stack and stops it when
+# done (or uses a running one, reshaped to 2 workers whose threads add up to the core count, and
+# leaves it running).
 #   ./scripts/bench.sh [--rounds R] [--items N] [--latency-tasks T] [--submit-seconds S] [--big-items B] [--big-seconds S]
 # The big task is cancelled after --big-seconds (default 600) if not done by then; its rate is then what ran.
 set -euo pipefail
@@ -35,6 +36,9 @@ javac -d "$OUT_DIR/classes" "$DTS_ROOT/scripts/bench/Bench.java"
 BENCH=(java -Xmx1g -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$OUT_DIR/classes" Bench)
 
 log "stack: $WORKERS workers x $THREADS threads = $CORES cores"
+if ! is_running redis && ! is_running scheduler-1; then
+  trap '"$DTS_ROOT/scripts/stack.sh" down' EXIT
+fi
 "$DTS_ROOT/scripts/stack.sh" up --workers "$WORKERS" --threads "$THREADS" --schedulers 1
 # The API wants a token: $DTS_TOKEN, else the operator's that stack.sh made; Bench.java and wrk read it from there.
 export DTS_TOKEN="${DTS_TOKEN:-$(<"$STACK_DIR/tokens/admin")}"
