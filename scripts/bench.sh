@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks the stack against xargs -P and GNU Parallel on this machine, interleaving the runs, and
-# prints one table; the same numbers go to .bench/<timestamp>.json. Starts the stack and stops it when
-# done (or uses a running one, reshaped to 2 workers whose threads add up to the core count, and
-# leaves it running).
+# prints one table; the same numbers go to .bench/<timestamp>.json. Next to each measure it measures
+# what bounds it here: a fork per item with nothing else running, one Kafka hop alone, the CPU one
+# accepted submit costs each component. Starts the stack and stops it when
+# done (or uses a running one, reshaped to one Redis, one Kafka broker, one scheduler and 2 workers
+# whose threads add up to the core count, and leaves it running).
 #   ./scripts/bench.sh [--rounds R] [--items N] [--latency-tasks T] [--submit-seconds S] [--big-items B] [--big-seconds S]
 # The big task is cancelled after --big-seconds (default 600) if not done by then; its rate is then what ran.
 set -euo pipefail
@@ -39,7 +41,7 @@ log "stack: $WORKERS workers x $THREADS threads = $CORES cores"
 if ! is_running redis && ! is_running scheduler-1; then
   trap '"$DTS_ROOT/scripts/stack.sh" down' EXIT
 fi
-"$DTS_ROOT/scripts/stack.sh" up --workers "$WORKERS" --threads "$THREADS" --schedulers 1
+"$DTS_ROOT/scripts/stack.sh" up --workers "$WORKERS" --threads "$THREADS" --schedulers 1 --redis-single --kafka-brokers 1
 # The API wants a token: $DTS_TOKEN, else the operator's that stack.sh made; Bench.java and wrk read it from there.
 export DTS_TOKEN="${DTS_TOKEN:-$(<"$STACK_DIR/tokens/admin")}"
 log "warm-up: one task of 5000 items (not measured)"
@@ -50,23 +52,78 @@ rate_of() { local start end; start=$(date +%s%N); "$@" >/dev/null; end=$(date +%
 # shellcheck disable=SC2016 # $1 is for the bash that xargs starts
 run_xargs() { seq 0 $((ITEMS - 1)) | xargs -P "$CORES" -n 1 bash -c 'echo "$1" >/dev/null' dts; }
 run_parallel() { seq 0 $((ITEMS - 1)) | parallel -j "$CORES" bash -c "'echo \"\$1\" >/dev/null'" dts; }
+# The ceiling of the stack's way of running items: one bash loop per core forks a subshell per item for the
+# same command, as the workers' shells do, with nothing else (no Java, Redis, Kafka, files) in the way.
+run_fork_loops() {
+  local c pids=()
+  for ((c = 0; c < CORES; c++)); do
+    # shellcheck disable=SC2016 # $i and $1 are the loop's
+    seq "$c" "$CORES" $((ITEMS - 1)) | bash -c 'while read -r i; do ( set -- "$i"; echo "$1" >/dev/null ); done' &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+}
+# The workers' own per-item protocol without the worker: one long-lived bash per core runs the loop of
+# PersistentShell.java (read from the source, so it is the one the workers run), driven by a bash that does
+# what a worker thread does per item: write its input file, send its request line, read its exit code.
+# Each item gets its limits (the workers' defaults), home, stdin/stdout/stderr files and environment as in
+# the stack; no Java, Redis, Kafka or sandbox namespace is involved.
+SHELL_LOOP="$(sed -n '/LOOP = """/,/""";/p' "$DTS_ROOT/worker-service/src/main/java/io/dts/worker/execution/PersistentShell.java" |
+  sed '1d;$d; s/^            //; s/\\\\/\\/g')"
+[[ $SHELL_LOOP == *'while IFS='* ]] || die "could not read the shell loop from PersistentShell.java"
+# shellcheck disable=SC2016 # the driver's variables are its own
+SHELL_DRIVER='
+  dir=$1 new=1
+  mkdir -p "$dir/home" && printf "%s" "echo \"\$1\" >/dev/null" >"$dir/cmd"
+  coproc SHELL { bash -c "$2" dts "$dir" 0 "ulimit -H -S -c 0 -t 3600 -v 4194304 -u 512 -f 262144 -n 1024"; }
+  while read -r i; do
+    echo "$i" >"$dir/in"
+    echo "1 $i 0 bench $new $dir/home" >&"${SHELL[1]}"
+    new=0
+    read -r code <&"${SHELL[0]}" && [[ $code == 0 ]] || { echo "item $i: exit ${code:-none}" >&2; exit 1; }
+  done'
+run_shell_loops() {
+  local c pids=() dir
+  dir="$(mktemp -d)"
+  for ((c = 0; c < CORES; c++)); do
+    seq "$c" "$CORES" $((ITEMS - 1)) | bash -c "$SHELL_DRIVER" driver "$dir/$c" "$SHELL_LOOP" &
+    pids+=($!)
+  done
+  for c in "${pids[@]}"; do wait "$c" || die "the shell loop failed an item (above)"; done
+  rm -rf "$dir"
+}
 
-declare -a XARGS PARALLEL DTS
-log "throughput: $ITEMS items, $ROUNDS interleaved rounds of xargs -P $CORES, parallel -j $CORES, the stack"
+declare -a XARGS PARALLEL FORKS SHELLS DTS
+log "throughput: $ITEMS items, $ROUNDS interleaved rounds of xargs -P $CORES, parallel -j $CORES, $CORES fork loops, $CORES shell loops, the stack"
 for ((r = 1; r <= ROUNDS; r++)); do
   XARGS+=("$(rate_of run_xargs)")
   PARALLEL+=("$(rate_of run_parallel)")
+  FORKS+=("$(rate_of run_fork_loops)")
+  SHELLS+=("$(rate_of run_shell_loops)")
   DTS+=("$("${BENCH[@]}" throughput "$BASE" "$ITEMS" | jq .itemsPerSecond)")
-  log "  round $r: xargs ${XARGS[-1]%.*}/s  parallel ${PARALLEL[-1]%.*}/s  stack ${DTS[-1]%.*}/s"
+  log "  round $r: xargs ${XARGS[-1]%.*}/s  parallel ${PARALLEL[-1]%.*}/s  fork loops ${FORKS[-1]%.*}/s  shell loops ${SHELLS[-1]%.*}/s  stack ${DTS[-1]%.*}/s"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-X=$(median "${XARGS[@]}") P=$(median "${PARALLEL[@]}") D=$(median "${DTS[@]}")
+X=$(median "${XARGS[@]}") P=$(median "${PARALLEL[@]}") F=$(median "${FORKS[@]}") S=$(median "${SHELLS[@]}") D=$(median "${DTS[@]}")
 
 log "latency: $LATENCY_TASKS one-item tasks, one after another"
 LATENCY="$("${BENCH[@]}" latency "$BASE" "$LATENCY_TASKS")"
+# A task crosses Kafka twice (scheduler to scheduler, scheduler to worker): one hop alone, produce then
+# consume one record at a time, timed by Kafka's own EndToEndLatency on the stack's broker (a topic of its own).
+log "one Kafka hop alone: 2000 records, Kafka's EndToEndLatency"
+HOP="$(java -Xmx256m -cp "$STACK_DIR/kafka/libs/*" org.apache.kafka.tools.EndToEndLatency "127.0.0.1:${KAFKA_PORT:-9092}" \
+  bench-kafka-hop 2000 all 300 <(printf 'linger.ms=0\nfetch.max.wait.ms=100\n') 2>/dev/null |
+  sed -n 's/^Avg latency: \([0-9.]*\) ms$/{"kafkaHopAvgMs":\1}/p')"
+[[ -n $HOP ]] || die "Kafka's EndToEndLatency printed no average"
 
 log "submit rate: $SUBMIT_CLIENTS connections for $SUBMIT_SECONDS s (wrk)"
+# CPU time (user + system, in clock ticks) of a component, and of the whole machine, around the wrk run.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$(pid_of "$1")/stat"; }
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+cpu_snapshot() { echo "$(cpu_ticks scheduler-1) $(cpu_ticks redis) $(cpu_ticks kafka) $(machine_ticks)"; }
+CPU_BEFORE="$(cpu_snapshot)"
 WRK="$(wrk -t2 -c"$SUBMIT_CLIENTS" -d"${SUBMIT_SECONDS}s" --latency -s "$DTS_ROOT/scripts/bench/submit.lua" "$BASE")"
+CPU_AFTER="$(cpu_snapshot)"
 # wrk counts every answer; only 202s are accepted tasks.
 SUBMIT="$(awk -v clients="$SUBMIT_CLIENTS" -v secs="$SUBMIT_SECONDS" '
   /requests in/ {total = $1} /Non-2xx/ {bad = $5} /Socket errors/ {gsub(/,/, ""); sock = $4 + $6 + $8 + $10}
@@ -74,11 +131,29 @@ SUBMIT="$(awk -v clients="$SUBMIT_CLIENTS" -v secs="$SUBMIT_SECONDS" '
   function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
   END {printf "{\"clients\":%d,\"seconds\":%d,\"accepted\":%d,\"acceptedPerSecond\":%.1f,\"errors\":%d,\"p50Ms\":%.1f,\"p99Ms\":%.1f}\n",
        clients, secs, total - bad, (total - bad) / secs, bad + sock, ms(p50), ms(p99)}' <<<"$WRK")"
+# Milliseconds of CPU per accepted submit, and the most submits the scheduler, Redis and Kafka alone could
+# take on these cores at that cost, with no item running at all.
+SUBMIT_CPU="$(awk -v before="$CPU_BEFORE" -v after="$CPU_AFTER" -v accepted="$(jq .accepted <<<"$SUBMIT")" \
+  -v tick_ms="$(awk -v hz="$(getconf CLK_TCK)" 'BEGIN {print 1000 / hz}')" -v cores="$CORES" 'BEGIN {
+    split(before, b); split(after, a); for (i = 1; i <= 4; i++) ms[i] = (a[i] - b[i]) * tick_ms / accepted
+    printf "{\"schedulerMs\":%.2f,\"redisMs\":%.2f,\"kafkaMs\":%.2f,\"machineMs\":%.2f,\"servicesCeilingPerSecond\":%.0f}\n",
+      ms[1], ms[2], ms[3], ms[4], cores * 1000 / (ms[1] + ms[2] + ms[3]) }')"
 log "waiting for the submitted tasks to drain"
+# Is any task in this status? A filtered page looks at a window of the newest tasks and, when there are
+# older ones, says where to go on (Link: <...>; rel="next"), so an empty page is not yet "none".
+any_task_in() {
+  local path="/api/tasks?status=$1&limit=1" reply
+  while [[ -n $path ]]; do
+    reply="$(curl -fsS -D - -H @<(printf 'Authorization: Bearer %s\n' "$DTS_TOKEN") "$BASE$path" | tr -d '\r')"
+    [[ ${reply##*$'\n\n'} == "[]" ]] || return 0
+    path="$(sed -n 's/^link: <\([^>]*\)>; rel="next".*/\1/Ip' <<<"$reply")"
+  done
+  return 1
+}
 drained() {
   local status
   for status in QUEUED RETRYING SUBMITTED INPROGRESS; do
-    [[ "$(curl -fsS -H @<(printf 'Authorization: Bearer %s\n' "$DTS_TOKEN") "$BASE/api/tasks?status=$status&limit=1")" == "[]" ]] || return 1
+    ! any_task_in "$status" || return 1
   done
 }
 until drained; do sleep 2; done
@@ -89,12 +164,15 @@ peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$(pid_of "$1")/s
 SCHED_RSS=$(peak_rss_mb scheduler-1)
 WORKER_RSS=$(( $(peak_rss_mb worker-1) > $(peak_rss_mb worker-2) ? $(peak_rss_mb worker-1) : $(peak_rss_mb worker-2) ))
 
-jq -n --argjson cores "$CORES" --argjson items "$ITEMS" --argjson xargs "$X" --argjson parallel "$P" --argjson stack "$D" \
-  --argjson latency "$LATENCY" --argjson submit "$SUBMIT" --argjson big "$BIG" \
-  --argjson schedulerRss "$SCHED_RSS" --argjson workerRss "$WORKER_RSS" --arg cpu "$(lscpu | sed -n 's/^Model name: *//p')" \
+jq -n --argjson cores "$CORES" --argjson items "$ITEMS" --argjson xargs "$X" --argjson parallel "$P" --argjson forks "$F" --argjson shells "$S" \
+  --argjson stack "$D" --argjson latency "$LATENCY" --argjson hop "$HOP" --argjson submit "$SUBMIT" --argjson submitCpu "$SUBMIT_CPU" \
+  --argjson big "$BIG" --argjson schedulerRss "$SCHED_RSS" --argjson workerRss "$WORKER_RSS" --arg cpu "$(lscpu | sed -n 's/^Model name: *//p')" \
   '{machine: {cores: $cores, cpu: $cpu}, throughput: {items: $items, xargsPerSecond: $xargs, parallelPerSecond: $parallel,
-    stackPerSecond: $stack, stackVsXargs: ($stack / $xargs), stackVsParallel: ($stack / $parallel)},
-    latency: $latency, submitRate: $submit, bigTask: ($big + {schedulerPeakRssMb: $schedulerRss, workerPeakRssMb: $workerRss})}' >"$RESULT"
+    forkLoopsPerSecond: $forks, shellLoopsPerSecond: $shells, stackPerSecond: $stack, stackVsXargs: ($stack / $xargs), stackVsParallel: ($stack / $parallel),
+    forkLoopsVsXargs: ($forks / $xargs), shellLoopsVsXargs: ($shells / $xargs), stackVsForkLoops: ($stack / $forks)},
+    latency: ($latency + $hop + {stagesP50Ms: ($latency.acceptP50Ms + $latency.itemP50Ms + 2 * $hop.kafkaHopAvgMs)}),
+    submitRate: ($submit + {cpuPerAccepted: $submitCpu}),
+    bigTask: ($big + {schedulerPeakRssMb: $schedulerRss, workerPeakRssMb: $workerRss, secondsAtShellLoopsRate: ($big.items / $shells)})}' >"$RESULT"
 
 jq -r '
   "| measure | value |", "|---|---|",
@@ -103,8 +181,12 @@ jq -r '
   "| throughput, this stack | \(.throughput.stackPerSecond | floor) items/s |",
   "| stack / xargs | \(.throughput.stackVsXargs * 100 | floor / 100) |",
   "| stack / parallel | \(.throughput.stackVsParallel * 100 | floor / 100) |",
+  "| ceiling: \(.machine.cores) bash loops forking a subshell per item, nothing else | \(.throughput.forkLoopsPerSecond | floor) items/s = \(.throughput.forkLoopsVsXargs * 100 | floor / 100) x xargs; the stack reaches \(.throughput.stackVsForkLoops * 100 | floor) % of it |",
+  "| ceiling: the worker shell loop, \(.machine.cores) of them driven by bash, no Java, Redis or Kafka | \(.throughput.shellLoopsPerSecond | floor) items/s = \(.throughput.shellLoopsVsXargs * 100 | floor / 100) x xargs |",
   "| one-item task, submit to done p50 / p90 / p99 | \(.latency.p50Ms) / \(.latency.p90Ms) / \(.latency.p99Ms) ms |",
+  "| of which: the POST p50 + the item on its worker p50 + 2 Kafka hops alone (avg) | \(.latency.acceptP50Ms) + \(.latency.itemP50Ms) + 2 x \(.latency.kafkaHopAvgMs) = \(.latency.stagesP50Ms * 10 | floor / 10) ms |",
   "| accepted submits/s (\(.submitRate.clients) clients, \(.submitRate.seconds) s) | \(.submitRate.acceptedPerSecond) (p99 \(.submitRate.p99Ms) ms, \(.submitRate.errors) errors) |",
-  "| \(.bigTask.items)-item task: accepted in / done in | \(.bigTask.acceptedSeconds) s / \(if .bigTask.cutOff then "not done: \(.bigTask.succeeded) items in \(.bigTask.seconds) s (\(.bigTask.itemsPerSecond | floor) items/s), cancelled" else "\(.bigTask.seconds) s (\(.bigTask.status))" end) |",
+  "| CPU per accepted submit: scheduler / Redis / Kafka / whole machine | \(.submitRate.cpuPerAccepted | "\(.schedulerMs) / \(.redisMs) / \(.kafkaMs) / \(.machineMs) ms; the first three alone allow \(.servicesCeilingPerSecond)/s") |",
+  "| \(.bigTask.items)-item task: accepted in / done in | \(.bigTask.acceptedSeconds) s / \(if .bigTask.cutOff then "not done: \(.bigTask.succeeded) items in \(.bigTask.seconds) s (\(.bigTask.itemsPerSecond | floor) items/s), cancelled" else "\(.bigTask.seconds) s (\(.bigTask.status))" end); at the shell loops\u0027 rate \(.bigTask.secondsAtShellLoopsRate | floor) s |",
   "| peak RSS scheduler / worker | \(.bigTask.schedulerPeakRssMb) / \(.bigTask.workerPeakRssMb) MB |"' "$RESULT"
 log "numbers written to $RESULT"

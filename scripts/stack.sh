@@ -253,7 +253,7 @@ launch() {
 install_kafka() {
   local libs="$KAFKA_DIR/libs" pom="$DTS_ROOT/scripts/kafka/pom.xml"
   [[ -f $libs/.complete && $libs/.complete -nt $pom ]] && return 0
-  log "downloading the Kafka broker jars from Maven Central (once, ~43 MB, into $libs)"
+  log "downloading the Kafka broker jars from Maven Central (once, ~44 MB, into $libs)"
   rm -rf "$libs" "$libs.tmp"
   mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DoutputDirectory="$libs.tmp" ||
     die "could not download the Kafka jars; check network access to Maven Central and run: mvn -f $pom dependency:copy-dependencies -DoutputDirectory=$libs"
