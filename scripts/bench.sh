@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks the stack against xargs -P and GNU Parallel on this machine, interleaving the runs, and
 # prints one table; the same numbers go to .bench/<timestamp>.json. Next to each measure it measures
-# what bounds it here: a fork per item with nothing else running, one Kafka hop alone, the CPU one
-# accepted submit costs each component. Starts the stack and stops it when
-# done (or uses a running one, reshaped to one Redis, one Kafka broker, one scheduler and 2 workers
-# whose threads add up to the core count, and leaves it running).
+# what this machine allows for it: ceilings on the rate (bash loops forking a subshell per item, the
+# workers' own shell loop without the workers, the CPU each accepted submit costs the scheduler, Redis
+# and Kafka) and a floor on the latency (the POST, the item's own time, one Kafka hop alone). Starts the
+# stack and stops it when done (or uses a running one, reshaped to one Redis, one Kafka broker, one
+# scheduler and 2 workers whose threads add up to the core count, and leaves it running).
 #   ./scripts/bench.sh [--rounds R] [--items N] [--latency-tasks T] [--submit-seconds S] [--big-items B] [--big-seconds S]
 # The big task is cancelled after --big-seconds (default 600) if not done by then; its rate is then what ran.
 set -euo pipefail
@@ -47,50 +48,59 @@ export DTS_TOKEN="${DTS_TOKEN:-$(<"$STACK_DIR/tokens/admin")}"
 log "warm-up: one task of 5000 items (not measured)"
 "${BENCH[@]}" throughput "$BASE" 5000 >/dev/null
 
+# Items/s of one run of the given command over $ITEMS items.
+rate_of() {
+  local start end
+  start=$(date +%s%N)
+  "$@" >/dev/null || die "$1 failed (above)"
+  end=$(date +%s%N)
+  awk -v n="$ITEMS" -v ns=$((end - start)) 'BEGIN {print n * 1e9 / ns}'
+}
 # One trivial bash per item, exactly what the stack runs per item.
-rate_of() { local start end; start=$(date +%s%N); "$@" >/dev/null; end=$(date +%s%N); awk -v n="$ITEMS" -v ns=$((end - start)) 'BEGIN {print n * 1e9 / ns}'; }
 # shellcheck disable=SC2016 # $1 is for the bash that xargs starts
 run_xargs() { seq 0 $((ITEMS - 1)) | xargs -P "$CORES" -n 1 bash -c 'echo "$1" >/dev/null' dts; }
 run_parallel() { seq 0 $((ITEMS - 1)) | parallel -j "$CORES" bash -c "'echo \"\$1\" >/dev/null'" dts; }
-# The ceiling of the stack's way of running items: one bash loop per core forks a subshell per item for the
-# same command, as the workers' shells do, with nothing else (no Java, Redis, Kafka, files) in the way.
-run_fork_loops() {
+# per_core ARGS...: one `bash -c ARGS...` per core at once, each reading its share of the items on stdin.
+per_core() {
   local c pids=()
   for ((c = 0; c < CORES; c++)); do
-    # shellcheck disable=SC2016 # $i and $1 are the loop's
-    seq "$c" "$CORES" $((ITEMS - 1)) | bash -c 'while read -r i; do ( set -- "$i"; echo "$1" >/dev/null ); done' &
+    seq "$c" "$CORES" $((ITEMS - 1)) | bash -c "$@" "$c" &
     pids+=($!)
   done
-  wait "${pids[@]}"
+  for c in "${pids[@]}"; do wait "$c" || return 1; done
 }
-# The workers' own per-item protocol without the worker: one long-lived bash per core runs the loop of
-# PersistentShell.java (read from the source, so it is the one the workers run), driven by a bash that does
-# what a worker thread does per item: write its input file, send its request line, read its exit code.
-# Each item gets its limits (the workers' defaults), home, stdin/stdout/stderr files and environment as in
-# the stack; no Java, Redis, Kafka or sandbox namespace is involved.
+# The ceiling of any way of running items that forks once per item: one bash loop per core forks a
+# subshell per item for the same command, with nothing else in the way.
+# shellcheck disable=SC2016 # $i and $1 are the loop's
+run_fork_loops() { per_core 'while read -r i; do ( set -- "$i"; echo "$1" >/dev/null ); done' fork-loop; }
+# The ceiling of the workers' own way: one long-lived bash per core runs the loop of PersistentShell.java
+# (read from the source, so it is the loop the workers run), driven by a bash that does a subset of what a
+# worker thread does per item: write its input file, send its request line, read its exit code. The loop
+# gives each item its limits (the workers' defaults), stdin/stdout/stderr files, working directory and
+# environment as in the stack. Left out, so the ceiling can only be higher than the stack could reach:
+# Java, Redis and Kafka; a fresh home directory per item (one is reused); reading the item's outputs; the
+# sandbox namespace and user, and the kill of an item's leftovers (outside a namespace it would kill more).
 SHELL_LOOP="$(sed -n '/LOOP = """/,/""";/p' "$DTS_ROOT/worker-service/src/main/java/io/dts/worker/execution/PersistentShell.java" |
   sed '1d;$d; s/^            //; s/\\\\/\\/g')"
-[[ $SHELL_LOOP == *'while IFS='* ]] || die "could not read the shell loop from PersistentShell.java"
+if ! bash -n <<<"$SHELL_LOOP" || [[ $SHELL_LOOP != *'while IFS='* ]]; then
+  die "could not read the shell loop from PersistentShell.java"
+fi
+SHELL_LOOPS_DIR="$OUT_DIR/shell-loops"
 # shellcheck disable=SC2016 # the driver's variables are its own
 SHELL_DRIVER='
-  dir=$1 new=1
+  dir=$1/$3 new=1
   mkdir -p "$dir/home" && printf "%s" "echo \"\$1\" >/dev/null" >"$dir/cmd"
-  coproc SHELL { bash -c "$2" dts "$dir" 0 "ulimit -H -S -c 0 -t 3600 -v 4194304 -u 512 -f 262144 -n 1024"; }
+  # The environment a worker gives its shells: PATH and the locale, nothing of the caller.
+  coproc LOOP { env -i PATH="$PATH" LANG="${LANG-}" bash -c "$2" dts "$dir" 0 "ulimit -H -S -c 0 -t 3600 -v 4194304 -u 512 -f 262144 -n 1024"; }
   while read -r i; do
     echo "$i" >"$dir/in"
-    echo "1 $i 0 bench $new $dir/home" >&"${SHELL[1]}"
+    echo "1 $i 0 bench $new $dir/home" >&"${LOOP[1]}"
     new=0
-    read -r code <&"${SHELL[0]}" && [[ $code == 0 ]] || { echo "item $i: exit ${code:-none}" >&2; exit 1; }
+    read -r code <&"${LOOP[0]}" && [[ $code == 0 ]] || { echo "shell loop: item $i exited ${code:-without an answer}" >&2; exit 1; }
   done'
 run_shell_loops() {
-  local c pids=() dir
-  dir="$(mktemp -d)"
-  for ((c = 0; c < CORES; c++)); do
-    seq "$c" "$CORES" $((ITEMS - 1)) | bash -c "$SHELL_DRIVER" driver "$dir/$c" "$SHELL_LOOP" &
-    pids+=($!)
-  done
-  for c in "${pids[@]}"; do wait "$c" || die "the shell loop failed an item (above)"; done
-  rm -rf "$dir"
+  rm -rf "$SHELL_LOOPS_DIR"
+  per_core "$SHELL_DRIVER" driver "$SHELL_LOOPS_DIR" "$SHELL_LOOP" && rm -rf "$SHELL_LOOPS_DIR"
 }
 
 declare -a XARGS PARALLEL FORKS SHELLS DTS
@@ -104,23 +114,34 @@ for ((r = 1; r <= ROUNDS; r++)); do
   log "  round $r: xargs ${XARGS[-1]%.*}/s  parallel ${PARALLEL[-1]%.*}/s  fork loops ${FORKS[-1]%.*}/s  shell loops ${SHELLS[-1]%.*}/s  stack ${DTS[-1]%.*}/s"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+json_array() { printf '%s\n' "$@" | jq -s -c .; }
 X=$(median "${XARGS[@]}") P=$(median "${PARALLEL[@]}") F=$(median "${FORKS[@]}") S=$(median "${SHELLS[@]}") D=$(median "${DTS[@]}")
+ROUNDS_JSON="$(jq -n -c --argjson xargs "$(json_array "${XARGS[@]}")" --argjson parallel "$(json_array "${PARALLEL[@]}")" \
+  --argjson forkLoops "$(json_array "${FORKS[@]}")" --argjson shellLoops "$(json_array "${SHELLS[@]}")" --argjson stack "$(json_array "${DTS[@]}")" \
+  '{xargs: $xargs, parallel: $parallel, forkLoops: $forkLoops, shellLoops: $shellLoops, stack: $stack}')"
 
 log "latency: $LATENCY_TASKS one-item tasks, one after another"
 LATENCY="$("${BENCH[@]}" latency "$BASE" "$LATENCY_TASKS")"
 # A task crosses Kafka twice (scheduler to scheduler, scheduler to worker): one hop alone, produce then
-# consume one record at a time, timed by Kafka's own EndToEndLatency on the stack's broker (a topic of its own).
+# consume one record at a time, timed by Kafka's own EndToEndLatency on the stack's broker, in a topic of its
+# own deleted afterwards. The tool polls in a tight loop (fetch.max.wait.ms=0): a floor for one hop.
 log "one Kafka hop alone: 2000 records, Kafka's EndToEndLatency"
-HOP="$(java -Xmx256m -cp "$STACK_DIR/kafka/libs/*" org.apache.kafka.tools.EndToEndLatency "127.0.0.1:${KAFKA_PORT:-9092}" \
-  bench-kafka-hop 2000 all 300 <(printf 'linger.ms=0\nfetch.max.wait.ms=100\n') 2>/dev/null |
-  sed -n 's/^Avg latency: \([0-9.]*\) ms$/{"kafkaHopAvgMs":\1}/p')"
-[[ -n $HOP ]] || die "Kafka's EndToEndLatency printed no average"
+KAFKA_TOOLS=(java -Xmx256m -Duser.language=en -Duser.country=US -cp "$STACK_DIR/kafka/libs/*")
+HOP_OUT="$("${KAFKA_TOOLS[@]}" org.apache.kafka.tools.EndToEndLatency "127.0.0.1:${KAFKA_PORT:-9092}" bench-kafka-hop 2000 all 300 2>&1)" ||
+  die "Kafka's EndToEndLatency failed: $HOP_OUT"
+HOP="$(sed -n 's/^Avg latency: \([0-9.]*\) ms$/{"kafkaHopAvgMs":\1}/p' <<<"$HOP_OUT")"
+[[ -n $HOP ]] || die "Kafka's EndToEndLatency printed no average: $HOP_OUT"
+"${KAFKA_TOOLS[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:${KAFKA_PORT:-9092}" \
+  --delete --topic bench-kafka-hop >/dev/null 2>&1 || warn "could not delete the topic bench-kafka-hop"
 
 log "submit rate: $SUBMIT_CLIENTS connections for $SUBMIT_SECONDS s (wrk)"
-# CPU time (user + system, in clock ticks) of a component, and of the whole machine, around the wrk run.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$(pid_of "$1")/stat"; }
-machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
-cpu_snapshot() { echo "$(cpu_ticks scheduler-1) $(cpu_ticks redis) $(cpu_ticks kafka) $(machine_ticks)"; }
+# pid_or_die NAME: the PID of a component this run measures.
+pid_or_die() { pid_of "$1" || die "$1 is not running (bench.sh measures one Redis, one Kafka broker, scheduler-1, worker-1 and worker-2)"; }
+SCHEDULER_PID="$(pid_or_die scheduler-1)" REDIS_PID="$(pid_or_die redis)" KAFKA_PID="$(pid_or_die kafka)"
+# CPU time (user + system, in clock ticks) of a process, and the busy time of the whole machine, around the wrk run.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+cpu_snapshot() { echo "$(cpu_ticks "$SCHEDULER_PID") $(cpu_ticks "$REDIS_PID") $(cpu_ticks "$KAFKA_PID") $(machine_ticks)"; }
 CPU_BEFORE="$(cpu_snapshot)"
 WRK="$(wrk -t2 -c"$SUBMIT_CLIENTS" -d"${SUBMIT_SECONDS}s" --latency -s "$DTS_ROOT/scripts/bench/submit.lua" "$BASE")"
 CPU_AFTER="$(cpu_snapshot)"
@@ -131,9 +152,12 @@ SUBMIT="$(awk -v clients="$SUBMIT_CLIENTS" -v secs="$SUBMIT_SECONDS" '
   function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
   END {printf "{\"clients\":%d,\"seconds\":%d,\"accepted\":%d,\"acceptedPerSecond\":%.1f,\"errors\":%d,\"p50Ms\":%.1f,\"p99Ms\":%.1f}\n",
        clients, secs, total - bad, (total - bad) / secs, bad + sock, ms(p50), ms(p99)}' <<<"$WRK")"
-# Milliseconds of CPU per accepted submit, and the most submits the scheduler, Redis and Kafka alone could
-# take on these cores at that cost, with no item running at all.
-SUBMIT_CPU="$(awk -v before="$CPU_BEFORE" -v after="$CPU_AFTER" -v accepted="$(jq .accepted <<<"$SUBMIT")" \
+ACCEPTED="$(jq .accepted <<<"$SUBMIT")"
+((ACCEPTED > 0)) || die "wrk got no task accepted: $WRK"
+# Milliseconds of CPU per accepted submit while wrk ran: the scheduler, Redis and Kafka accepting and
+# sharding every task, plus the completions of the few that ran meanwhile. At that cost these cores take
+# at most servicesCeilingPerSecond submits a second, even if the workers took no CPU at all.
+SUBMIT_CPU="$(awk -v before="$CPU_BEFORE" -v after="$CPU_AFTER" -v accepted="$ACCEPTED" \
   -v tick_ms="$(awk -v hz="$(getconf CLK_TCK)" 'BEGIN {print 1000 / hz}')" -v cores="$CORES" 'BEGIN {
     split(before, b); split(after, a); for (i = 1; i <= 4; i++) ms[i] = (a[i] - b[i]) * tick_ms / accepted
     printf "{\"schedulerMs\":%.2f,\"redisMs\":%.2f,\"kafkaMs\":%.2f,\"machineMs\":%.2f,\"servicesCeilingPerSecond\":%.0f}\n",
@@ -142,51 +166,65 @@ log "waiting for the submitted tasks to drain"
 # Is any task in this status? A filtered page looks at a window of the newest tasks and, when there are
 # older ones, says where to go on (Link: <...>; rel="next"), so an empty page is not yet "none".
 any_task_in() {
-  local path="/api/tasks?status=$1&limit=1" reply
+  local path="/api/tasks?status=$1&limit=1" reply next
   while [[ -n $path ]]; do
-    reply="$(curl -fsS -D - -H @<(printf 'Authorization: Bearer %s\n' "$DTS_TOKEN") "$BASE$path" | tr -d '\r')"
+    reply="$(curl -fsS -D - -H @<(printf 'Authorization: Bearer %s\n' "$DTS_TOKEN") "$BASE$path" | tr -d '\r')" ||
+      die "could not list the tasks: GET $path"
     [[ ${reply##*$'\n\n'} == "[]" ]] || return 0
-    path="$(sed -n 's/^link: <\([^>]*\)>; rel="next".*/\1/Ip' <<<"$reply")"
+    next="$(sed -n 's/^link: <\([^>]*\)>; rel="next".*/\1/Ip' <<<"$reply")"
+    [[ $next != "$path" ]] || die "GET $path answered a next page that is itself"
+    path="$next"
   done
   return 1
 }
 drained() {
   local status
   for status in QUEUED RETRYING SUBMITTED INPROGRESS; do
-    ! any_task_in "$status" || return 1
+    if any_task_in "$status"; then return 1; fi
   done
 }
-until drained; do sleep 2; done
+DRAIN_DEADLINE=$((SECONDS + 3600))
+until drained; do
+  ((SECONDS < DRAIN_DEADLINE)) || die "the submitted tasks did not drain within an hour"
+  sleep 2
+done
 
 log "big task: $BIG_ITEMS items (cancelled after $BIG_SECONDS s if not done)"
 BIG="$("${BENCH[@]}" big "$BASE" "$BIG_ITEMS" "$BIG_SECONDS")"
-peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$(pid_of "$1")/status"; }
-SCHED_RSS=$(peak_rss_mb scheduler-1)
-WORKER_RSS=$(( $(peak_rss_mb worker-1) > $(peak_rss_mb worker-2) ? $(peak_rss_mb worker-1) : $(peak_rss_mb worker-2) ))
+peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$(pid_or_die "$1")/status"; }
+SCHED_RSS=$(peak_rss_mb scheduler-1) WORKER_1_RSS=$(peak_rss_mb worker-1) WORKER_2_RSS=$(peak_rss_mb worker-2)
+WORKER_RSS=$((WORKER_1_RSS > WORKER_2_RSS ? WORKER_1_RSS : WORKER_2_RSS))
 
 jq -n --argjson cores "$CORES" --argjson items "$ITEMS" --argjson xargs "$X" --argjson parallel "$P" --argjson forks "$F" --argjson shells "$S" \
-  --argjson stack "$D" --argjson latency "$LATENCY" --argjson hop "$HOP" --argjson submit "$SUBMIT" --argjson submitCpu "$SUBMIT_CPU" \
-  --argjson big "$BIG" --argjson schedulerRss "$SCHED_RSS" --argjson workerRss "$WORKER_RSS" --arg cpu "$(lscpu | sed -n 's/^Model name: *//p')" \
-  '{machine: {cores: $cores, cpu: $cpu}, throughput: {items: $items, xargsPerSecond: $xargs, parallelPerSecond: $parallel,
-    forkLoopsPerSecond: $forks, shellLoopsPerSecond: $shells, stackPerSecond: $stack, stackVsXargs: ($stack / $xargs), stackVsParallel: ($stack / $parallel),
-    forkLoopsVsXargs: ($forks / $xargs), shellLoopsVsXargs: ($shells / $xargs), stackVsForkLoops: ($stack / $forks)},
-    latency: ($latency + $hop + {stagesP50Ms: ($latency.acceptP50Ms + $latency.itemP50Ms + 2 * $hop.kafkaHopAvgMs)}),
-    submitRate: ($submit + {cpuPerAccepted: $submitCpu}),
-    bigTask: ($big + {schedulerPeakRssMb: $schedulerRss, workerPeakRssMb: $workerRss, secondsAtShellLoopsRate: ($big.items / $shells)})}' >"$RESULT"
+  --argjson stack "$D" --argjson rounds "$ROUNDS_JSON" --argjson latency "$LATENCY" --argjson hop "$HOP" --argjson submit "$SUBMIT" \
+  --argjson submitCpu "$SUBMIT_CPU" --argjson big "$BIG" --argjson schedulerRss "$SCHED_RSS" --argjson workerRss "$WORKER_RSS" \
+  --arg cpu "$(lscpu | sed -n 's/^Model name: *//p')" '
+  def per_round(a; b): [range($rounds.xargs | length) as $i | $rounds[a][$i] / $rounds[b][$i]];
+  {machine: {cores: $cores, cpu: $cpu},
+   throughput: {items: $items, xargsPerSecond: $xargs, parallelPerSecond: $parallel, forkLoopsPerSecond: $forks,
+    shellLoopsPerSecond: $shells, stackPerSecond: $stack, stackVsXargs: ($stack / $xargs), stackVsParallel: ($stack / $parallel),
+    forkLoopsVsXargs: ($forks / $xargs), shellLoopsVsXargs: ($shells / $xargs), stackVsShellLoops: ($stack / $shells),
+    rounds: $rounds, perRound: {stackVsXargs: per_round("stack"; "xargs"), shellLoopsVsXargs: per_round("shellLoops"; "xargs"),
+      forkLoopsVsXargs: per_round("forkLoops"; "xargs"), stackVsShellLoops: per_round("stack"; "shellLoops")}},
+   latency: ($latency + $hop + {stagesMs: ($latency.acceptP50Ms + $latency.itemP50Ms + 2 * $hop.kafkaHopAvgMs)}),
+   submitRate: ($submit + {cpuPerAccepted: $submitCpu}),
+   bigTask: ($big + {schedulerPeakRssMb: $schedulerRss, workerPeakRssMb: $workerRss, secondsAtShellLoopsRate: ($big.items / $shells)})}' >"$RESULT"
 
 jq -r '
+  def r2: . * 100 | round / 100;
+  def list: map(r2 | tostring) | join(" / ");
   "| measure | value |", "|---|---|",
-  "| throughput, xargs -P \(.machine.cores) | \(.throughput.xargsPerSecond | floor) items/s |",
-  "| throughput, parallel -j \(.machine.cores) | \(.throughput.parallelPerSecond | floor) items/s |",
-  "| throughput, this stack | \(.throughput.stackPerSecond | floor) items/s |",
-  "| stack / xargs | \(.throughput.stackVsXargs * 100 | floor / 100) |",
-  "| stack / parallel | \(.throughput.stackVsParallel * 100 | floor / 100) |",
-  "| ceiling: \(.machine.cores) bash loops forking a subshell per item, nothing else | \(.throughput.forkLoopsPerSecond | floor) items/s = \(.throughput.forkLoopsVsXargs * 100 | floor / 100) x xargs; the stack reaches \(.throughput.stackVsForkLoops * 100 | floor) % of it |",
-  "| ceiling: the worker shell loop, \(.machine.cores) of them driven by bash, no Java, Redis or Kafka | \(.throughput.shellLoopsPerSecond | floor) items/s = \(.throughput.shellLoopsVsXargs * 100 | floor / 100) x xargs |",
+  "| throughput, xargs -P \(.machine.cores) | \(.throughput.xargsPerSecond | round) items/s |",
+  "| throughput, parallel -j \(.machine.cores) | \(.throughput.parallelPerSecond | round) items/s |",
+  "| throughput, this stack | \(.throughput.stackPerSecond | round) items/s |",
+  "| stack / xargs (medians; by round) | \(.throughput.stackVsXargs | r2) (\(.throughput.perRound.stackVsXargs | list)) |",
+  "| stack / parallel | \(.throughput.stackVsParallel | r2) |",
+  "| ceiling: \(.machine.cores) bash loops forking a subshell per item, nothing else | \(.throughput.forkLoopsPerSecond | round) items/s = \(.throughput.forkLoopsVsXargs | r2) x xargs (\(.throughput.perRound.forkLoopsVsXargs | list)) |",
+  "| ceiling: the worker shell loop, \(.machine.cores) of them driven by bash, no Java, Redis or Kafka | \(.throughput.shellLoopsPerSecond | round) items/s = \(.throughput.shellLoopsVsXargs | r2) x xargs (\(.throughput.perRound.shellLoopsVsXargs | list)); the stack runs \(.throughput.stackVsShellLoops | r2) of it (\(.throughput.perRound.stackVsShellLoops | list)) |",
   "| one-item task, submit to done p50 / p90 / p99 | \(.latency.p50Ms) / \(.latency.p90Ms) / \(.latency.p99Ms) ms |",
-  "| of which: the POST p50 + the item on its worker p50 + 2 Kafka hops alone (avg) | \(.latency.acceptP50Ms) + \(.latency.itemP50Ms) + 2 x \(.latency.kafkaHopAvgMs) = \(.latency.stagesP50Ms * 10 | floor / 10) ms |",
+  "| floor of it: the POST p50 + the item on its worker p50 + 2 Kafka hops alone (avg, tight polling) | \(.latency.acceptP50Ms) + \(.latency.itemP50Ms) + 2 x \(.latency.kafkaHopAvgMs | r2) = \(.latency.stagesMs * 10 | round / 10) ms |",
   "| accepted submits/s (\(.submitRate.clients) clients, \(.submitRate.seconds) s) | \(.submitRate.acceptedPerSecond) (p99 \(.submitRate.p99Ms) ms, \(.submitRate.errors) errors) |",
-  "| CPU per accepted submit: scheduler / Redis / Kafka / whole machine | \(.submitRate.cpuPerAccepted | "\(.schedulerMs) / \(.redisMs) / \(.kafkaMs) / \(.machineMs) ms; the first three alone allow \(.servicesCeilingPerSecond)/s") |",
-  "| \(.bigTask.items)-item task: accepted in / done in | \(.bigTask.acceptedSeconds) s / \(if .bigTask.cutOff then "not done: \(.bigTask.succeeded) items in \(.bigTask.seconds) s (\(.bigTask.itemsPerSecond | floor) items/s), cancelled" else "\(.bigTask.seconds) s (\(.bigTask.status))" end); at the shell loops\u0027 rate \(.bigTask.secondsAtShellLoopsRate | floor) s |",
+  "| CPU per accepted submit while wrk ran: scheduler / Redis / Kafka / whole machine | \(.submitRate.cpuPerAccepted | "\(.schedulerMs) / \(.redisMs) / \(.kafkaMs) / \(.machineMs) ms; at the first three alone \(.servicesCeilingPerSecond)/s") |",
+  "| \(.bigTask.items)-item task: accepted in / done in | \(.bigTask.acceptedSeconds) s / \(if .bigTask.cutOff then "not done: \(.bigTask.succeeded) items in \(.bigTask.seconds) s (\(.bigTask.itemsPerSecond | round) items/s), cancelled" else "\(.bigTask.seconds) s (\(.bigTask.status))" end); at the shell loops\u0027 rate \(.bigTask.secondsAtShellLoopsRate | round) s |",
   "| peak RSS scheduler / worker | \(.bigTask.schedulerPeakRssMb) / \(.bigTask.workerPeakRssMb) MB |"' "$RESULT"
 log "numbers written to $RESULT"

@@ -211,9 +211,11 @@ ensure_shard_key() {
 protect_stack_dir() {
   mkdir -p "$STACK_DIR/work"
   chmod 711 "$STACK_DIR" "$STACK_DIR/work"
+  # The directories themselves are enough: nobody else can enter them, so nothing under them is reachable.
+  # (Not chmod -R: Redis and Kafka are running, and a file they rename away mid-walk failed the whole up.)
   local dir
   for dir in redis redis-cluster kafka logs run secrets tokens; do
-    [[ -e $STACK_DIR/$dir ]] && chmod -R go-rwx "$STACK_DIR/$dir"
+    [[ -e $STACK_DIR/$dir ]] && chmod go-rwx "$STACK_DIR/$dir"
   done
   return 0
 }
