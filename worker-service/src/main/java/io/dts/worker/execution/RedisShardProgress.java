@@ -123,8 +123,9 @@ public class RedisShardProgress implements ShardProgress {
                 .filter(field -> field.startsWith(prefix))
                 .map(field -> field.substring(prefix.length(), field.lastIndexOf('/')))
                 .toList();
+        int dead = deadHolders(holderInstances);
         return Optional.of(new ShardState(TaskStatus.valueOf((String) task.get(0)), currentRound, Boolean.TRUE.equals(replies.get(1)),
-                deadHolders(holderInstances)));
+                dead, holderInstances.size() - dead));
     }
 
     /** How many of the holders' instances have no live {@link RedisKeys#workerInstance} key; one read for all of them. */

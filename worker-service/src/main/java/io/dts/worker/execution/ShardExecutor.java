@@ -111,7 +111,7 @@ public class ShardExecutor {
     }
 
     private void runShard(TaskShard shard) {
-        Optional<ShardState> state = redis.call(() -> progress.state(shard.taskId(), shard.shardIndex(), shard.round()));
+        Optional<ShardState> state = stateOnceNoOtherRunGoes(shard);
         if (skipped(shard, state)) {
             return;
         }
@@ -125,25 +125,58 @@ public class ShardExecutor {
     }
 
     /**
-     * A shard not to run: its task is gone or finished, it belongs to an earlier round (its items are
-     * the new round's now), or it is done already (a redelivery, or a republish while it ran elsewhere).
+     * The shard's state once no live process runs it any more. Kafka hands a shard's record to a second
+     * worker when a rebalance (a worker joining or leaving the group) moves its partition while the first
+     * worker still runs it, and to the same worker again when the partition comes back to it. Run at once,
+     * every item not yet recorded would run twice, side by side. So this run waits for that one to end:
+     * then the shard is done and skipped, or the process running it died and its recorded items are
+     * skipped, the rest run here.
      */
+    private Optional<ShardState> stateOnceNoOtherRunGoes(TaskShard shard) {
+        Optional<ShardState> state = redis.call(() -> progress.state(shard.taskId(), shard.shardIndex(), shard.round()));
+        if (!anotherRunGoes(shard, state)) {
+            return state;
+        }
+        log.info("Task {} shard {}: a run of it still goes (its partition moved while it ran); waiting for that run to end",
+                shard.taskId(), shard.shardIndex());
+        do {
+            if (running.draining()) {
+                throw new ShardHandedBack(shard);
+            }
+            try {
+                Thread.sleep(properties.cancelCheckInterval().toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ShardHandedBack(shard);
+            }
+            state = redis.call(() -> progress.state(shard.taskId(), shard.shardIndex(), shard.round()));
+        } while (anotherRunGoes(shard, state));
+        return state;
+    }
+
+    private static boolean anotherRunGoes(TaskShard shard, Optional<ShardState> state) {
+        return skipReason(shard, state).isEmpty() && state.get().liveHolders() > 0;
+    }
+
     private static boolean skipped(TaskShard shard, Optional<ShardState> state) {
+        Optional<String> reason = skipReason(shard, state);
+        reason.ifPresent(why -> log.info("Task {} shard {} skipped: {}", shard.taskId(), shard.shardIndex(), why));
+        return reason.isPresent();
+    }
+
+    /**
+     * Why the shard is not to run, if it is not: its task is gone or finished, it belongs to an earlier
+     * round (its items are the new round's now), or it is done already (a redelivery, or a republish
+     * while it ran elsewhere).
+     */
+    private static Optional<String> skipReason(TaskShard shard, Optional<ShardState> state) {
         if (state.isEmpty() || state.get().status().isTerminal()) {
-            log.info("Task {} shard {} skipped: task is {}", shard.taskId(), shard.shardIndex(),
-                    state.map(s -> s.status().name()).orElse("gone"));
-            return true;
+            return Optional.of("task is " + state.map(s -> s.status().name()).orElse("gone"));
         }
         if (state.get().round() != shard.round()) {
-            log.info("Task {} shard {} skipped: it is of round {}, the task is in round {}", shard.taskId(), shard.shardIndex(),
-                    shard.round(), state.get().round());
-            return true;
+            return Optional.of("it is of round " + shard.round() + ", the task is in round " + state.get().round());
         }
-        if (state.get().done()) {
-            log.info("Task {} shard {} skipped: already done", shard.taskId(), shard.shardIndex());
-            return true;
-        }
-        return false;
+        return state.get().done() ? Optional.of("already done") : Optional.empty();
     }
 
     private void runHeld(TaskShard shard) {

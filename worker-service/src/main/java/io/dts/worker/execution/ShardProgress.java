@@ -28,8 +28,10 @@ public interface ShardProgress {
      * @param done         the shard is in the task's done set
      * @param deadHolders  runs of this shard and round still registered by {@link #hold} whose worker
      *                     process is no longer alive: workers that died (or lost Redis for good) running it
+     * @param liveHolders  runs of this shard and round registered by {@link #hold} whose worker process is
+     *                     alive: a run that still goes, here or on another worker
      */
-    record ShardState(TaskStatus status, int round, boolean done, int deadHolders) {
+    record ShardState(TaskStatus status, int round, boolean done, int deadHolders, int liveHolders) {
     }
 
     /**

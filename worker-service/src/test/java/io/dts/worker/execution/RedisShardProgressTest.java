@@ -108,8 +108,8 @@ class RedisShardProgressTest {
         redis.opsForHash().put(RedisKeys.task(task), TaskHash.ROUND, "2");
         progress.completeShard(task, 1, 2);
 
-        assertThat(progress.state(task, 0, 2)).contains(new ShardState(TaskStatus.INPROGRESS, 2, false, 0));
-        assertThat(progress.state(task, 1, 2)).contains(new ShardState(TaskStatus.INPROGRESS, 2, true, 0));
+        assertThat(progress.state(task, 0, 2)).contains(new ShardState(TaskStatus.INPROGRESS, 2, false, 0, 0));
+        assertThat(progress.state(task, 1, 2)).contains(new ShardState(TaskStatus.INPROGRESS, 2, true, 0, 0));
         assertThat(progress.state(task, 0, 1).map(ShardState::round)).as("a shard of round 1 sees round 2").contains(2);
         assertThat(progress.state(UUID.randomUUID().toString(), 0, 1)).isEmpty();
     }
@@ -124,10 +124,12 @@ class RedisShardProgressTest {
         assertThat(redis.opsForHash().keys(RedisKeys.deliveries(task))).containsExactly(holder);
         assertThat(holder).startsWith("1/0/" + instance + "/");
         assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).as("its process is alive").isZero();
+        assertThat(progress.state(task, 0, 1).orElseThrow().liveHolders()).as("a run that still goes").isEqualTo(1);
 
         progress.release(task, holder);
 
         assertThat(redis.hasKey(RedisKeys.deliveries(task))).isFalse();
+        assertThat(progress.state(task, 0, 1).orElseThrow().liveHolders()).isZero();
     }
 
     @Test
@@ -162,7 +164,9 @@ class RedisShardProgressTest {
         redis.opsForHash().put(RedisKeys.deliveries(task), "1/1", "7"); // a delivery counter of the previous version
 
         assertThat(progress.state(task, 1, 1).orElseThrow().deadHolders()).isEqualTo(3);
+        assertThat(progress.state(task, 1, 1).orElseThrow().liveHolders()).isEqualTo(1);
         assertThat(progress.state(task, 11, 1).orElseThrow().deadHolders()).isEqualTo(1);
+        assertThat(progress.state(task, 11, 1).orElseThrow().liveHolders()).isZero();
         assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isZero();
     }
 

@@ -262,6 +262,59 @@ class ShardExecutorTest {
     }
 
     @Test
+    void a_shard_given_to_a_second_worker_while_the_first_runs_it_runs_no_item_twice() throws Exception {
+        // What a rebalance does: the partition moves, and the uncommitted record goes to the new owner.
+        givenAgainWhileItRuns(aWorker(), aWorker());
+    }
+
+    @Test
+    void a_shard_given_again_to_the_worker_running_it_waits_for_that_run() throws Exception {
+        // The partition went away and came back in one rebalance: the record is delivered again.
+        ShardExecutor worker = aWorker();
+        givenAgainWhileItRuns(worker, worker);
+    }
+
+    /** Gives a one-item shard to {@code first}, and to {@code again} while its item runs: the item must run once. */
+    private void givenAgainWhileItRuns(ShardExecutor first, ShardExecutor again) throws Exception {
+        String task = aTask(1, 1);
+        Path runs = TestCommandRunners.itemWritable(workDir).resolve("runs");
+        TaskShard shard = aShard(task, 0, 1, "echo ran >> " + runs + "; sleep 1", 1);
+        CompletableFuture<Void> firstRun = first.execute(shard);
+        await().atMost(WITHIN).until(() -> first.busyThreads() == 1);
+
+        CompletableFuture<Void> secondRun = again.execute(shard);
+
+        assertThat(firstRun).succeedsWithin(WITHIN);
+        assertThat(secondRun).succeedsWithin(WITHIN);
+        assertThat(Files.readAllLines(runs)).as("the item ran once").containsExactly("ran");
+        assertThat(events).extracting(TaskEvent::type).containsExactly(TaskEvent.Type.SHARD_DONE, TaskEvent.Type.TASK_DONE);
+        assertThat(runsOf(task)).isEmpty();
+        assertThat(progress.status(task)).contains(TaskStatus.COMPLETED);
+    }
+
+    @Test
+    void a_shard_waiting_for_another_run_is_handed_back_when_the_worker_stops() throws Exception {
+        String task = aTask(1, 1);
+        Path runs = TestCommandRunners.itemWritable(workDir).resolve("runs");
+        TaskShard shard = aShard(task, 0, 1, "echo ran >> " + runs + "; sleep 2", 1);
+        ShardExecutor first = aWorker();
+        ShardExecutor stopping = aWorker(workDir, Duration.ofMillis(200));
+        CompletableFuture<Void> firstRun = first.execute(shard);
+        await().atMost(WITHIN).until(() -> first.busyThreads() == 1);
+        CompletableFuture<Void> waiting = stopping.execute(shard);
+        await().atMost(WITHIN).until(() -> stopping.runningTasks().contains(task));
+        await("it waits, it does not run the item").during(Duration.ofMillis(500)).atMost(WITHIN)
+                .until(() -> stopping.busyThreads() == 0);
+
+        stopping.drain();
+
+        assertThat(waiting).failsWithin(WITHIN).withThrowableOfType(ExecutionException.class).withCauseInstanceOf(ShardHandedBack.class);
+        assertThat(firstRun).succeedsWithin(WITHIN);
+        assertThat(Files.readAllLines(runs)).as("the item ran once").containsExactly("ran");
+        assertThat(progress.status(task)).contains(TaskStatus.COMPLETED);
+    }
+
+    @Test
     void items_the_drain_kills_are_not_recorded_and_the_shard_is_handed_back() throws Exception {
         String task = aTask(1, 1);
         ShardExecutor worker = aWorker(workDir, Duration.ofMillis(200));
