@@ -113,9 +113,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   DTS+=("$("${BENCH[@]}" throughput "$BASE" "$ITEMS" | jq .itemsPerSecond)")
   log "  round $r: xargs ${XARGS[-1]%.*}/s  parallel ${PARALLEL[-1]%.*}/s  fork loops ${FORKS[-1]%.*}/s  shell loops ${SHELLS[-1]%.*}/s  stack ${DTS[-1]%.*}/s"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 json_array() { printf '%s\n' "$@" | jq -s -c .; }
-X=$(median "${XARGS[@]}") P=$(median "${PARALLEL[@]}") F=$(median "${FORKS[@]}") S=$(median "${SHELLS[@]}") D=$(median "${DTS[@]}")
 ROUNDS_JSON="$(jq -n -c --argjson xargs "$(json_array "${XARGS[@]}")" --argjson parallel "$(json_array "${PARALLEL[@]}")" \
   --argjson forkLoops "$(json_array "${FORKS[@]}")" --argjson shellLoops "$(json_array "${SHELLS[@]}")" --argjson stack "$(json_array "${DTS[@]}")" \
   '{xargs: $xargs, parallel: $parallel, forkLoops: $forkLoops, shellLoops: $shellLoops, stack: $stack}')"
@@ -127,11 +125,12 @@ LATENCY="$("${BENCH[@]}" latency "$BASE" "$LATENCY_TASKS")"
 # own deleted afterwards. The tool polls in a tight loop (fetch.max.wait.ms=0): a floor for one hop.
 log "one Kafka hop alone: 2000 records, Kafka's EndToEndLatency"
 KAFKA_TOOLS=(java -Xmx256m -Duser.language=en -Duser.country=US -cp "$STACK_DIR/kafka/libs/*")
-HOP_OUT="$("${KAFKA_TOOLS[@]}" org.apache.kafka.tools.EndToEndLatency "127.0.0.1:${KAFKA_PORT:-9092}" bench-kafka-hop 2000 all 300 2>&1)" ||
+KAFKA_ADDRESS="127.0.0.1:${KAFKA_PORT:-9092}"
+HOP_OUT="$("${KAFKA_TOOLS[@]}" org.apache.kafka.tools.EndToEndLatency "$KAFKA_ADDRESS" bench-kafka-hop 2000 all 300 2>&1)" ||
   die "Kafka's EndToEndLatency failed: $HOP_OUT"
 HOP="$(sed -n 's/^Avg latency: \([0-9.]*\) ms$/{"kafkaHopAvgMs":\1}/p' <<<"$HOP_OUT")"
 [[ -n $HOP ]] || die "Kafka's EndToEndLatency printed no average: $HOP_OUT"
-"${KAFKA_TOOLS[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:${KAFKA_PORT:-9092}" \
+"${KAFKA_TOOLS[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_ADDRESS" \
   --delete --topic bench-kafka-hop >/dev/null 2>&1 || warn "could not delete the topic bench-kafka-hop"
 
 log "submit rate: $SUBMIT_CLIENTS connections for $SUBMIT_SECONDS s (wrk)"
@@ -195,11 +194,12 @@ peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$(pid_or_die "$1
 SCHED_RSS=$(peak_rss_mb scheduler-1) WORKER_1_RSS=$(peak_rss_mb worker-1) WORKER_2_RSS=$(peak_rss_mb worker-2)
 WORKER_RSS=$((WORKER_1_RSS > WORKER_2_RSS ? WORKER_1_RSS : WORKER_2_RSS))
 
-jq -n --argjson cores "$CORES" --argjson items "$ITEMS" --argjson xargs "$X" --argjson parallel "$P" --argjson forks "$F" --argjson shells "$S" \
-  --argjson stack "$D" --argjson rounds "$ROUNDS_JSON" --argjson latency "$LATENCY" --argjson hop "$HOP" --argjson submit "$SUBMIT" \
+jq -n --argjson cores "$CORES" --argjson items "$ITEMS" --argjson rounds "$ROUNDS_JSON" --argjson latency "$LATENCY" --argjson hop "$HOP" --argjson submit "$SUBMIT" \
   --argjson submitCpu "$SUBMIT_CPU" --argjson big "$BIG" --argjson schedulerRss "$SCHED_RSS" --argjson workerRss "$WORKER_RSS" \
   --arg cpu "$(lscpu | sed -n 's/^Model name: *//p')" '
   def per_round(a; b): [range($rounds.xargs | length) as $i | $rounds[a][$i] / $rounds[b][$i]];
+  def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+  ($rounds | map_values(median)) as {xargs: $xargs, parallel: $parallel, forkLoops: $forks, shellLoops: $shells, stack: $stack} |
   {machine: {cores: $cores, cpu: $cpu},
    throughput: {items: $items, xargsPerSecond: $xargs, parallelPerSecond: $parallel, forkLoopsPerSecond: $forks,
     shellLoopsPerSecond: $shells, stackPerSecond: $stack, stackVsXargs: ($stack / $xargs), stackVsParallel: ($stack / $parallel),

@@ -133,7 +133,7 @@ public class ShardExecutor {
      * skipped, the rest run here.
      */
     private Optional<ShardState> stateOnceNoOtherRunGoes(TaskShard shard) {
-        Optional<ShardState> state = redis.call(() -> progress.state(shard.taskId(), shard.shardIndex(), shard.round()));
+        Optional<ShardState> state = state(shard);
         if (!anotherRunGoes(shard, state)) {
             return state;
         }
@@ -149,9 +149,13 @@ public class ShardExecutor {
                 Thread.currentThread().interrupt();
                 throw new ShardHandedBack(shard);
             }
-            state = redis.call(() -> progress.state(shard.taskId(), shard.shardIndex(), shard.round()));
+            state = state(shard);
         } while (anotherRunGoes(shard, state));
         return state;
+    }
+
+    private Optional<ShardState> state(TaskShard shard) {
+        return redis.call(() -> progress.state(shard.taskId(), shard.shardIndex(), shard.round()));
     }
 
     private static boolean anotherRunGoes(TaskShard shard, Optional<ShardState> state) {
