@@ -79,7 +79,8 @@ run_fork_loops() { per_core 'while read -r i; do ( set -- "$i"; echo "$1" >/dev/
 # gives each item its limits (the workers' defaults), stdin/stdout/stderr files, working directory and
 # environment as in the stack. Left out, so the ceiling can only be higher than the stack could reach:
 # Java, Redis and Kafka; a fresh home directory per item (one is reused); reading the item's outputs; the
-# sandbox namespace and user, and the kill of an item's leftovers (outside a namespace it would kill more).
+# sandbox namespace and user, the kill of an item's leftovers and the emptying of its private /tmp (outside a
+# namespace both would reach the host's). Like the workers, it execs a bash -c per item (its own $$).
 SHELL_LOOP="$(sed -n '/LOOP = """/,/""";/p' "$DTS_ROOT/worker-service/src/main/java/io/dts/worker/execution/PersistentShell.java" |
   sed '1d;$d; s/^            //; s/\\\\/\\/g')"
 if ! bash -n <<<"$SHELL_LOOP" || [[ $SHELL_LOOP != *'while IFS='* ]]; then

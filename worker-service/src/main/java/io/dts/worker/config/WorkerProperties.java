@@ -28,7 +28,9 @@ import org.springframework.validation.annotation.Validated;
  * @param resultBatch        results written to Redis in one transaction
  * @param resultFlushInterval longest a finished item waits before its result is written
  * @param consumerGroup      Kafka consumer group of the workers on the shard topic
- * @param workDir            where per-thread stdin/stdout/stderr files live; default the system temp dir
+ * @param workDir            where the items' directories and stdio files live; default {@value #DEFAULT_WORK_DIR}, or
+ *                           the system temp dir with {@code isolation=none}. With a namespace it must lie outside
+ *                           {@code /tmp}, {@code /var/tmp}, {@code /dev/shm} and {@code /run/lock}: items get private ones
  * @param cancelCheckInterval how often the worker checks whether a task it runs was cancelled
  * @param redisOutageTolerance how long a shard waits for Redis to come back before it fails (and is redelivered)
  * @param drainTimeout       on a clean stop, how long running items may take to finish before they are killed
@@ -81,9 +83,10 @@ public record WorkerProperties(
      *                  holds CAP_SETUID)
      * @param sameUser  run items as this worker's own user, for a worker that cannot switch users; refused as root
      * @param isolation {@code pid} (default): each thread's items run in a private PID namespace, where they see
-     *                  no other process and none outlives its item; {@code bwrap}: bubblewrap adds a private
-     *                  network, a read-only system and a private /tmp; {@code none}: neither (a process an item
-     *                  detaches with setsid can outlive it)
+     *                  no other process and none outlives its item, with a private directory on /tmp, /var/tmp,
+     *                  /dev/shm and /run/lock; {@code bwrap}: bubblewrap adds a private network and a read-only
+     *                  system, with a private /tmp; {@code none}: neither (items share the host's /tmp, and a
+     *                  process an item detaches with setsid can outlive it)
      * @param passEnv   worker environment variables items get too, besides {@code PATH}, {@code LANG} and {@code LC_*}
      * @param cpuTime   CPU time per process
      * @param memory    address space per process
@@ -105,6 +108,9 @@ public record WorkerProperties(
         public enum Isolation { PID, BWRAP, NONE }
     }
 
+    /** Where items work when {@code worker.work-dir} is not set and items run in a namespace. */
+    public static final String DEFAULT_WORK_DIR = "/var/lib/dts-worker";
+
     public WorkerProperties {
         if (id == null || id.isBlank()) {
             id = hostName() + "-" + ProcessHandle.current().pid();
@@ -113,7 +119,8 @@ public record WorkerProperties(
             threads = Runtime.getRuntime().availableProcessors();
         }
         if (workDir == null || workDir.isBlank()) {
-            workDir = System.getProperty("java.io.tmpdir");
+            boolean namespaced = sandbox == null || sandbox.isolation() != Sandbox.Isolation.NONE;
+            workDir = namespaced ? DEFAULT_WORK_DIR : System.getProperty("java.io.tmpdir");
         }
     }
 

@@ -106,7 +106,7 @@ public class CommandRunner {
 
     private ItemShell newShell() {
         ItemShell shell = properties.shell() == WorkerProperties.Shell.SPAWN
-                ? new SpawnedShell(directories.newStdioFiles(false), sandbox, killer, running)
+                ? new SpawnedShell(directories, sandbox, killer, running)
                 : new PersistentShell(directories, sandbox, killer, running, timeouts, shellStarter);
         shells.add(shell);
         return shell;

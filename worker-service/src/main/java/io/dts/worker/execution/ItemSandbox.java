@@ -22,8 +22,9 @@ import org.springframework.stereotype.Component;
 /**
  * What every item runs inside: as the unprivileged {@code worker.sandbox.user} (never as root, never as this
  * worker's user unless {@code same-user} is chosen), with no capabilities and no new privileges
- * ({@code setpriv}), in a private PID namespace ({@code unshare}) or a bubblewrap, with a clean environment
- * and per-process limits. The worker checks at start that it can do all of this and refuses to start otherwise.
+ * ({@code setpriv}), in a private PID namespace ({@code unshare}) or a bubblewrap, with a private {@code /tmp},
+ * a clean environment and per-process limits. The worker checks at start that it can do all of this and refuses
+ * to start otherwise.
  */
 @Component
 public class ItemSandbox {
@@ -31,22 +32,54 @@ public class ItemSandbox {
     private static final Logger log = LoggerFactory.getLogger(ItemSandbox.class);
     private static final int CAP_SETUID = 7;
 
+    /** The places every user may write; in a namespace each sandbox has its own directory on all of them. */
+    static final List<Path> SHARED_WRITABLE = List.of(Path.of("/tmp"), Path.of("/var/tmp"), Path.of("/dev/shm"), Path.of("/run/lock"));
+
+    /**
+     * Between {@code unshare} and the switch to the item user, still root: binds the sandbox's own directory on
+     * each of {@link #SHARED_WRITABLE} in the sandbox's mount namespace (private: nothing propagates to the host).
+     */
+    private static final String BIND_PRIVATE_TMP = "__dts_tmp=$1; shift; for __dts_d in "
+            + String.join(" ", SHARED_WRITABLE.stream().map(Path::toString).toList())
+            + "; do [ ! -d \"$__dts_d\" ] || mount --bind -- \"$__dts_tmp\" \"$__dts_d\" || exit 125; done; exec \"$@\"";
+
     private final WorkerProperties.Sandbox settings;
-    private final List<String> launcher;
+    private final Path workDir;
+    private final List<String> userSwitch;
     private final Map<String, String> environment;
     private final Optional<UserPrincipal> itemUser;
 
     public ItemSandbox(WorkerProperties properties) {
         this.settings = properties.sandbox();
         this.itemUser = itemUser(settings);
-        this.launcher = launcher(settings, Path.of(properties.workDir()));
+        this.workDir = Path.of(properties.workDir()).toAbsolutePath().normalize();
+        if (settings.isolation() != Isolation.NONE) {
+            SHARED_WRITABLE.stream().filter(workDir::startsWith).findFirst().ifPresent(shared -> {
+                throw new IllegalStateException("worker.work-dir " + workDir + " is under " + shared + ", which each item gets a "
+                        + "private one of, so its own directory would be hidden from it: choose a directory outside "
+                        + SHARED_WRITABLE + " (the default is " + WorkerProperties.DEFAULT_WORK_DIR + ")");
+            });
+        }
+        this.userSwitch = userSwitch(settings);
         this.environment = environment(settings, System.getenv());
         long uid = probe();
         log.info("Items run as uid {} with isolation {}", uid, settings.isolation().name().toLowerCase());
     }
 
-    /** A process builder for {@code command}, run in the sandbox as the item user, with its clean environment. */
+    /**
+     * A process builder for {@code command}, run in the sandbox as the item user, with its clean environment and,
+     * in a namespace, {@code privateTmp} as its {@code /tmp}: a directory the item user owns and nothing else uses.
+     */
+    ProcessBuilder processBuilder(Path privateTmp, List<String> command) {
+        return processBuilder(launcher(Optional.of(privateTmp)), command);
+    }
+
+    /** For the worker's own short commands in the sandbox (a probe, a clean-up): the host's {@code /tmp}. */
     ProcessBuilder processBuilder(List<String> command) {
+        return processBuilder(launcher(Optional.empty()), command);
+    }
+
+    private ProcessBuilder processBuilder(List<String> launcher, List<String> command) {
         List<String> argv = new ArrayList<>(launcher);
         argv.addAll(command);
         ProcessBuilder builder = new ProcessBuilder(argv);
@@ -117,18 +150,33 @@ public class ItemSandbox {
 
     /**
      * The namespaces around every item, killed with the thread that started them (setpriv --pdeathsig, bwrap
-     * --die-with-parent), then the switch to the item user: no groups, no capabilities, no new privileges. A
-     * change of user clears the parent-death signal, so it is set again.
+     * --die-with-parent), with {@code privateTmp} on {@code /tmp}, then the switch to the item user: no groups,
+     * no capabilities, no new privileges. A change of user clears the parent-death signal, so it is set again.
      */
-    private static List<String> launcher(WorkerProperties.Sandbox settings, Path workDir) {
-        List<String> argv = new ArrayList<>(switch (settings.isolation()) {
-            case PID -> List.of("setpriv", "--pdeathsig=SIGKILL", "--", "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--");
-            case BWRAP -> List.of("bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                    "--bind", workDir.toString(), workDir.toString(), "--unshare-pid", "--unshare-net", "--unshare-ipc",
-                    "--unshare-uts", "--die-with-parent", "--new-session", "--as-pid-1", "--");
-            case NONE -> List.<String>of();
-        });
-        argv.addAll(List.of("setpriv", "--pdeathsig=SIGKILL"));
+    private List<String> launcher(Optional<Path> privateTmp) {
+        List<String> argv = new ArrayList<>();
+        switch (settings.isolation()) {
+            case PID -> {
+                // unshare's mount namespace (for --mount-proc) keeps mounts private: the bind stays inside.
+                argv.addAll(List.of("setpriv", "--pdeathsig=SIGKILL", "--", "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--"));
+                privateTmp.ifPresent(tmp -> argv.addAll(List.of("bash", "-c", BIND_PRIVATE_TMP, "dts-sandbox", tmp.toString())));
+            }
+            case BWRAP -> {
+                argv.addAll(List.of("bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"));
+                argv.addAll(privateTmp.map(tmp -> List.of("--bind", tmp.toString(), "/tmp")).orElse(List.of("--tmpfs", "/tmp")));
+                argv.addAll(List.of("--bind", workDir.toString(), workDir.toString(), "--unshare-pid", "--unshare-net", "--unshare-ipc",
+                        "--unshare-uts", "--die-with-parent", "--new-session", "--as-pid-1", "--"));
+            }
+            case NONE -> {
+                // No namespace: items share the host's /tmp; their TMPDIR is their own directory.
+            }
+        }
+        argv.addAll(userSwitch);
+        return List.copyOf(argv);
+    }
+
+    private static List<String> userSwitch(WorkerProperties.Sandbox settings) {
+        List<String> argv = new ArrayList<>(List.of("setpriv", "--pdeathsig=SIGKILL"));
         if (!settings.sameUser()) {
             argv.addAll(List.of("--reuid=" + settings.user(), "--regid=" + primaryGroup(settings.user()),
                     "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"));
@@ -152,12 +200,13 @@ public class ItemSandbox {
     /** Runs {@code id -u} in the sandbox: proves the launcher works here and tells who items run as. */
     private long probe() {
         try {
-            Process process = processBuilder(List.of("id", "-u")).directory(Path.of("/").toFile()).redirectErrorStream(true).start();
+            // With a private /tmp (the work directory, for the probe): the bind works too.
+            Process process = processBuilder(workDir, List.of("id", "-u")).directory(Path.of("/").toFile()).redirectErrorStream(true).start();
             boolean ended = process.waitFor(30, TimeUnit.SECONDS);
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (!ended || process.exitValue() != 0 || !output.matches("\\d+")) {
                 process.destroyForcibly();
-                throw new IllegalStateException("Cannot run items in the sandbox (" + String.join(" ", launcher) + "): " + output
+                throw new IllegalStateException("Cannot run items in the sandbox (" + String.join(" ", launcher(Optional.of(workDir))) + "): " + output
                         + (settings.isolation() == Isolation.PID ? "; a PID namespace needs root or CAP_SYS_ADMIN, else set worker.sandbox.isolation=none" : "")
                         + (settings.isolation() == Isolation.BWRAP ? "; install bubblewrap, or set worker.sandbox.isolation=pid" : ""));
             }
@@ -167,7 +216,7 @@ public class ItemSandbox {
             }
             return uid;
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot start the sandbox probe " + launcher, e);
+            throw new UncheckedIOException("Cannot start the sandbox probe " + launcher(Optional.empty()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while probing the sandbox", e);

@@ -20,28 +20,31 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The fast way: one long-lived bash per slice thread and task, which forks a subshell per item instead
- * of starting a process per item (process start-up, not distribution, limits throughput). The bash runs
- * as the item user in a sandbox of its own ({@link ItemSandbox}: a PID namespace or a bubblewrap, where it
- * is the first process) with stdio files of its own, and serves the items of one task only: when the
- * thread turns to another task, the sandbox is killed with everything in it and a fresh one, started
- * ahead after the last one's first item, takes over. An item may trace or disturb the bash that runs the next
- * items of its own task, which is its submitter's code anyway; nothing of it reaches another task.
+ * The fast way: one long-lived bash per slice thread and task, which starts each item from a subshell
+ * instead of starting a process per item through the JVM and the sandbox (process start-up, not
+ * distribution, limits throughput). The bash runs as the item user in a sandbox of its own
+ * ({@link ItemSandbox}: a PID namespace or a bubblewrap, where it is the first process, with a private
+ * {@code /tmp}) with stdio files of its own, and serves the items of one task only: when the thread turns to
+ * another task, the sandbox is killed with everything in it and a fresh one, started ahead after the last
+ * one's first item, takes over. An item may trace or disturb the bash that runs the next items of its own
+ * task, which is its submitter's code anyway; nothing of it reaches another task.
  * <p>
- * The subshell gets what {@code bash -c <command> dts <item>} would: {@code $0 = dts}, the item as
- * {@code $1} and on stdin, the {@code DTS_*} variables, its stdout, stderr, exit code and limits. What
- * differs: {@code $$} is the long-lived bash's (use {@code $BASHPID}). After each item the bash kills
- * whatever the item left behind, even what escaped with setsid, before it answers.
+ * Each item is {@code bash -c <command> dts <item>}, exec'd from the subshell: a process of its own, so its
+ * {@code $$} is its own, {@code $PPID} the long-lived bash, and {@code kill $$} ends it (the first process of
+ * a namespace would ignore it). It gets the item as {@code $1} and on stdin, the {@code DTS_*} variables, its
+ * stdout, stderr, exit code and limits. After each item the bash kills whatever the item left behind, even
+ * what escaped with setsid, and empties the sandbox's {@code /tmp}, before it answers.
  */
 final class PersistentShell implements ItemShell {
 
     /**
-     * Arguments: the stdio directory, 1 to kill what an item leaves, the limits. One request line per item:
-     * {@code <hasItem> <itemIndex> <shardIndex> <taskId> <commandChanged> <itemDirectory>}; one reply line:
+     * Arguments: the stdio directory, 1 in a namespace (kill what an item leaves, empty the private /tmp), the
+     * limits. One request line per item: {@code <hasItem> <itemIndex> <shardIndex> <taskId> <commandChanged> <itemDirectory>}; one reply line:
      * its exit code.
      */
     private static final String LOOP = """
             __dts_dir=$1 __dts_reap=$2 __dts_limits=$3
+            shopt -s nullglob
             while IFS=' ' read -r __dts_has_item __dts_index __dts_shard __dts_task __dts_new_command __dts_home; do
               if [ "$__dts_new_command" = 1 ]; then IFS= read -r -d '' __dts_command < "$__dts_dir/cmd"; fi
               (
@@ -52,12 +55,14 @@ final class PersistentShell implements ItemShell {
                 export HOME="$__dts_home" TMPDIR="$__dts_home"
                 export DTS_ITEM="${1-}" DTS_TASK_ID="$__dts_task" DTS_ITEM_INDEX="$__dts_index" DTS_SHARD_INDEX="$__dts_shard"
                 exec <"$__dts_dir/in" >"$__dts_dir/out" 2>"$__dts_dir/err"
-                unset __dts_dir __dts_reap __dts_limits __dts_has_item __dts_index __dts_shard __dts_task __dts_new_command __dts_home __dts_item
-                eval "unset __dts_command
-            $__dts_command"
+                exec bash -c "$__dts_command" dts "$@"
               )
               __dts_exit=$?
-              if [ "$__dts_reap" = 1 ]; then kill -KILL -1 2>/dev/null; fi
+              if [ "$__dts_reap" = 1 ]; then
+                kill -KILL -1 2>/dev/null
+                __dts_left=(/tmp/* /tmp/.[!.]* /tmp/..?*)
+                if [ "${#__dts_left[@]}" -gt 0 ]; then chmod -R u+rwx -- "${__dts_left[@]}" 2>/dev/null; rm -rf -- "${__dts_left[@]}"; fi
+              fi
               echo "$__dts_exit"
             done
             """;
@@ -182,7 +187,7 @@ final class PersistentShell implements ItemShell {
 
     private TaskShell start() throws IOException, InterruptedException {
         StdioFiles files = directories.newStdioFiles(true);
-        Process process = sandbox.processBuilder(List.of("bash", "-c", LOOP, "dts", files.dir().toString(),
+        Process process = sandbox.processBuilder(directories.newItemDirectory(files), List.of("bash", "-c", LOOP, "dts", files.dir().toString(),
                         sandbox.namespaced() ? "1" : "0", sandbox.limits()))
                 .directory(files.dir().toFile())
                 .redirectError(ProcessBuilder.Redirect.appendTo(files.dir().resolve("shell.log").toFile()))

@@ -13,8 +13,9 @@ import io.dts.model.ItemResult;
 
 /**
  * The plain way: a new {@code bash -c <command> dts <item>} process per item, started through the sandbox
- * by a bash that sets the limits first. Inside a PID namespace the item's bash is its first process, so
- * when it ends the kernel ends everything it left behind.
+ * (a fresh private {@code /tmp} each) by a bash that sets the limits first and waits for it. Inside a PID
+ * namespace that bash is the first process, so the item's bash is not: its {@code $$} is its own and
+ * {@code kill $$} ends it; and when the first process ends, the kernel ends everything the item left behind.
  */
 final class SpawnedShell implements ItemShell {
 
@@ -26,12 +27,14 @@ final class SpawnedShell implements ItemShell {
     private static final Pattern ITEM_CANNOT_START = Pattern.compile("error=7,|invalid null character");
 
     private final StdioFiles files;
+    private final WorkDirectories directories;
     private final ItemSandbox sandbox;
     private final ProcessKiller killer;
     private final RunningProcesses running;
 
-    SpawnedShell(StdioFiles files, ItemSandbox sandbox, ProcessKiller killer, RunningProcesses running) {
-        this.files = files;
+    SpawnedShell(WorkDirectories directories, ItemSandbox sandbox, ProcessKiller killer, RunningProcesses running) {
+        this.directories = directories;
+        this.files = directories.newStdioFiles(false);
         this.sandbox = sandbox;
         this.killer = killer;
         this.running = running;
@@ -48,12 +51,23 @@ final class SpawnedShell implements ItemShell {
             // No argument or environment variable can hold a NUL; ProcessBuilder would refuse DTS_ITEM.
             return notStarted("it holds a NUL character");
         }
-        // bash -c '<limits>; exec bash -c "$@"' dts <command> dts [item]: the item's bash as bash -c would start it.
-        List<String> argv = new ArrayList<>(List.of("bash", "-c", sandbox.limits() + " && exec bash -c \"$@\"", "dts", run.command(), "dts"));
+        // The item's bash as bash -c would start it, a child of the one that sets the limits, not exec'd (see above).
+        // That one's stderr goes nowhere, so the item's stderr gets no "Killed" when the item kills itself.
+        List<String> argv = new ArrayList<>(List.of("bash", "-c", sandbox.limits() + " || exit 126; exec 3>&2 2>/dev/null; "
+                + "bash -c \"$@\" 2>&3 3>&-; exit", "dts", run.command(), "dts"));
         if (run.item() != null) {
             argv.add(run.item());
         }
-        ProcessBuilder builder = sandbox.processBuilder(argv)
+        Path privateTmp = directories.newItemDirectory(files);
+        try {
+            return run(run, home, privateTmp, argv);
+        } finally {
+            directories.remove(privateTmp);
+        }
+    }
+
+    private Result run(ItemRun run, Path home, Path privateTmp, List<String> argv) throws IOException, InterruptedException {
+        ProcessBuilder builder = sandbox.processBuilder(privateTmp, argv)
                 .directory(home.toFile())
                 .redirectInput(files.in().toFile())
                 .redirectOutput(files.out().toFile())

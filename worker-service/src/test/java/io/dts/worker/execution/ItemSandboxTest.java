@@ -13,7 +13,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import io.dts.worker.config.TestWorkerProperties;
@@ -24,7 +29,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -143,7 +150,7 @@ class ItemSandboxTest {
         // Without a namespace the shell is no init process, so the item's SIGKILL reaches it.
         CommandRunner runner = runner(Shell.PERSISTENT, TestWorkerProperties.sandbox(Isolation.NONE, DataSize.ofMegabytes(256)));
 
-        CommandRunner.Outcome killer = runner.run(new ItemRun("task-a", 0, 0, "kill -KILL $$", "x", Duration.ofSeconds(20)));
+        CommandRunner.Outcome killer = runner.run(new ItemRun("task-a", 0, 0, "kill -KILL $PPID; sleep 5", "x", Duration.ofSeconds(20)));
         CommandRunner.Outcome next = runner.run(new ItemRun("task-a", 0, 1, "echo next", "y", Duration.ofSeconds(20)));
 
         assertThat(killer.exitCode()).isEqualTo(255);
@@ -183,8 +190,87 @@ class ItemSandboxTest {
         CommandRunner.Outcome outcome = run(runner, "awk 'NR > 2 {print $1}' /proc/net/dev | paste -sd' '; touch /usr/dts-probe 2>&1 | grep -o 'Read-only'; "
                 + "ls /tmp | wc -l; echo x > \"$HOME/ok\" && echo writes-home");
 
-        assertThat(outcome.stdout().text()).isEqualTo("lo:\nRead-only\n1\nwrites-home\n");
+        assertThat(outcome.stdout().text()).isEqualTo("lo:\nRead-only\n0\nwrites-home\n");
         assertThat(Path.of("/usr/dts-probe")).doesNotExist();
+    }
+
+    static Stream<Arguments> shellsAndIsolations() {
+        return Stream.of(Shell.values()).flatMap(shell -> Stream.of(Isolation.values()).map(isolation -> Arguments.of(shell, isolation)));
+    }
+
+    static Stream<Arguments> shellsAndNamespaces() {
+        return shellsAndIsolations().filter(arguments -> arguments.get()[1] != Isolation.NONE);
+    }
+
+    @ParameterizedTest
+    @MethodSource("shellsAndIsolations")
+    void an_item_has_its_own_pid_as_under_bash_c_and_killing_it_ends_the_item(Shell shell, Isolation isolation) {
+        CommandRunner runner = runner(shell, TestWorkerProperties.sandbox(isolation, DataSize.ofMegabytes(1)));
+
+        List<String> first = List.of(run(runner, "echo \"$$ $BASHPID $PPID\"").stdout().text().trim().split(" "));
+        String second = run(runner, "echo $$").stdout().text().trim();
+        CommandRunner.Outcome killedHard = run(runner, "kill -KILL $$; echo survived");
+        CommandRunner.Outcome terminated = run(runner, "kill $$; echo survived");
+
+        assertThat(first).hasSize(3);
+        assertThat(first.get(0)).as("$$ is the item's own bash").isEqualTo(first.get(1)).isNotEqualTo("1");
+        assertThat(first.get(2)).as("$PPID: a real parent").isNotEqualTo("0");
+        if (shell == Shell.PERSISTENT) {
+            assertThat(second).as("the next item's $$, in the same namespace").isNotEqualTo(first.get(0));
+        }
+        assertThat(killedHard.exitCode()).isEqualTo(137);
+        assertThat(killedHard.stdout().text()).isEmpty();
+        assertThat(killedHard.stderr().text()).as("no job message from the sandbox's shell").isEmpty();
+        assertThat(terminated.exitCode()).isEqualTo(143);
+        assertThat(terminated.stdout().text()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @MethodSource("shellsAndNamespaces")
+    void concurrent_items_that_name_a_file_in_tmp_after_their_pid_each_read_back_their_own(Shell shell, Isolation isolation)
+            throws Exception {
+        CommandRunner runner = runner(shell, TestWorkerProperties.sandbox(isolation, DataSize.ofMegabytes(1)));
+        ExecutorService threads = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<CommandRunner.Outcome>> outcomes = IntStream.range(0, 8).mapToObj(i -> threads.submit(() -> runner.run(
+                    new ItemRun("task-1", 0, i, "f=/tmp/out.$$; echo \"$1\" > $f; sleep 0.3; cat $f", "item-" + i, Duration.ofSeconds(20)))))
+                    .toList();
+
+            for (int i = 0; i < outcomes.size(); i++) {
+                assertThat(outcomes.get(i).get().stdout().text()).as("item %d read", i).isEqualTo("item-" + i + "\n");
+            }
+        } finally {
+            threads.shutdown();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shellsAndNamespaces")
+    void each_item_finds_the_shared_writable_places_empty_and_nothing_it_leaves_there_reaches_the_host(Shell shell, Isolation isolation) {
+        CommandRunner runner = runner(shell, TestWorkerProperties.sandbox(isolation, DataSize.ofMegabytes(1)));
+        String name = "dts-private-" + UUID.randomUUID();
+        List<String> places = isolation == Isolation.PID ? List.of("/tmp", "/var/tmp", "/dev/shm", "/run/lock") : List.of("/tmp");
+        String leave = places.stream().map(place -> "echo x > " + place + "/" + name).collect(Collectors.joining("; "))
+                + "; mkdir -p /tmp/.hidden/locked && chmod 000 /tmp/.hidden/locked /tmp/.hidden; echo left";
+        String look = "find " + String.join(" ", places) + " -mindepth 1 | wc -l";
+
+        CommandRunner.Outcome first = run(runner, leave);
+        CommandRunner.Outcome second = run(runner, look);
+
+        assertThat(first.stdout().text()).as(first.stderr().text()).isEqualTo("left\n");
+        assertThat(second.stdout().text()).as("what the next item finds there").isEqualTo("0\n");
+        assertThat(places).allSatisfy(place -> assertThat(Path.of(place, name)).as("on the host").doesNotExist());
+    }
+
+    @Test
+    void a_work_directory_under_tmp_is_refused_since_items_get_a_private_one() throws IOException {
+        Path underTmp = Files.createTempDirectory(Path.of("/tmp"), "dts-work");
+        try {
+            assertThatThrownBy(() -> new ItemSandbox(TestWorkerProperties.aWorker(underTmp).build()))
+                    .hasMessageContaining("worker.work-dir " + underTmp + " is under /tmp");
+        } finally {
+            Files.delete(underTmp);
+        }
     }
 
     @Test
