@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 import io.dts.model.RedisKeys;
@@ -34,11 +35,21 @@ import org.springframework.data.redis.core.script.RedisScript;
  *
  * <p>The indexes ({@code tasks:pending}: awaiting sharding, {@code tasks:running}: INPROGRESS) live
  * outside the task's hash slot, so they cannot join its script. The index a task enters is written
- * before its status changes and the index it leaves is cleaned after; a failure in between leaves an
- * entry that points at a task in another state, which {@link #repair} drops. No order of failures
- * leaves a task that no index finds, and every step is safe to repeat.
+ * before its status changes (and again, if missing, after), and the index it leaves is cleaned after;
+ * a failure in between leaves an entry that points at a task in another state, which {@link #repair}
+ * drops. A removal is checked afterwards against the status then: when another scheduler moved the
+ * task back into that index meanwhile, the entry is put back. So neither a failure nor another
+ * scheduler's change in between leaves a task that no index finds, and every step is safe to repeat.
  */
 public class TaskLifecycle {
+
+    /** Called between two steps of an index change; tests use it to put another scheduler's change in between. */
+    @FunctionalInterface
+    interface Interleaving {
+        Interleaving NONE = taskId -> { };
+
+        void between(String taskId);
+    }
 
     private static final RedisScript<Long> MOVE_TO = RedisScript.of(script("redis/move-to.lua"), Long.class);
     private static final RedisScript<String> COMPLETE_SHARD = RedisScript.of(script("redis/complete-shard.lua"), String.class);
@@ -54,11 +65,17 @@ public class TaskLifecycle {
     private final TaskRedis tasks;
     private final StringRedisTemplate redis;
     private final Clock clock;
+    private final Interleaving interleaving;
 
     public TaskLifecycle(TaskRedis tasks, StringRedisTemplate redis, Clock clock) {
+        this(tasks, redis, clock, Interleaving.NONE);
+    }
+
+    TaskLifecycle(TaskRedis tasks, StringRedisTemplate redis, Clock clock, Interleaving interleaving) {
         this.tasks = tasks;
         this.redis = redis;
         this.clock = clock;
+        this.interleaving = interleaving;
     }
 
     private static String script(String path) {
@@ -123,6 +140,8 @@ public class TaskLifecycle {
         });
         boolean moved = Long.valueOf(1).equals(tasks.forTask(taskId).execute(MOVE_TO, RedisKeys.allOf(taskId), args.toArray()));
         if (moved) {
+            interleaving.between(taskId);
+            entered(taskId, next);
             leave(taskId, next);
         }
         return moved;
@@ -161,9 +180,13 @@ public class TaskLifecycle {
         enter(taskId, TaskStatus.QUEUED);
         List<String> keys = keysStartingWith(taskId, RedisKeys.task(taskId), RedisKeys.failed(taskId), RedisKeys.results(taskId),
                 RedisKeys.recorded(taskId), RedisKeys.shardsDone(taskId), RedisKeys.skipped(taskId), RedisKeys.haltFailures(taskId));
-        return Long.valueOf(1).equals(tasks.forTask(taskId).execute(REOPEN_FAILED, keys, MOVABLE_FROM.get(TaskStatus.QUEUED),
+        boolean reopened = Long.valueOf(1).equals(tasks.forTask(taskId).execute(REOPEN_FAILED, keys, MOVABLE_FROM.get(TaskStatus.QUEUED),
                 String.valueOf(clock.millis()), TaskHash.STATUS, TaskHash.ROUND, TaskHash.CHUNKS_TO_EXECUTE, TaskHash.UPDATED_AT,
                 TaskHash.FINISHED_AT, TaskHash.SHARDS_PUBLISHED, TaskHash.SHARD_PLACEMENTS, TaskHash.HALTED, TaskHash.HALT_REASON));
+        if (reopened) {
+            entered(taskId, TaskStatus.QUEUED);
+        }
+        return reopened;
     }
 
     /**
@@ -205,16 +228,9 @@ public class TaskLifecycle {
             return Optional.empty();
         }
         TaskStatus current = TaskStatus.valueOf((String) status);
-        if (current.awaitsSharding()) {
-            redis.opsForZSet().addIfAbsent(RedisKeys.PENDING_TASKS, taskId, clock.millis());
-        } else {
-            redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
-        }
-        if (current == TaskStatus.INPROGRESS) {
-            redis.opsForZSet().addIfAbsent(RedisKeys.RUNNING_TASKS, taskId, clock.millis());
-        } else {
-            redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
-        }
+        interleaving.between(taskId);
+        entered(taskId, current);
+        leave(taskId, current);
         return Optional.of(current);
     }
 
@@ -248,13 +264,38 @@ public class TaskLifecycle {
         }
     }
 
+    /** After the status changed: in the index of its status, in case a concurrent {@link #leave} took it out in between. */
+    private void entered(String taskId, TaskStatus now) {
+        if (now.awaitsSharding()) {
+            redis.opsForZSet().addIfAbsent(RedisKeys.PENDING_TASKS, taskId, clock.millis());
+        } else if (now == TaskStatus.INPROGRESS) {
+            redis.opsForZSet().addIfAbsent(RedisKeys.RUNNING_TASKS, taskId, clock.millis());
+        }
+    }
+
     /** After the status changed: out of the indexes of the statuses it left. */
     private void leave(String taskId, TaskStatus now) {
         if (!now.awaitsSharding()) {
-            redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
+            removeUnlessBack(RedisKeys.PENDING_TASKS, taskId, TaskStatus::awaitsSharding);
         }
         if (now != TaskStatus.INPROGRESS) {
-            redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
+            removeUnlessBack(RedisKeys.RUNNING_TASKS, taskId, status -> status == TaskStatus.INPROGRESS);
+        }
+    }
+
+    /**
+     * Removes the task from the index, then reads its status: if another scheduler moved it into this index's
+     * status since this one's change, the entry removed was that one's, and it is put back. Whoever moves a task
+     * into an index adds it again after the move ({@link #entered}), so in every order one of the two re-adds it.
+     */
+    private void removeUnlessBack(String index, String taskId, Predicate<TaskStatus> belongs) {
+        Long removed = redis.opsForZSet().remove(index, taskId);
+        if (removed == null || removed == 0) {
+            return;
+        }
+        Object status = tasks.forTask(taskId).opsForHash().get(RedisKeys.task(taskId), TaskHash.STATUS);
+        if (status != null && belongs.test(TaskStatus.valueOf((String) status))) {
+            redis.opsForZSet().addIfAbsent(index, taskId, clock.millis());
         }
     }
 

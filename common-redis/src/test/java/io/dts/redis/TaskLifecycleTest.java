@@ -7,7 +7,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 import io.dts.model.RedisKeys;
 import io.dts.model.TaskHash;
@@ -210,5 +212,46 @@ class TaskLifecycleTest {
         assertThat(lifecycle.repair(finished)).contains(TaskStatus.COMPLETED);
         assertThat(redis.opsForZSet().score(RedisKeys.PENDING_TASKS, gone)).isNull();
         assertIndexesAgreeWithStatus(finished);
+    }
+
+    /** A lifecycle that lets {@code other} act on the task once, between two steps of its own index change. */
+    private TaskLifecycle interleavedWith(Consumer<String> other) {
+        AtomicBoolean done = new AtomicBoolean();
+        return new TaskLifecycle(new TaskRedis(direct, redis), redis, CLOCK, taskId -> {
+            if (done.compareAndSet(false, true)) {
+                other.accept(taskId);
+            }
+        });
+    }
+
+    private boolean listed(String index, String taskId) {
+        return redis.opsForZSet().score(index, taskId) != null;
+    }
+
+    @Test
+    void a_task_another_scheduler_shards_while_this_one_records_its_publish_stays_in_the_running_index() {
+        String id = savedTask(false);
+        lifecycle.admit(id, CLOCK.millis(), false);
+        // The task is on Kafka before its publisher's status change returns: a dispatcher shards it in between.
+        TaskLifecycle publisher = interleavedWith(taskId -> assertThat(lifecycle.startSharding(taskId, 2)).isTrue());
+
+        assertThat(publisher.moveTo(id, TaskStatus.SUBMITTED, Map.of())).isTrue();
+
+        assertThat(redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS)).isEqualTo("INPROGRESS");
+        assertThat(listed(RedisKeys.RUNNING_TASKS, id)).as("in the index of its status").isTrue();
+    }
+
+    @Test
+    void a_repair_that_read_the_status_before_another_scheduler_sharded_the_task_leaves_it_in_the_running_index() {
+        String id = savedTask(false);
+        lifecycle.admit(id, CLOCK.millis(), false);
+        lifecycle.moveTo(id, TaskStatus.SUBMITTED, Map.of());
+        TaskLifecycle sweeper = interleavedWith(taskId -> assertThat(lifecycle.startSharding(taskId, 2)).isTrue());
+
+        assertThat(sweeper.repair(id)).contains(TaskStatus.SUBMITTED);
+
+        assertThat(listed(RedisKeys.RUNNING_TASKS, id)).as("in the index of its status").isTrue();
+        assertThat(lifecycle.repair(id)).contains(TaskStatus.INPROGRESS);
+        assertThat(listed(RedisKeys.PENDING_TASKS, id)).as("the next repair drops what the first one wrote for SUBMITTED").isFalse();
     }
 }

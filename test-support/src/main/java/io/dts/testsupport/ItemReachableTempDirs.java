@@ -1,4 +1,4 @@
-package io.dts.worker.config;
+package io.dts.testsupport;
 
 import java.io.IOException;
 import java.nio.file.Files;
