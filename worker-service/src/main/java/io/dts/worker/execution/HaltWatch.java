@@ -78,13 +78,18 @@ class HaltWatch {
         return shard.halt() != null && shard.halt().now() && halted.contains(key(shard));
     }
 
-    /** Running tasks whose rule says {@code now}, halted by another worker: their items here are killed too. */
+    /**
+     * Running tasks whose rule says {@code now}: once halted, here or by another worker, their items here are
+     * killed, and again at every check while their shards run here. One kill is not enough: an item that
+     * passed {@link #stopsBefore} an instant before the halt may still be starting its shell, or its process
+     * may not be forked yet, when the first kill looks for it; the next check kills it.
+     */
     @Scheduled(fixedDelayString = "${worker.cancel-check-interval}")
-    void killWhereHaltedElsewhere() {
+    void killHaltedItems() {
         for (String key : killing.keySet()) {
             String taskId = key.substring(0, key.indexOf('/'));
             try {
-                if (!halted.contains(key) && progress.halted(taskId)) {
+                if (halted.contains(key) || progress.halted(taskId)) {
                     halted.add(key);
                     commands.killAll(taskId);
                 }

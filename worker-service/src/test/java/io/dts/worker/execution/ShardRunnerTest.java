@@ -11,6 +11,13 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.time.Duration;
+import io.dts.model.TaskHash;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.CountDownLatch;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -111,6 +118,59 @@ class ShardRunnerTest {
     /** The items a command {@code echo {{item}} >> runs} ran, one line per run. */
     private static List<String> runs(Path file) throws Exception {
         return Files.exists(file) ? Files.readAllLines(file) : List.of();
+    }
+
+    @Test
+    void an_item_that_starts_in_the_instant_a_halt_now_kills_the_running_ones_is_killed_at_the_next_check_and_skipped()
+            throws Exception {
+        String task = UUID.randomUUID().toString();
+        redis.opsForList().rightPushAll(RedisKeys.items(task), List.of("fail", "late"));
+        redis.opsForHash().putAll(RedisKeys.task(task), Map.of(TaskHash.STATUS, "INPROGRESS", TaskHash.ROUND, "1", TaskHash.ITEMS_TOTAL, "2"));
+        WorkerProperties properties = aWorker(workDir).threads(2).build();
+        ItemSandbox sandbox = new ItemSandbox(properties);
+        CountDownLatch firstKill = new CountDownLatch(1);
+        // "late" passed the halt check, then starts only once the halt's kill has looked for running items.
+        CommandRunner commands = new CommandRunner(properties, new RunningProcesses(), new ProcessKiller(properties), sandbox,
+                new WorkDirectories(properties, sandbox)) {
+            @Override
+            public Outcome run(ItemRun run) {
+                if ("late".equals(run.item())) {
+                    try {
+                        assertThat(firstKill.await(10, TimeUnit.SECONDS)).isTrue();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+                return super.run(run);
+            }
+
+            @Override
+            public void killAll(String taskId) {
+                super.killAll(taskId);
+                firstKill.countDown();
+            }
+        };
+        PatientRedis patientRedis = new PatientRedis(properties);
+        HaltWatch halts = new HaltWatch(progress, patientRedis, commands);
+        ShardRunner runner = new ShardRunner(properties, new ItemChunks(progress, patientRedis),
+                new ItemAttempts(properties, commands, running, Clock.systemUTC()), running, progress, patientRedis, halts, Clock.systemUTC());
+        ScheduledExecutorService checks = Executors.newSingleThreadScheduledExecutor();
+        cleanups.add(() -> {
+            checks.shutdownNow();
+            runner.shutdown();
+            commands.closeShells();
+        });
+        // What @Scheduled does in the worker, every worker.cancel-check-interval.
+        checks.scheduleWithFixedDelay(halts::killHaltedItems, 100, 100, TimeUnit.MILLISECONDS);
+        TaskShard shard = new TaskShard(task, 0, 1, 0, 2, "if [ \"$1\" = fail ]; then exit 1; fi; sleep 30", false, 0, 0, 1,
+                new ShardHalt("halt now,fail=1", 1, true));
+
+        long started = System.nanoTime();
+        runner.run(shard);
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("the late sleep was killed").isLessThan(Duration.ofSeconds(10));
+        assertThat(resultOf(task, 0).exitCode()).isEqualTo(1);
+        assertThat(resultOf(task, 1).skipped()).as("killed by the halt: skipped, to run again on retry-failed").isTrue();
     }
 
     @Test
