@@ -1,5 +1,6 @@
 package io.dts.e2e;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
@@ -171,13 +172,33 @@ final class Cluster implements AutoCloseable {
         return awaitTerminal(client, taskId, atMost);
     }
 
-    /** Polls through {@code via} (nginx, say) until the task is finished; a failed read is polled again. */
+    /**
+     * Polls through {@code via} (nginx, say) until the task is finished; a failed read is polled again. Every
+     * finished task's counts are checked to add up ({@link #assertCountsAddUp}).
+     */
     static JsonNode awaitTerminal(SchedulerClient via, String taskId, Duration atMost) {
         await("task " + taskId + " finished").atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> {
             SchedulerClient.Response response = via.get("/api/tasks/" + taskId);
             return response.status() == 200 && TERMINAL.contains(response.body().get("status").asString());
         });
-        return via.task(taskId);
+        JsonNode task = via.task(taskId);
+        assertCountsAddUp(task);
+        return task;
+    }
+
+    /**
+     * A finished task accounts for every item: COMPLETED and FAILED as succeeded, failed or skipped; CANCELLED
+     * with the items it never ran making up the rest.
+     */
+    static void assertCountsAddUp(JsonNode task) {
+        String status = task.get("status").asString();
+        long total = task.get("itemsTotal").asLong();
+        long accounted = task.path("itemsSucceeded").asLong(0) + task.path("itemsFailed").asLong(0) + task.path("itemsSkipped").asLong(0);
+        if (status.equals("COMPLETED") || status.equals("FAILED")) {
+            assertThat(accounted).as("task %s, %s: succeeded + failed + skipped = total: %s", task.get("id"), status, task).isEqualTo(total);
+        } else if (status.equals("CANCELLED")) {
+            assertThat(accounted).as("task %s, CANCELLED: no more recorded than it has: %s", task.get("id"), task).isLessThanOrEqualTo(total);
+        }
     }
 
     @Override
