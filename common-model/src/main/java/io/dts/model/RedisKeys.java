@@ -69,10 +69,12 @@ public final class RedisKeys {
     }
 
     /**
-     * Hash: one field {@code <round>/<shardIndex>/<instanceId>/<nonce>} per run of a shard in progress, its
-     * start in epoch ms. A worker process adds the field before it runs the shard and removes it however the
-     * run ends; a field left behind by an instance that is no longer alive ({@link #workerInstance}) is a
-     * worker that died running the shard, and a shard that enough workers died running is quarantined.
+     * Hash: one field {@code <round>/<shardIndex>/<instanceId>/<nonce>} per run of a shard in progress, the end
+     * of its lease in epoch ms. A worker process adds the field before it runs the shard, unless a live run of
+     * the shard holds it, renews the lease while the run goes, and removes the field however the run ends. A
+     * field left behind by an instance that is no longer alive ({@link #workerInstance}) is a worker that died
+     * running the shard, and a shard that enough workers died running is quarantined; one whose lease ran out
+     * while its instance lives is a removal that failed, and holds nothing.
      */
     public static String deliveries(String taskId) {
         return task(taskId) + ":deliveries";

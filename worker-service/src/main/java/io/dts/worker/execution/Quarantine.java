@@ -3,6 +3,9 @@ package io.dts.worker.execution;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -12,13 +15,16 @@ import io.dts.worker.WorkerInstance;
 import io.dts.worker.config.WorkerProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
 /**
- * Keeps a shard that kills its workers from killing more: each run of a shard is registered in Redis
- * while it goes, so a worker that dies running it leaves a death behind; a suspect (a shard some worker
- * died running) runs alone; a shard {@code worker.max-shard-deliveries} workers died running is not
- * run at all, its unrecorded items are failed with the reason.
+ * Keeps a shard that kills its workers from killing more, and a shard from running twice at once: each run
+ * of a shard is registered in Redis while it goes, unless a live run holds it already, so a worker that dies
+ * running it leaves a death behind; a suspect (a shard some worker died running) runs alone; a shard
+ * {@code worker.max-shard-deliveries} workers died running is not run at all, its unrecorded items are failed
+ * with the reason. A registration is a lease of {@code worker.heartbeat-ttl}, renewed with each heartbeat
+ * while the run goes: one this process failed to remove (Redis away too long) holds the shard no longer than that.
  */
 @Component
 class Quarantine {
@@ -56,8 +62,15 @@ class Quarantine {
         return deaths >= properties.maxShardDeliveries();
     }
 
-    /** Runs the shard, alone on this worker if some worker died running it, registered in Redis while it runs. */
-    void run(TaskShard shard, int deaths, Runnable run) {
+    /** The runs this process holds, by registration, with their task: their leases are renewed while they go. */
+    private final Map<String, String> held = new ConcurrentHashMap<>();
+
+    /**
+     * Runs the shard, alone on this worker if some worker died running it, registered in Redis while it runs.
+     *
+     * @return false, without running it, when a live run of the shard (another delivery) holds it
+     */
+    boolean run(TaskShard shard, int deaths, Runnable run) {
         Lock lock = deaths == 0 ? alone.readLock() : alone.writeLock();
         if (deaths > 0) {
             log.warn("Task {} shard {}: {} worker(s) died running it; running it alone on this worker", shard.taskId(), shard.shardIndex(),
@@ -66,15 +79,40 @@ class Quarantine {
         lock.lock();
         try {
             // Registered only once the lock is held: a shard waiting here has not started, and is no bystander if this worker dies.
-            String holder = redis.call(() -> progress.hold(shard.taskId(), shard.shardIndex(), shard.round(), instance.id()));
+            Optional<String> holder = redis.call(() -> progress.hold(shard.taskId(), shard.shardIndex(), shard.round(), instance.id(),
+                    leaseEnd()));
+            if (holder.isEmpty()) {
+                return false;
+            }
+            held.put(holder.get(), shard.taskId());
             try {
                 run.run();
             } finally {
-                release(shard, holder);
+                held.remove(holder.get());
+                release(shard, holder.get());
             }
+            return true;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The heartbeat of the runs this process holds. A renewal that fails is tried again at the next one. */
+    @Scheduled(fixedRateString = "${worker.heartbeat-interval}")
+    void renewLeases() {
+        held.forEach((holder, taskId) -> {
+            try {
+                if (!progress.renew(taskId, holder, leaseEnd())) {
+                    log.warn("Task {}: the run {} was not registered any more when its lease was renewed", taskId, holder);
+                }
+            } catch (RuntimeException e) {
+                log.debug("Task {}: cannot renew the lease of run {} now: {}", taskId, holder, e.getMessage());
+            }
+        });
+    }
+
+    private long leaseEnd() {
+        return clock.millis() + properties.heartbeatTtl().toMillis();
     }
 
     /** Takes back the run's registration however the run ended: this process lives on, so it is no death. */
@@ -82,7 +120,7 @@ class Quarantine {
         try {
             redis.run(() -> progress.release(shard.taskId(), holder));
         } catch (RuntimeException e) {
-            // Left behind, it counts as a death once this process is gone; nothing more can be done without Redis.
+            // Left behind, it holds the shard until its lease runs out, then it is dropped as no death: no longer renewed.
             log.warn("Task {} shard {}: its run {} stays registered in Redis: {}", shard.taskId(), shard.shardIndex(), holder,
                     e.getMessage());
         }

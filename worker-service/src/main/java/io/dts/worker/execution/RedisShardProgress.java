@@ -2,10 +2,11 @@ package io.dts.worker.execution;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,10 +18,12 @@ import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
+import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.RedisOperations;
 import org.springframework.data.redis.core.SessionCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.data.redis.serializer.RedisSerializer;
 import org.springframework.stereotype.Repository;
 import tools.jackson.databind.json.JsonMapper;
@@ -35,6 +38,9 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Repository
 public class RedisShardProgress implements ShardProgress {
+
+    private static final RedisScript<Long> HOLD_RUN = RedisScript.of(new ClassPathResource("redis/hold-run.lua"), Long.class);
+    private static final RedisScript<Long> RENEW_RUN = RedisScript.of(new ClassPathResource("redis/renew-run.lua"), Long.class);
 
     private final TaskRedis tasks;
     private final TaskLifecycle lifecycle;
@@ -109,7 +115,7 @@ public class RedisShardProgress implements ShardProgress {
                 RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
                 ops.opsForHash().multiGet(RedisKeys.task(taskId), List.of(TaskHash.STATUS, TaskHash.ROUND));
                 ops.opsForSet().isMember(RedisKeys.shardsDone(taskId), String.valueOf(shardIndex));
-                ops.opsForHash().keys(RedisKeys.deliveries(taskId));
+                ops.opsForHash().entries(RedisKeys.deliveries(taskId));
                 return null;
             }
         });
@@ -118,41 +124,86 @@ public class RedisShardProgress implements ShardProgress {
             return Optional.empty();
         }
         int currentRound = task.get(1) == null ? 0 : Integer.parseInt((String) task.get(1));
-        String prefix = holderPrefix(shardIndex, round);
-        List<String> holderInstances = ((Collection<?>) replies.get(2)).stream().map(String::valueOf)
-                .filter(field -> field.startsWith(prefix))
-                .map(field -> field.substring(prefix.length(), field.lastIndexOf('/')))
-                .toList();
-        int dead = deadHolders(holderInstances);
+        List<Run> runs = runs(shardIndex, round, (Map<?, ?>) replies.get(2));
+        Set<String> dead = deadInstances(runs);
+        long now = clock.millis();
+        int deadHolders = 0;
+        int liveHolders = 0;
+        List<String> leaked = new ArrayList<>();
+        for (Run run : runs) {
+            if (dead.contains(run.instance())) {
+                deadHolders++;
+            } else if (run.leaseEnd() > now) {
+                liveHolders++;
+            } else {
+                leaked.add(run.field());
+            }
+        }
+        if (!leaked.isEmpty()) {
+            // Left by a live process whose release failed: no death, and no run any more.
+            tasks.forTask(taskId).opsForHash().delete(RedisKeys.deliveries(taskId), leaked.toArray());
+        }
         return Optional.of(new ShardState(TaskStatus.valueOf((String) task.get(0)), currentRound, Boolean.TRUE.equals(replies.get(1)),
-                dead, holderInstances.size() - dead));
+                deadHolders, liveHolders));
     }
 
-    /** How many of the holders' instances have no live {@link RedisKeys#workerInstance} key; one read for all of them. */
-    private int deadHolders(List<String> holderInstances) {
-        if (holderInstances.isEmpty()) {
-            return 0;
+    /** A registered run of a shard: its field in the deliveries hash, its worker process and the end of its lease. */
+    private record Run(String field, String instance, long leaseEnd) {
+    }
+
+    /** The registered runs of the shard and round; fields of other shards and rounds, or of another form, are left out. */
+    private static List<Run> runs(int shardIndex, int round, Map<?, ?> deliveries) {
+        String prefix = holderPrefix(shardIndex, round);
+        List<Run> runs = new ArrayList<>();
+        deliveries.forEach((field, value) -> {
+            String name = String.valueOf(field);
+            int nonce = name.lastIndexOf('/');
+            if (name.startsWith(prefix) && nonce > prefix.length()) {
+                long leaseEnd;
+                try {
+                    leaseEnd = Long.parseLong(String.valueOf(value));
+                } catch (NumberFormatException e) {
+                    leaseEnd = 0;
+                }
+                runs.add(new Run(name, name.substring(prefix.length(), nonce), leaseEnd));
+            }
+        });
+        return runs;
+    }
+
+    /** The runs' instances that have no live {@link RedisKeys#workerInstance} key; one read for all of them. */
+    private Set<String> deadInstances(List<Run> runs) {
+        List<String> instances = runs.stream().map(Run::instance).distinct().toList();
+        if (instances.isEmpty()) {
+            return Set.of();
         }
-        List<String> instances = holderInstances.stream().distinct().toList();
         // Instance keys are not a task's keys: the application's template reaches them on any node of a cluster.
         List<String> alive = redis.opsForValue().multiGet(instances.stream().map(RedisKeys::workerInstance).toList());
-        if (alive == null) {
-            return 0;
-        }
         Set<String> dead = new HashSet<>();
         for (int i = 0; i < instances.size(); i++) {
-            if (alive.get(i) == null) {
+            if (alive == null || alive.get(i) == null) {
                 dead.add(instances.get(i));
             }
         }
-        return (int) holderInstances.stream().filter(dead::contains).count();
+        return dead;
     }
 
     @Override
-    public String hold(String taskId, int shardIndex, int round, String instanceId) {
+    public Optional<String> hold(String taskId, int shardIndex, int round, String instanceId, long leaseEnd) {
         String holder = holderPrefix(shardIndex, round) + instanceId + "/" + nonces.incrementAndGet();
-        tasks.forTask(taskId).opsForHash().put(RedisKeys.deliveries(taskId), holder, String.valueOf(clock.millis()));
-        return holder;
+        // Instances found dead now stay dead (an instance id is never reused), so the script may ignore their runs.
+        List<Run> runs = runs(shardIndex, round, tasks.forTask(taskId).opsForHash().entries(RedisKeys.deliveries(taskId)));
+        List<String> args = new ArrayList<>(List.of(holderPrefix(shardIndex, round), holder, String.valueOf(clock.millis()),
+                String.valueOf(leaseEnd)));
+        args.addAll(deadInstances(runs));
+        Long held = tasks.forTask(taskId).execute(HOLD_RUN, List.of(RedisKeys.deliveries(taskId)), args.toArray());
+        return Long.valueOf(1).equals(held) ? Optional.of(holder) : Optional.empty();
+    }
+
+    @Override
+    public boolean renew(String taskId, String holder, long leaseEnd) {
+        return Long.valueOf(1).equals(tasks.forTask(taskId).execute(RENEW_RUN, List.of(RedisKeys.deliveries(taskId)), holder,
+                String.valueOf(leaseEnd)));
     }
 
     @Override

@@ -111,17 +111,21 @@ public class ShardExecutor {
     }
 
     private void runShard(TaskShard shard) {
-        Optional<ShardState> state = stateOnceNoOtherRunGoes(shard);
-        if (skipped(shard, state)) {
-            return;
-        }
-        int deaths = state.get().deadHolders();
-        if (quarantine.isDue(deaths)) {
-            quarantine.failUnrecorded(shard, deaths);
-            complete(shard);
-            throw new ShardQuarantined(shard, deaths);
-        }
-        quarantine.run(shard, deaths, () -> runHeld(shard));
+        boolean ran;
+        do {
+            Optional<ShardState> state = stateOnceNoOtherRunGoes(shard);
+            if (skipped(shard, state)) {
+                return;
+            }
+            int deaths = state.get().deadHolders();
+            if (quarantine.isDue(deaths)) {
+                quarantine.failUnrecorded(shard, deaths);
+                complete(shard);
+                throw new ShardQuarantined(shard, deaths);
+            }
+            // False when another delivery registered its run between the state read and this one's: wait for it too.
+            ran = quarantine.run(shard, deaths, () -> runHeld(shard));
+        } while (!ran);
     }
 
     /**

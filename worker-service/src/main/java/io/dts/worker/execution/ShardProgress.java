@@ -29,18 +29,23 @@ public interface ShardProgress {
      * @param deadHolders  runs of this shard and round still registered by {@link #hold} whose worker
      *                     process is no longer alive: workers that died (or lost Redis for good) running it
      * @param liveHolders  runs of this shard and round registered by {@link #hold} whose worker process is
-     *                     alive: a run that still goes, here or on another worker
+     *                     alive and whose lease has not run out: a run that still goes, here or on another worker
      */
     record ShardState(TaskStatus status, int round, boolean done, int deadHolders, int liveHolders) {
     }
 
     /**
-     * Registers a run of the shard by the worker process {@code instanceId}; the registration outlives
-     * the process if it dies before {@link #release}.
+     * Registers a run of the shard by the worker process {@code instanceId}, with a lease until {@code leaseEnd}
+     * (epoch ms), unless a live run of the shard and round holds it: check and registration are one step. The
+     * registration outlives the process if it dies before {@link #release}; one whose lease runs out while its
+     * process lives (a release that failed) holds nothing.
      *
-     * @return the registration, to give to {@link #release}
+     * @return the registration, to give to {@link #renew} and {@link #release}; empty when a live run holds the shard
      */
-    String hold(String taskId, int shardIndex, int round, String instanceId);
+    Optional<String> hold(String taskId, int shardIndex, int round, String instanceId, long leaseEnd);
+
+    /** Extends a registration's lease to {@code leaseEnd}; false when it is not registered any more. */
+    boolean renew(String taskId, String holder, long leaseEnd);
 
     /** Removes a registration made by {@link #hold}: the run ended without its process dying. */
     void release(String taskId, String holder);

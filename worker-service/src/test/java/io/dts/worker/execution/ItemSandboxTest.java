@@ -22,9 +22,9 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import io.dts.worker.config.TestWorkerProperties;
-import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.config.WorkerProperties.Sandbox.Isolation;
 import io.dts.worker.config.WorkerProperties.Shell;
+import io.dts.worker.config.WorkerProperties;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -22,6 +23,7 @@ import io.dts.model.TaskStatus;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
+import io.dts.testsupport.SettableClock;
 import io.dts.worker.execution.ShardProgress.ShardState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -98,6 +100,72 @@ class RedisShardProgressTest {
         return instance;
     }
 
+    private static long inAMinute() {
+        return System.currentTimeMillis() + 60_000;
+    }
+
+    /** A run registered as {@link RedisShardProgress#hold} registers it, whatever else holds the shard. */
+    private static void registered(String task, int shard, int round, String instance) {
+        redis.opsForHash().put(RedisKeys.deliveries(task), round + "/" + shard + "/" + instance + "/" + UUID.randomUUID(),
+                String.valueOf(inAMinute()));
+    }
+
+    @Test
+    void of_many_runs_asking_to_register_at_the_same_instant_only_one_is_registered() throws Exception {
+        String task = aTaskInProgress(1, 1);
+        CyclicBarrier together = new CyclicBarrier(UPDATERS);
+
+        List<Optional<String>> holds = runConcurrently(UPDATERS, t -> () -> {
+            String instance = aLiveInstance();
+            together.await();
+            return progress.hold(task, 0, 1, instance, inAMinute());
+        });
+
+        assertThat(holds.stream().filter(Optional::isPresent)).hasSize(1);
+        assertThat(progress.state(task, 0, 1).orElseThrow().liveHolders()).isEqualTo(1);
+    }
+
+    @Test
+    void a_run_whose_release_failed_holds_the_shard_until_its_lease_runs_out_and_is_no_death() {
+        SettableClock clock = new SettableClock();
+        RedisShardProgress progress = new RedisShardProgress(taskRedis, new TaskLifecycle(taskRedis, redis, clock), redis,
+                JsonMapper.builder().build(), clock);
+        String task = aTaskInProgress(1, 1);
+        String instance = aLiveInstance();
+        long leaseEnd = clock.millis() + 10_000;
+        progress.hold(task, 0, 1, instance, leaseEnd).orElseThrow();
+        // Its release failed (Redis away): nothing renews it any more, and its process lives on.
+
+        assertThat(progress.hold(task, 0, 1, aLiveInstance(), leaseEnd)).as("while its lease runs").isEmpty();
+        assertThat(progress.state(task, 0, 1).orElseThrow().liveHolders()).isEqualTo(1);
+
+        clock.advance(Duration.ofSeconds(11));
+
+        assertThat(progress.state(task, 0, 1).orElseThrow()).as("neither live nor dead: dropped")
+                .extracting(ShardState::liveHolders, ShardState::deadHolders).containsExactly(0, 0);
+        redis.delete(RedisKeys.workerInstance(instance));
+        assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).as("once its process is gone").isZero();
+        assertThat(progress.hold(task, 0, 1, aLiveInstance(), clock.millis() + 10_000)).isPresent();
+    }
+
+    @Test
+    void renewing_extends_a_registered_runs_lease_and_brings_no_released_run_back() {
+        SettableClock clock = new SettableClock();
+        RedisShardProgress progress = new RedisShardProgress(taskRedis, new TaskLifecycle(taskRedis, redis, clock), redis,
+                JsonMapper.builder().build(), clock);
+        String task = aTaskInProgress(1, 1);
+        String holder = progress.hold(task, 0, 1, aLiveInstance(), clock.millis() + 10_000).orElseThrow();
+
+        clock.advance(Duration.ofSeconds(8));
+        assertThat(progress.renew(task, holder, clock.millis() + 10_000)).isTrue();
+        clock.advance(Duration.ofSeconds(8));
+
+        assertThat(progress.state(task, 0, 1).orElseThrow().liveHolders()).as("renewed, it still holds").isEqualTo(1);
+        progress.release(task, holder);
+        assertThat(progress.renew(task, holder, clock.millis() + 10_000)).isFalse();
+        assertThat(redis.hasKey(RedisKeys.deliveries(task))).isFalse();
+    }
+
     private static String aDeadInstance() {
         return "dead-" + UUID.randomUUID();
     }
@@ -119,7 +187,7 @@ class RedisShardProgressTest {
         String task = aTaskInProgress(1, 1);
         String instance = aLiveInstance();
 
-        String holder = progress.hold(task, 0, 1, instance);
+        String holder = progress.hold(task, 0, 1, instance, inAMinute()).orElseThrow();
 
         assertThat(redis.opsForHash().keys(RedisKeys.deliveries(task))).containsExactly(holder);
         assertThat(holder).startsWith("1/0/" + instance + "/");
@@ -140,11 +208,11 @@ class RedisShardProgressTest {
         // Error-handler retries, republishes and rebalances: many runs, some at once, all ending in a live process.
         runConcurrently(UPDATERS, t -> () -> {
             for (int run = 0; run < 5; run++) {
-                progress.release(task, progress.hold(task, 0, 1, instance));
+                progress.hold(task, 0, 1, instance, inAMinute()).ifPresent(holder -> progress.release(task, holder));
             }
             return null;
         });
-        String stillRunning = progress.hold(task, 0, 1, instance);
+        String stillRunning = progress.hold(task, 0, 1, instance, inAMinute()).orElseThrow();
 
         assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isZero();
         assertThat(redis.opsForHash().keys(RedisKeys.deliveries(task))).containsExactly(stillRunning);
@@ -155,12 +223,12 @@ class RedisShardProgressTest {
         String task = aTaskInProgress(12, 12);
         String live = aLiveInstance();
         String dead = aDeadInstance();
-        progress.hold(task, 1, 1, live);
-        progress.hold(task, 1, 1, dead);
-        progress.hold(task, 1, 1, dead);
-        progress.hold(task, 1, 1, aDeadInstance());
-        progress.hold(task, 11, 1, aDeadInstance());
-        progress.hold(task, 1, 2, aDeadInstance());
+        registered(task, 1, 1, live);
+        registered(task, 1, 1, dead);
+        registered(task, 1, 1, dead);
+        registered(task, 1, 1, aDeadInstance());
+        registered(task, 11, 1, aDeadInstance());
+        registered(task, 1, 2, aDeadInstance());
         redis.opsForHash().put(RedisKeys.deliveries(task), "1/1", "7"); // a delivery counter of the previous version
 
         assertThat(progress.state(task, 1, 1).orElseThrow().deadHolders()).isEqualTo(3);
@@ -174,7 +242,7 @@ class RedisShardProgressTest {
     void a_run_counts_as_a_death_once_its_process_stops_beating() {
         String task = aTaskInProgress(1, 1);
         String instance = aLiveInstance();
-        progress.hold(task, 0, 1, instance);
+        progress.hold(task, 0, 1, instance, inAMinute()).orElseThrow();
         assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isZero();
 
         redis.delete(RedisKeys.workerInstance(instance));

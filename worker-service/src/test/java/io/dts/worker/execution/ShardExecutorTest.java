@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.UncheckedIOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -14,7 +16,10 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.dts.model.ItemResult;
 import io.dts.model.RedisKeys;
@@ -82,8 +87,12 @@ class ShardExecutorTest {
         cleanups.forEach(Runnable::run);
     }
 
-    /** A worker whose process is alive: its heartbeat, instance key included, is written as the real one writes it. */
     private ShardExecutor aWorker(String id, Path workDir, Duration drainTimeout) {
+        return aWorker(id, workDir, drainTimeout, progress);
+    }
+
+    /** A worker whose process is alive: its heartbeat, instance key included, is written as the real one writes it. */
+    private ShardExecutor aWorker(String id, Path workDir, Duration drainTimeout, ShardProgress progress) {
         WorkerProperties properties = TestWorkerProperties.aWorker(workDir).id(id).heartbeatTtl(Duration.ofSeconds(30))
                 .resultFlushInterval(Duration.ofMillis(50)).drainTimeout(drainTimeout).maxShardDeliveries(MAX_DEATHS).build();
         CommandRunner runner = TestCommandRunners.aRunner(properties);
@@ -140,7 +149,7 @@ class ShardExecutorTest {
 
     /** What a worker that died running the shard leaves behind: its run, registered by a process no longer alive. */
     private static void aWorkerDiedRunning(TaskShard shard) {
-        progress.hold(shard.taskId(), shard.shardIndex(), shard.round(), "dead-" + UUID.randomUUID());
+        progress.hold(shard.taskId(), shard.shardIndex(), shard.round(), "dead-" + UUID.randomUUID(), Long.MAX_VALUE).orElseThrow();
     }
 
     private static ItemResult resultOf(String taskId, long index) {
@@ -253,7 +262,7 @@ class ShardExecutorTest {
         redis.opsForValue().set(RedisKeys.worker(id), JSON.writeValueAsString(new WorkerHeartbeat(id, previous, "host", 1, 2, 1, 0, 0,
                 List.of(0), List.of(task), Map.of(task, 1))), Duration.ofMinutes(1));
         redis.opsForValue().set(RedisKeys.workerInstance(previous), id, Duration.ofMinutes(1));
-        progress.hold(task, 0, 1, previous);
+        progress.hold(task, 0, 1, previous, Long.MAX_VALUE).orElseThrow();
         assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isZero();
 
         aWorker(id, workDir, Duration.ofSeconds(5));
@@ -290,6 +299,44 @@ class ShardExecutorTest {
         assertThat(events).extracting(TaskEvent::type).containsExactly(TaskEvent.Type.SHARD_DONE, TaskEvent.Type.TASK_DONE);
         assertThat(runsOf(task)).isEmpty();
         assertThat(progress.status(task)).contains(TaskStatus.COMPLETED);
+    }
+
+    @Test
+    void two_deliveries_of_a_shard_that_both_find_no_run_going_at_the_same_instant_run_it_once() throws Exception {
+        String task = aTask(1, 1);
+        Path runs = TestCommandRunners.itemWritable(workDir).resolve("runs");
+        TaskShard shard = aShard(task, 0, 1, "echo \"$$ start\" >> " + runs + "; sleep 1; echo \"$$ end\" >> " + runs, 1);
+        // Both deliveries read the shard's state, and find no run going, before either registers its own.
+        ShardProgress bothReadFirst = bothReadTheStateFirst(new CyclicBarrier(2));
+        ShardExecutor first = aWorker("test-worker-" + UUID.randomUUID(), workDir, Duration.ofSeconds(5), bothReadFirst);
+        ShardExecutor second = aWorker("test-worker-" + UUID.randomUUID(), workDir, Duration.ofSeconds(5), bothReadFirst);
+
+        CompletableFuture<Void> firstRun = first.execute(shard);
+        CompletableFuture<Void> secondRun = second.execute(shard);
+
+        assertThat(firstRun).succeedsWithin(WITHIN);
+        assertThat(secondRun).succeedsWithin(WITHIN);
+        assertThat(Files.readAllLines(runs)).as("the item ran once").hasSize(2);
+        assertThat(progress.status(task)).contains(TaskStatus.COMPLETED);
+        assertThat(runsOf(task)).isEmpty();
+    }
+
+    /** The shared progress, whose first two state reads each wait for the other before they return. */
+    private static ShardProgress bothReadTheStateFirst(CyclicBarrier barrier) {
+        AtomicInteger reads = new AtomicInteger();
+        return (ShardProgress) Proxy.newProxyInstance(ShardProgress.class.getClassLoader(), new Class<?>[] {ShardProgress.class},
+                (proxy, method, args) -> {
+                    Object result;
+                    try {
+                        result = method.invoke(progress, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (method.getName().equals("state") && reads.incrementAndGet() <= 2) {
+                        barrier.await(10, TimeUnit.SECONDS);
+                    }
+                    return result;
+                });
     }
 
     @Test

@@ -8,24 +8,24 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
-import java.time.Duration;
-import io.dts.model.TaskHash;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.CountDownLatch;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 import io.dts.model.ItemResult;
-import io.dts.model.ShardHalt;
 import io.dts.model.RedisKeys;
+import io.dts.model.ShardHalt;
+import io.dts.model.TaskHash;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
 import io.dts.redis.TaskLifecycle;
@@ -265,8 +265,13 @@ class ShardRunnerTest {
         }
 
         @Override
-        public String hold(String taskId, int shardIndex, int round, String instanceId) {
-            return progress.hold(taskId, shardIndex, round, instanceId);
+        public Optional<String> hold(String taskId, int shardIndex, int round, String instanceId, long leaseEnd) {
+            return progress.hold(taskId, shardIndex, round, instanceId, leaseEnd);
+        }
+
+        @Override
+        public boolean renew(String taskId, String holder, long leaseEnd) {
+            return progress.renew(taskId, holder, leaseEnd);
         }
 
         @Override
