@@ -4,7 +4,8 @@
 # Background processes are tracked by PID files in .stack/run and never looked up by name.
 
 DTS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-STACK_DIR="$DTS_ROOT/.stack"
+# DTS_STACK_DIR: another stack beside this one (soak.sh runs its own in .soak).
+STACK_DIR="${DTS_STACK_DIR:-$DTS_ROOT/.stack}"
 RUN_DIR="$STACK_DIR/run"
 LOG_DIR="$STACK_DIR/logs"
 

@@ -38,6 +38,7 @@ usage: $0 up|down|status [--workers M] [--threads T] [--schedulers N] [--kafka-b
   --no-build          never run Maven for the service jars, use the ones in */target
 
 JVM options (env): SCHEDULER_JAVA_OPTS, WORKER_JAVA_OPTS
+Redis (env): REDIS_APPENDFSYNC=everysec (always: no acknowledged write lost even to kill -9; soak.sh uses it)
 Ports (env): REDIS_PORT=6379 (the cluster's nodes on REDIS_PORT..REDIS_PORT+5, their cluster bus
              on those ports + 10000) KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 (with 3 brokers, node n
              listens on KAFKA_PORT+2(n-1) and KAFKA_CONTROLLER_PORT+2(n-1): 9092/9093, 9094/9095,
@@ -416,7 +417,7 @@ start_redis() {
   local i name
   # Switching between one server and the cluster: stop the other shape (each keeps its data).
   if ((REDIS_CLUSTER)); then stop redis; else for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do stop "redis-$i"; done; fi
-  local persistence=(--appendonly yes --appendfsync everysec --save '' --daemonize no --logfile '')
+  local persistence=(--appendonly yes --appendfsync "${REDIS_APPENDFSYNC:-everysec}" --save '' --daemonize no --logfile '')
   local config="$STACK_DIR/secrets/redis.conf"
   write_redis_config "$config"
   if ((!REDIS_CLUSTER)); then

@@ -61,6 +61,13 @@ public class ItemSandbox {
             });
         }
         this.userSwitch = userSwitch(settings);
+        try {
+            // The sandbox binds it (bwrap), and the probe below binds it on /tmp: it must exist from the start.
+            Files.createDirectories(workDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create worker.work-dir " + workDir + ": " + e.getMessage()
+                    + "; create it, or choose another worker.work-dir", e);
+        }
         this.environment = environment(settings, System.getenv());
         long uid = probe();
         log.info("Items run as uid {} with isolation {}", uid, settings.isolation().name().toLowerCase());

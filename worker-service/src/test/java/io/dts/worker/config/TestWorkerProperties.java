@@ -39,6 +39,11 @@ public final class TestWorkerProperties {
      */
     public static TestWorkerProperties aWorker(Path workDir) {
         try {
+            if (Files.notExists(workDir)) {
+                // The worker makes it; its parent must let the sandbox user through.
+                aWorker(workDir.getParent());
+                return new TestWorkerProperties(workDir);
+            }
             int mode = (int) Files.getAttribute(workDir, "unix:mode");
             if ((mode & 0001) == 0) {
                 Files.setPosixFilePermissions(workDir, PosixFilePermissions.fromString("rwx--x--x"));

@@ -263,6 +263,18 @@ class ItemSandboxTest {
     }
 
     @Test
+    void a_work_directory_that_does_not_exist_yet_is_made_and_used() {
+        Path missing = workDir.resolve("dts-worker");
+        CommandRunner runner = TestCommandRunners.aRunner(TestWorkerProperties.aWorker(missing).build());
+        this.runner = runner;
+
+        CommandRunner.Outcome outcome = run(runner, "pwd");
+
+        assertThat(outcome.exitCode()).as(outcome.stderr().text()).isZero();
+        assertThat(outcome.stdout().text()).startsWith(missing.toString());
+    }
+
+    @Test
     void a_work_directory_under_tmp_is_refused_since_items_get_a_private_one() throws IOException {
         Path underTmp = Files.createTempDirectory(Path.of("/tmp"), "dts-work");
         try {

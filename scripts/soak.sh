@@ -1,0 +1,362 @@
+#!/usr/bin/env bash
+# A real cluster under random faults, with a client submitting a mix of tasks, then every invariant
+# of exact accounting checked. Starts its own stack in .soak/ (2 schedulers behind nginx, 3 workers,
+# Kafka, Redis with appendfsync always) on ports of its own, so it runs beside ./scripts/stack.sh.
+#
+# For --minutes N a client submits short, long, failing, halting (soon and now), cancelled and
+# retried tasks while a fault loop, bounded in count, picks at random: kill -9 or SIGSTOP/SIGCONT of
+# a worker or a scheduler, a Kafka restart, a Redis restart (SIGTERM or kill -9). Every run of an
+# item appends a start and an end line to a side-effect log: task, item, worker process, time. Then,
+# with the faults stopped, every task must finish within --settle seconds, and for each:
+#   - its counts add up (succeeded + failed + skipped = total; CANCELLED: at most total);
+#   - it ends as its kind must (short and long COMPLETED, failing and halting FAILED, retried
+#     COMPLETED after retry-failed, cancelled CANCELLED or COMPLETED);
+#   - each item's result comes from a run of that item (its stdout names the task and the item);
+#   - no item ran twice at the same time, and an item ran again only after the worker process
+#     running it was killed or stopped, or its task was retried (from the side-effect log);
+#   - it is in the task listing.
+# Prints the faults injected and the invariants checked, with counts, ends with "violations: N" and
+# exits 1 when N > 0. Stops its stack at the end (logs stay in .soak/logs) unless --keep.
+set -euo pipefail
+export DTS_STACK_DIR="${DTS_STACK_DIR:-$(cd "$(dirname "$0")/.." && pwd)/.soak}"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+usage() {
+  cat <<EOF
+usage: $0 [--minutes N] [--faults MAX] [--settle SECONDS] [--seed S] [--keep] [--no-build]
+
+  --minutes N      how long the client submits and the faults run (default 20)
+  --faults MAX     at most this many faults in all (default: one per 20 s of the run)
+  --settle S       after the faults, how long every task has to finish (default 300)
+  --seed S         the random seed (default: the time); the same seed picks the same faults and mix
+  --keep           leave the soak's stack running (./scripts/stack.sh with DTS_STACK_DIR=.soak)
+  --no-build       use the service jars in */target
+
+Env: SOAK_REDIS_PORT=16379 SOAK_KAFKA_PORT=19092 SOAK_SCHEDULER_PORT=31000 SOAK_WORKER_PORT=31101
+EOF
+}
+
+MINUTES=20 MAX_FAULTS="" SETTLE=300 SEED="$(date +%s)" KEEP=0 BUILD=()
+while (($#)); do
+  case "$1" in
+    --minutes) MINUTES="${2:?--minutes needs a number}"; shift 2 ;;
+    --faults) MAX_FAULTS="${2:?--faults needs a number}"; shift 2 ;;
+    --settle) SETTLE="${2:?--settle needs seconds}"; shift 2 ;;
+    --seed) SEED="${2:?--seed needs a number}"; shift 2 ;;
+    --keep) KEEP=1; shift ;;
+    --no-build) BUILD=(--no-build); shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option $1" ;;
+  esac
+done
+[[ $MINUTES =~ ^[0-9]+(\.[0-9]+)?$ && $SETTLE =~ ^[0-9]+$ && $SEED =~ ^[0-9]+$ ]] || die "--minutes, --settle and --seed take numbers"
+RUN_SECONDS="$(awk -v m="$MINUTES" 'BEGIN {printf "%d", m * 60}')"
+MAX_FAULTS="${MAX_FAULTS:-$((RUN_SECONDS / 20 + 1))}"
+RANDOM="$SEED"
+
+export REDIS_PORT="${SOAK_REDIS_PORT:-16379}" KAFKA_PORT="${SOAK_KAFKA_PORT:-19092}"
+export KAFKA_CONTROLLER_PORT="$((KAFKA_PORT + 1))" SCHEDULER_PORT="${SOAK_SCHEDULER_PORT:-31000}"
+export WORKER_PORT="${SOAK_WORKER_PORT:-31101}" REDIS_APPENDFSYNC=always
+STACK=("$DTS_ROOT/scripts/stack.sh")
+API="http://127.0.0.1:$SCHEDULER_PORT/api"
+WORKERS=3 SCHEDULERS=2
+SOAK="$STACK_DIR/soak"
+ITEMS_DIR="$STACK_DIR/items" # written by items (the sandbox user): the side-effect log and markers
+SIDE_EFFECTS="$ITEMS_DIR/runs.log"
+TASKS="$SOAK/tasks.tsv"   # id kind submittedAt
+EVENTS="$SOAK/events.tsv" # time what target: kill|stop|cont|restart|retry|cancel
+FAULTS_LOG="$SOAK/faults.log"
+
+CHILDREN=()
+finish() {
+  local rc=$? pid
+  for pid in "${CHILDREN[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # A worker or scheduler left stopped by an interrupted fault goes on, so the stack can stop.
+  for name in worker-1 worker-2 worker-3 scheduler-1 scheduler-2; do
+    if pid="$(pid_of "$name")"; then kill -CONT "$pid" 2>/dev/null || true; fi
+  done
+  if ((KEEP)); then
+    log "the soak's stack keeps running (--keep): DTS_STACK_DIR=$STACK_DIR ./scripts/stack.sh status|down"
+  else
+    log "stopping the soak's stack (logs stay in $LOG_DIR)"
+    "${STACK[@]}" down >/dev/null || warn "stopping failed; run: DTS_STACK_DIR=$STACK_DIR ./scripts/stack.sh down"
+  fi
+  exit "$rc"
+}
+trap finish EXIT
+
+now() { date +%s.%N; }
+event() { printf '%s\t%s\t%s\n' "$(now)" "$1" "$2" >>"$EVENTS"; }
+pick() { echo $((RANDOM % $1)); }
+
+log "soak: $MINUTES min, at most $MAX_FAULTS faults, seed $SEED, stack in $STACK_DIR"
+"${STACK[@]}" down >/dev/null 2>&1 || true
+rm -rf "$SOAK" "$ITEMS_DIR"
+"${STACK[@]}" up --schedulers "$SCHEDULERS" --workers "$WORKERS" --threads 2 "${BUILD[@]}"
+mkdir -p "$SOAK" "$ITEMS_DIR"
+chmod 777 "$ITEMS_DIR"
+for file in "$TASKS" "$EVENTS" "$FAULTS_LOG"; do : >"$file"; done
+AUTH="$SOAK/auth"
+printf 'Authorization: Bearer %s\n' "$(<"$STACK_DIR/tokens/admin")" >"$AUTH"
+
+# api METHOD PATH [BODY-FILE] [HEADER...]: one request; prints the HTTP status, the body in $SOAK/reply.$BASHPID.
+api() {
+  local method="$1" path="$2" body="${3:-}" args=() header
+  shift 3 || shift $#
+  [[ -n $body ]] && args=(-H 'Content-Type: application/json' --data-binary "@$body")
+  for header in "$@"; do args+=(-H "$header"); done
+  curl -sS -o "$SOAK/reply.$BASHPID" -w '%{http_code}' --max-time 10 -X "$method" -H "@$AUTH" "${args[@]}" "$API$path" 2>/dev/null || echo 000
+}
+
+# retrying METHOD PATH [BODY-FILE] [HEADER...]: the request again (same Idempotency-Key) until a 2xx or a 4xx, for up to 2 min.
+retrying() {
+  local status i
+  for ((i = 0; i < 120; i++)); do
+    status="$(api "$@")"
+    [[ $status == 2* || ($status == 4* && $status != 429) ]] && { echo "$status"; return; }
+    sleep 1
+  done
+  echo "$status"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The mix: each item logs its run, names its task and item on stdout, and does its kind's work.
+# shellcheck disable=SC2016 # the commands are the items' own: their variables expand when they run
+
+template() { # template WORK: the command around an item's work; the work's exit code is the item's
+  printf '%s' 'w=${HOME%/*/*}; w=${w##*/}; echo "S $DTS_TASK_ID $DTS_ITEM_INDEX $w $EPOCHREALTIME" >> {{log}}; '
+  printf '%s' "rc=0; $1; "
+  printf '%s' 'echo "E $DTS_TASK_ID $DTS_ITEM_INDEX $w $EPOCHREALTIME $rc" >> {{log}}; echo "$DTS_TASK_ID $DTS_ITEM_INDEX"; exit $rc'
+}
+
+KINDS=(short short short long failing failing halting-soon halting-now cancelled retried retried)
+# shellcheck disable=SC2016 # the same: the items' own commands
+submit_one() {
+  local kind="$1" items work halt='null' body="$SOAK/body.$BASHPID" key status id
+  case "$kind" in
+    short) items=$((20 + $(pick 40))) work='sleep 0.0$((RANDOM % 5))' ;;
+    long) items=$((4 + $(pick 5))) work='sleep $((2 + RANDOM % 3))' ;;
+    failing) items=20 work='sleep 0.1; [ $((DTS_ITEM_INDEX % 5)) = 2 ] && rc=3' ;;
+    halting-soon | halting-now)
+      items=30 work='sleep 0.3; [ $((DTS_ITEM_INDEX % 7)) = 3 ] && rc=1'
+      halt="{\"when\":\"${kind#halting-}\",\"failures\":2}" ;;
+    cancelled) items=30 work='sleep 1' ;;
+    retried) items=15 work='m={{dir}}/$DTS_TASK_ID.$DTS_ITEM_INDEX; if [ $((DTS_ITEM_INDEX % 3)) = 0 ] && [ ! -e $m ]; then : > $m; rc=1; fi; sleep 0.1' ;;
+  esac
+  jq -n --arg t "$(template "$work")" --arg log "$SIDE_EFFECTS" --arg dir "$ITEMS_DIR" --argjson n "$items" --argjson halt "$halt" \
+    '{templateFunction: $t, variableJson: {log: $log, dir: $dir}, inputList: [range($n) | "i\(.)"]} + (if $halt then {halt: $halt} else {} end)' >"$body"
+  key="soak-$SEED-$RANDOM-$RANDOM-$BASHPID"
+  status="$(retrying POST /tasks "$body" "Idempotency-Key: $key")"
+  if [[ $status != 202 ]]; then
+    printf '%s\tsubmit\t%s %s\n' "$(now)" "$kind" "$status" >>"$SOAK/refused.tsv"
+    return
+  fi
+  id="$(jq -r .id "$SOAK/reply.$BASHPID")"
+  printf '%s\t%s\t%s\n' "$id" "$kind" "$(now)" >>"$TASKS"
+  case "$kind" in
+    cancelled) (sleep "1.$(pick 9)"; [[ $(retrying POST "/tasks/$id/cancel") == 2* ]] && event cancel "$id") & ;;
+    retried) (retry_when_failed "$id" "$CLIENT_END") & ;;
+  esac
+}
+
+status_of() { [[ $(api GET "/tasks/$1") == 200 ]] && jq -r .status "$SOAK/reply.$BASHPID" || echo unknown; }
+
+retry_when_failed() { # retry_when_failed ID UNTIL: the retried kind, once FAILED, is retried once (until SECONDS = UNTIL)
+  local deadline="$2" status
+  while ((SECONDS < deadline)); do
+    status="$(status_of "$1")"
+    case "$status" in
+      FAILED) event retry "$1"; retrying POST "/tasks/$1/retry-failed" >/dev/null; return ;;
+      COMPLETED | CANCELLED | SUBMISSION_FAILED) return ;;
+    esac
+    sleep 1
+  done
+}
+
+CLIENT_END=$((SECONDS + RUN_SECONDS))
+client() {
+  while ((SECONDS < CLIENT_END)); do
+    submit_one "${KINDS[$(pick ${#KINDS[@]})]}"
+    sleep "0.$((3 + $(pick 7)))"
+  done
+  wait
+}
+
+# ---------------------------------------------------------------------------------------------
+# The faults, one at a time, each ended (restarted, continued) before the next.
+
+fault() {
+  local kind="$1" name="$2" pid
+  pid="$(pid_of "$name")" || { warn "fault $kind $name: $name is not running"; return 0; }
+  case "$kind" in
+    kill)
+      event kill "$name"; kill -KILL "$pid"
+      sleep "$((1 + $(pick 4)))"
+      event restart "$name"; "${STACK[@]}" up --no-build >>"$SOAK/restarts.log" 2>&1 || warn "restarting $name failed (see $SOAK/restarts.log)" ;;
+    stop)
+      event stop "$name"; kill -STOP "$pid"
+      sleep "$((2 + $(pick 12)))"
+      event cont "$name"; kill -CONT "$pid" ;;
+    term)
+      event kill "$name"; kill -TERM "$pid"
+      local i; for ((i = 0; i < 60 && $(kill -0 "$pid" 2>/dev/null && echo 1 || echo 0); i++)); do sleep 1; done
+      event restart "$name"; "${STACK[@]}" up --no-build >>"$SOAK/restarts.log" 2>&1 || warn "restarting $name failed (see $SOAK/restarts.log)" ;;
+  esac
+  printf '%s %s %s\n' "$(date +%T)" "$kind" "$name" >>"$FAULTS_LOG"
+}
+
+faults() {
+  local end=$((SECONDS + RUN_SECONDS)) count=0
+  sleep 5
+  while ((SECONDS < end && count < MAX_FAULTS)); do
+    case "$(pick 8)" in
+      0 | 1) fault kill "worker-$((1 + $(pick WORKERS)))" ;;
+      2) fault stop "worker-$((1 + $(pick WORKERS)))" ;;
+      3) fault kill "scheduler-$((1 + $(pick SCHEDULERS)))" ;;
+      4) fault stop "scheduler-$((1 + $(pick SCHEDULERS)))" ;;
+      5) fault term kafka ;;
+      6) fault term redis ;;
+      7) fault kill redis ;;
+    esac
+    count=$((count + 1))
+    sleep "$((5 + $(pick 15)))"
+  done
+}
+
+log "client and faults for $RUN_SECONDS s"
+client &
+CHILDREN+=($!)
+faults &
+CHILDREN+=($!)
+wait "${CHILDREN[@]}" || true
+CHILDREN=()
+log "faults stopped ($(wc -l <"$FAULTS_LOG") injected); making sure the whole stack is up"
+"${STACK[@]}" up --no-build >>"$SOAK/restarts.log" 2>&1 || die "the stack did not come back up (see $SOAK/restarts.log)"
+
+# ---------------------------------------------------------------------------------------------
+# Settle: every task finished (a retried one after its retry), within the bound.
+
+log "waiting up to $SETTLE s for $(wc -l <"$TASKS") tasks to finish"
+VIOLATIONS="$SOAK/violations.txt"
+: >"$VIOLATIONS"
+violation() { printf '%s\n' "$*" >>"$VIOLATIONS"; }
+SETTLE_END=$((SECONDS + SETTLE))
+while IFS=$'\t' read -r id kind _; do
+  while :; do
+    status="$(status_of "$id")"
+    case "$status" in
+      COMPLETED | CANCELLED | SUBMISSION_FAILED) break ;;
+      FAILED)
+        [[ $kind == retried ]] || break
+        # Retried once FAILED: by the client during the run, else here.
+        if ! grep -q "	retry	$id\$" "$EVENTS"; then
+          event retry "$id"
+          retrying POST "/tasks/$id/retry-failed" >/dev/null
+        fi ;;
+    esac
+    ((SECONDS < SETTLE_END)) || { violation "task $id ($kind): not finished within ${SETTLE}s after the faults, status $status"; break; }
+    sleep 1
+  done
+done <"$TASKS"
+
+# ---------------------------------------------------------------------------------------------
+# Check each task: status, counts, results, runs.
+
+log "checking every task"
+CHECKS=0
+check() { CHECKS=$((CHECKS + 1)); }
+listed="$SOAK/listed.txt"
+: >"$listed"
+path="/tasks?limit=100"
+while [[ -n $path ]]; do
+  reply="$(curl -fsS -D - -H "@$AUTH" "$API$path" | tr -d '\r')" || die "could not list the tasks: GET $path"
+  jq -r '.[].id' <<<"${reply##*$'\n\n'}" >>"$listed"
+  next="$(sed -n 's/^link: <\([^>]*\)>; rel="next".*/\1/Ip' <<<"$reply")"
+  next="${next#/api}"
+  [[ $next != "$path" ]] || die "GET $path answered a next page that is itself"
+  path="$next"
+done
+
+while IFS=$'\t' read -r id kind _; do
+  check
+  grep -qx "$id" "$listed" || violation "task $id ($kind): missing from the listing"
+  [[ $(api GET "/tasks/$id") == 200 ]] || { violation "task $id ($kind): GET answered $(cat "$SOAK/reply.$BASHPID")"; continue; }
+  view="$(cat "$SOAK/reply.$BASHPID")"
+  status="$(jq -r .status <<<"$view")"
+  check
+  jq -e '(.itemsSucceeded // 0) + (.itemsFailed // 0) + (.itemsSkipped // 0) as $n
+         | if .status == "COMPLETED" or .status == "FAILED" then $n == .itemsTotal
+           elif .status == "CANCELLED" then $n <= .itemsTotal else true end' <<<"$view" >/dev/null ||
+    violation "task $id ($kind, $status): counts do not add up: $(jq -c '{itemsTotal, itemsSucceeded, itemsFailed, itemsSkipped}' <<<"$view")"
+  check
+  case "$kind:$status" in
+    short:COMPLETED | long:COMPLETED | failing:FAILED | halting-*:FAILED | retried:COMPLETED | cancelled:CANCELLED | cancelled:COMPLETED) ;;
+    *) violation "task $id ($kind): ended $status" ;;
+  esac
+  [[ $kind == halting-* && $status == FAILED ]] && ! jq -e '.halted' <<<"$view" >/dev/null && violation "task $id ($kind): FAILED but not halted"
+  check
+  if [[ $(api GET "/tasks/$id/results?format=jsonl") == 200 ]]; then
+    jq -r --arg id "$id" 'select(.skipped != true and .exitCode != null and .exitCode != 126)
+      | select((.stdout | split("\n")[0]) != "\($id) \(.index)") | "task \($id): item \(.index) result is not from a run of it: \(.stdout[0:80])"' \
+      "$SOAK/reply.$BASHPID" >>"$VIOLATIONS"
+  else
+    violation "task $id ($kind): results answered $(cat "$SOAK/reply.$BASHPID")"
+  fi
+done <"$TASKS"
+
+# The runs: for each item, in start order, a run may start while an earlier one has not ended, or after one
+# that ended, only when that one's worker process was killed or stopped in between, or the task was retried.
+# Worker processes are named by their work root (dts-<worker id>-<uuid>); events name the worker id.
+RUN_CHECKS="$(awk -F'\t' -v out="$VIOLATIONS" '
+  FNR == NR { t[++ne] = $1; what[ne] = $2; target[ne] = $3; next }
+  $1 == "S" { key = $2 " " $3; n[key]++; start[key, n[key]] = $5; proc[key, n[key]] = $4; next }
+  $1 == "E" { key = $2 " " $3; for (i = n[key]; i >= 1; i--) if (proc[key, i] == $4 && !(key SUBSEP i in end)) { end[key, i] = $5; break } next }
+  function worker(p) { sub(/^dts-/, "", p); sub(/-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "", p); return p }
+  function explained(key, i, from, to,   e, task) {
+    split(key, parts, " "); task = parts[1]
+    for (e = 1; e <= ne; e++) {
+      if (t[e] < from || t[e] > to) continue
+      if ((what[e] == "kill" || what[e] == "stop") && target[e] == worker(proc[key, i])) return 1
+      if (what[e] == "retry" && target[e] == task) return 1
+    }
+    return 0
+  }
+  END {
+    for (key in n) {
+      items++
+      for (j = 2; j <= n[key]; j++) {
+        # the latest earlier run that could clash with run j
+        for (i = j - 1; i >= 1; i--) {
+          pairs++
+          if ((key SUBSEP i) in end && end[key, i] <= start[key, j]) {
+            if (!explained(key, i, start[key, i], start[key, j]))
+              print "item " key ": ran again at " start[key, j] " on " proc[key, j] " after a run on " proc[key, i] " ended at " end[key, i] ", with no death or retry between" >> out
+          } else if (!explained(key, i, start[key, i], start[key, j])) {
+            print "item " key ": runs at the same time on " proc[key, i] " (from " start[key, i] ") and " proc[key, j] " (from " start[key, j] ")" >> out
+          }
+        }
+      }
+    }
+    printf "%d %d\n", items, pairs
+  }' "$EVENTS" "$SIDE_EFFECTS" 2>/dev/null || echo "0 0")"
+read -r ITEMS_RUN RUN_PAIRS <<<"$RUN_CHECKS"
+
+# ---------------------------------------------------------------------------------------------
+# Summary
+
+TASK_COUNT="$(wc -l <"$TASKS")"
+N="$(wc -l <"$VIOLATIONS")"
+echo
+echo "soak summary (seed $SEED, $MINUTES min, stack in $STACK_DIR)"
+echo "tasks submitted: $TASK_COUNT ($(cut -f2 "$TASKS" | sort | uniq -c | awk '{printf "%s%s %s", NR > 1 ? ", " : "", $1, $2}'))"
+echo "submits refused after retrying: $( [[ -f $SOAK/refused.tsv ]] && wc -l <"$SOAK/refused.tsv" || echo 0)"
+echo "faults injected: $(wc -l <"$FAULTS_LOG") ($(awk '{print $2 " " $3}' "$FAULTS_LOG" | sed 's/-[0-9]*$//' | sort | uniq -c | awk '{printf "%s%s %s %s", NR > 1 ? ", " : "", $1, $2, $3}'))"
+echo "item runs logged: $(grep -c '^S' "$SIDE_EFFECTS" 2>/dev/null || echo 0) starts, $(grep -c '^E' "$SIDE_EFFECTS" 2>/dev/null || echo 0) ends, over $ITEMS_RUN items"
+echo "invariants checked: $CHECKS per-task checks (listed, counts, final status, results), $RUN_PAIRS run pairs of items run more than once"
+if ((N > 0)); then
+  echo "violations (first 20 of $N):"
+  head -n 20 "$VIOLATIONS"
+fi
+echo "violations: $N"
+((N == 0))
