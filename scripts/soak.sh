@@ -148,7 +148,7 @@ submit_one() {
     '{templateFunction: $t, variableJson: {log: $log, dir: $dir}, inputList: [range($n) | "i\(.)"]} + (if $halt then {halt: $halt} else {} end)' >"$body"
   key="soak-$SEED-$RANDOM-$RANDOM-$BASHPID"
   status="$(retrying POST /tasks "$body" "Idempotency-Key: $key")"
-  if [[ $status != 202 ]]; then
+  if [[ $status != 20[02] ]]; then
     printf '%s\tsubmit\t%s %s\n' "$(now)" "$kind" "$status" >>"$SOAK/refused.tsv"
     return
   fi
@@ -308,17 +308,22 @@ done <"$TASKS"
 # The runs: for each item, in start order, a run may start while an earlier one has not ended, or after one
 # that ended, only when that one's worker process was killed or stopped in between, or the task was retried.
 # Worker processes are named by their work root (dts-<worker id>-<uuid>); events name the worker id.
-RUN_CHECKS="$(awk -F'\t' -v out="$VIOLATIONS" '
+RUN_CHECKS="$(awk -v out="$VIOLATIONS" '
   FNR == NR { t[++ne] = $1; what[ne] = $2; target[ne] = $3; next }
   $1 == "S" { key = $2 " " $3; n[key]++; start[key, n[key]] = $5; proc[key, n[key]] = $4; next }
-  $1 == "E" { key = $2 " " $3; for (i = n[key]; i >= 1; i--) if (proc[key, i] == $4 && !(key SUBSEP i in end)) { end[key, i] = $5; break } next }
-  function worker(p) { sub(/^dts-/, "", p); sub(/-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "", p); return p }
-  function explained(key, i, from, to,   e, task) {
-    split(key, parts, " "); task = parts[1]
+  $1 == "E" {
+    key = $2 " " $3
+    for (i = n[key]; i >= 1; i--) if (proc[key, i] == $4 && !((key, i) in end)) { end[key, i] = $5; break }
+    next
+  }
+  # dts-<worker id>-<36-character uuid> -> <worker id>
+  function worker(p) { return substr(p, 5, length(p) - 4 - 37) }
+  function explained(key, i, from, to,   e, parts) {
+    split(key, parts, " ")
     for (e = 1; e <= ne; e++) {
       if (t[e] < from || t[e] > to) continue
       if ((what[e] == "kill" || what[e] == "stop") && target[e] == worker(proc[key, i])) return 1
-      if (what[e] == "retry" && target[e] == task) return 1
+      if (what[e] == "retry" && target[e] == parts[1]) return 1
     }
     return 0
   }
@@ -326,20 +331,18 @@ RUN_CHECKS="$(awk -F'\t' -v out="$VIOLATIONS" '
     for (key in n) {
       items++
       for (j = 2; j <= n[key]; j++) {
-        # the latest earlier run that could clash with run j
         for (i = j - 1; i >= 1; i--) {
           pairs++
-          if ((key SUBSEP i) in end && end[key, i] <= start[key, j]) {
-            if (!explained(key, i, start[key, i], start[key, j]))
-              print "item " key ": ran again at " start[key, j] " on " proc[key, j] " after a run on " proc[key, i] " ended at " end[key, i] ", with no death or retry between" >> out
-          } else if (!explained(key, i, start[key, i], start[key, j])) {
+          if (explained(key, i, start[key, i], start[key, j])) continue
+          if (((key, i) in end) && end[key, i] <= start[key, j])
+            print "item " key ": ran again at " start[key, j] " on " proc[key, j] " after a run on " proc[key, i] " ended at " end[key, i] ", with no death or retry between" >> out
+          else
             print "item " key ": runs at the same time on " proc[key, i] " (from " start[key, i] ") and " proc[key, j] " (from " start[key, j] ")" >> out
-          }
         }
       }
     }
     printf "%d %d\n", items, pairs
-  }' "$EVENTS" "$SIDE_EFFECTS" 2>/dev/null || echo "0 0")"
+  }' "$EVENTS" "$SIDE_EFFECTS")" || die "could not read the side-effect log $SIDE_EFFECTS"
 read -r ITEMS_RUN RUN_PAIRS <<<"$RUN_CHECKS"
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check: docker-compose.yml validated, then every test (unit, contract and end-to-end)
-# with Maven. The tests start their own Redis and Kafka on free ports, so the local stack is not
-# needed. Extra arguments go to Maven:
+# with Maven, then a 2-minute soak (scripts/soak.sh: a cluster under random faults, every invariant
+# checked). The tests start their own Redis and Kafka on free ports, and the soak its own stack in
+# .soak/, so the local stack is not needed. Extra arguments go to Maven, and then the soak is left
+# out (it needs every jar):
 #   ./scripts/test.sh -pl worker-service -am
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -24,4 +26,10 @@ log "shellcheck scripts/*.sh scripts/dts deploy/redis/compose-start.sh"
 shellcheck scripts/*.sh scripts/dts deploy/redis/compose-start.sh || die "shellcheck found problems in the scripts (above)"
 log "mvn -B verify $*"
 mvn -B verify "$@" || die "tests failed; the reports are in */target/surefire-reports (and failsafe-reports)"
+if (($#)); then
+  log "Maven's tests passed; the soak is left out with Maven arguments (run: ./scripts/soak.sh --minutes 2)"
+  exit 0
+fi
+log "./scripts/soak.sh --minutes 2 --no-build"
+./scripts/soak.sh --minutes 2 --no-build --settle 240 || die "the soak found violations or failed (above; its logs are in .soak/)"
 log "all tests passed"
