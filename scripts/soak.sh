@@ -100,13 +100,15 @@ for file in "$TASKS" "$EVENTS" "$FAULTS_LOG"; do : >"$file"; done
 AUTH="$SOAK/auth"
 printf 'Authorization: Bearer %s\n' "$(<"$STACK_DIR/tokens/admin")" >"$AUTH"
 
-# api METHOD PATH [BODY-FILE] [HEADER...]: one request; prints the HTTP status, the body in $SOAK/reply.$BASHPID.
+# api METHOD PATH [BODY-FILE] [HEADER...]: one request; prints the HTTP status, the body in $REPLY_TO (each
+# process that calls it sets its own: it is called in command substitutions, whose BASHPID is not the caller's).
+REPLY_TO="$SOAK/reply.main"
 api() {
   local method="$1" path="$2" body="${3:-}" args=() header
   shift 3 || shift $#
   [[ -n $body ]] && args=(-H 'Content-Type: application/json' --data-binary "@$body")
   for header in "$@"; do args+=(-H "$header"); done
-  curl -sS -o "$SOAK/reply.$BASHPID" -w '%{http_code}' --max-time 10 -X "$method" -H "@$AUTH" "${args[@]}" "$API$path" 2>/dev/null || echo 000
+  curl -sS -o "$REPLY_TO" -w '%{http_code}' --max-time 10 -X "$method" -H "@$AUTH" "${args[@]}" "$API$path" 2>/dev/null || echo 000
 }
 
 # retrying METHOD PATH [BODY-FILE] [HEADER...]: the request again (same Idempotency-Key) until a 2xx or a 4xx, for up to 2 min.
@@ -133,7 +135,7 @@ template() { # template WORK: the command around an item's work; the work's exit
 KINDS=(short short short long failing failing halting-soon halting-now cancelled retried retried)
 # shellcheck disable=SC2016 # the same: the items' own commands
 submit_one() {
-  local kind="$1" items work halt='null' body="$SOAK/body.$BASHPID" key status id
+  local kind="$1" items work halt='null' body="$SOAK/body" key status id
   case "$kind" in
     short) items=$((20 + $(pick 40))) work='sleep 0.0$((RANDOM % 5))' ;;
     long) items=$((4 + $(pick 5))) work='sleep $((2 + RANDOM % 3))' ;;
@@ -152,15 +154,17 @@ submit_one() {
     printf '%s\tsubmit\t%s %s\n' "$(now)" "$kind" "$status" >>"$SOAK/refused.tsv"
     return
   fi
-  id="$(jq -r .id "$SOAK/reply.$BASHPID")"
+  id="$(jq -r .id "$REPLY_TO")"
   printf '%s\t%s\t%s\n' "$id" "$kind" "$(now)" >>"$TASKS"
+  # shellcheck disable=SC2030 # each background job answers into its own file
   case "$kind" in
-    cancelled) (sleep "1.$(pick 9)"; [[ $(retrying POST "/tasks/$id/cancel") == 2* ]] && event cancel "$id") & ;;
-    retried) (retry_when_failed "$id" "$CLIENT_END") & ;;
+    cancelled) (REPLY_TO="$SOAK/reply.$BASHPID"; sleep "1.$(pick 9)"; [[ $(retrying POST "/tasks/$id/cancel") == 2* ]] && event cancel "$id") & ;;
+    retried) (REPLY_TO="$SOAK/reply.$BASHPID"; retry_when_failed "$id" "$CLIENT_END") & ;;
   esac
 }
 
-status_of() { [[ $(api GET "/tasks/$1") == 200 ]] && jq -r .status "$SOAK/reply.$BASHPID" || echo unknown; }
+# shellcheck disable=SC2031 # the caller's own reply file
+status_of() { [[ $(api GET "/tasks/$1") == 200 ]] && jq -r .status "$REPLY_TO" || echo unknown; }
 
 retry_when_failed() { # retry_when_failed ID UNTIL: the retried kind, once FAILED, is retried once (until SECONDS = UNTIL)
   local deadline="$2" status
@@ -176,6 +180,7 @@ retry_when_failed() { # retry_when_failed ID UNTIL: the retried kind, once FAILE
 
 CLIENT_END=$((SECONDS + RUN_SECONDS))
 client() {
+  REPLY_TO="$SOAK/reply.client"
   while ((SECONDS < CLIENT_END)); do
     submit_one "${KINDS[$(pick ${#KINDS[@]})]}"
     sleep "0.$((3 + $(pick 7)))"
@@ -281,11 +286,11 @@ done
 while IFS=$'\t' read -r id kind _; do
   check
   grep -qx "$id" "$listed" || violation "task $id ($kind): missing from the listing"
-  [[ $(api GET "/tasks/$id") == 200 ]] || { violation "task $id ($kind): GET answered $(cat "$SOAK/reply.$BASHPID")"; continue; }
-  view="$(cat "$SOAK/reply.$BASHPID")"
+  [[ $(api GET "/tasks/$id") == 200 ]] || { violation "task $id ($kind): GET answered $(cat "$REPLY_TO")"; continue; }
+  view="$(cat "$REPLY_TO")"
   status="$(jq -r .status <<<"$view")"
   check
-  jq -e '(.itemsSucceeded // 0) + (.itemsFailed // 0) + (.itemsSkipped // 0) as $n
+  jq -e '((.itemsSucceeded // 0) + (.itemsFailed // 0) + (.itemsSkipped // 0)) as $n
          | if .status == "COMPLETED" or .status == "FAILED" then $n == .itemsTotal
            elif .status == "CANCELLED" then $n <= .itemsTotal else true end' <<<"$view" >/dev/null ||
     violation "task $id ($kind, $status): counts do not add up: $(jq -c '{itemsTotal, itemsSucceeded, itemsFailed, itemsSkipped}' <<<"$view")"
@@ -299,9 +304,9 @@ while IFS=$'\t' read -r id kind _; do
   if [[ $(api GET "/tasks/$id/results?format=jsonl") == 200 ]]; then
     jq -r --arg id "$id" 'select(.skipped != true and .exitCode != null and .exitCode != 126)
       | select((.stdout | split("\n")[0]) != "\($id) \(.index)") | "task \($id): item \(.index) result is not from a run of it: \(.stdout[0:80])"' \
-      "$SOAK/reply.$BASHPID" >>"$VIOLATIONS"
+      "$REPLY_TO" >>"$VIOLATIONS"
   else
-    violation "task $id ($kind): results answered $(cat "$SOAK/reply.$BASHPID")"
+    violation "task $id ($kind): results answered $(cat "$REPLY_TO")"
   fi
 done <"$TASKS"
 
@@ -352,9 +357,9 @@ TASK_COUNT="$(wc -l <"$TASKS")"
 N="$(wc -l <"$VIOLATIONS")"
 echo
 echo "soak summary (seed $SEED, $MINUTES min, stack in $STACK_DIR)"
-echo "tasks submitted: $TASK_COUNT ($(cut -f2 "$TASKS" | sort | uniq -c | awk '{printf "%s%s %s", NR > 1 ? ", " : "", $1, $2}'))"
+echo "tasks submitted: $TASK_COUNT ($(cut -f2 "$TASKS" | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}'))"
 echo "submits refused after retrying: $( [[ -f $SOAK/refused.tsv ]] && wc -l <"$SOAK/refused.tsv" || echo 0)"
-echo "faults injected: $(wc -l <"$FAULTS_LOG") ($(awk '{print $2 " " $3}' "$FAULTS_LOG" | sed 's/-[0-9]*$//' | sort | uniq -c | awk '{printf "%s%s %s %s", NR > 1 ? ", " : "", $1, $2, $3}'))"
+echo "faults injected: $(wc -l <"$FAULTS_LOG") ($(awk '{print $2 " " $3}' "$FAULTS_LOG" | sed 's/-[0-9]*$//' | sort | uniq -c | awk '{printf "%s%s %s %s", (NR > 1 ? ", " : ""), $1, $2, $3}'))"
 echo "item runs logged: $(grep -c '^S' "$SIDE_EFFECTS" 2>/dev/null || echo 0) starts, $(grep -c '^E' "$SIDE_EFFECTS" 2>/dev/null || echo 0) ends, over $ITEMS_RUN items"
 echo "invariants checked: $CHECKS per-task checks (listed, counts, final status, results), $RUN_PAIRS run pairs of items run more than once"
 if ((N > 0)); then
