@@ -65,7 +65,7 @@ SOAK="$STACK_DIR/soak"
 ITEMS_DIR="$STACK_DIR/items" # written by items (the sandbox user): the side-effect log and markers
 SIDE_EFFECTS="$ITEMS_DIR/runs.log"
 TASKS="$SOAK/tasks.tsv"   # id kind submittedAt
-EVENTS="$SOAK/events.tsv" # time what target: kill|stop|cont|restart|retry|cancel
+EVENTS="$SOAK/events.tsv" # time what target: kill|stop|cont|restart|retry (asked)|retried (taken)|cancel
 FAULTS_LOG="$SOAK/faults.log"
 
 CHILDREN=()
@@ -88,7 +88,8 @@ trap finish EXIT
 
 now() { date +%s.%N; }
 event() { printf '%s\t%s\t%s\n' "$(now)" "$1" "$2" >>"$EVENTS"; }
-pick() { echo $((RANDOM % $1)); }
+# pick N: a random 0..N-1 in PICKED. Not echoed: a command substitution is a subshell, which bash reseeds.
+pick() { PICKED=$((RANDOM % $1)); }
 
 log "soak: $MINUTES min, at most $MAX_FAULTS faults, seed $SEED, stack in $STACK_DIR"
 "${STACK[@]}" down >/dev/null 2>&1 || true
@@ -127,9 +128,7 @@ retrying() {
 # shellcheck disable=SC2016 # the commands are the items' own: their variables expand when they run
 
 template() { # template WORK: the command around an item's work; the work's exit code is the item's
-  printf '%s' 'w=${HOME%/*/*}; w=${w##*/}; echo "S $DTS_TASK_ID $DTS_ITEM_INDEX $w $EPOCHREALTIME" >> {{log}}; '
-  printf '%s' "rc=0; $1; "
-  printf '%s' 'echo "E $DTS_TASK_ID $DTS_ITEM_INDEX $w $EPOCHREALTIME $rc" >> {{log}}; echo "$DTS_TASK_ID $DTS_ITEM_INDEX"; exit $rc'
+XX
 }
 
 KINDS=(short short short long failing failing halting-soon halting-now cancelled retried retried)
@@ -137,14 +136,14 @@ KINDS=(short short short long failing failing halting-soon halting-now cancelled
 submit_one() {
   local kind="$1" items work halt='null' body="$SOAK/body" key status id
   case "$kind" in
-    short) items=$((20 + $(pick 40))) work='sleep 0.0$((RANDOM % 5))' ;;
-    long) items=$((4 + $(pick 5))) work='sleep $((2 + RANDOM % 3))' ;;
+    short) pick 40; items=$((20 + PICKED)) work='sleep 0.0$((RANDOM % 5))' ;;
+    long) pick 5; items=$((4 + PICKED)) work='sleep $((2 + RANDOM % 3))' ;;
     failing) items=20 work='sleep 0.1; [ $((DTS_ITEM_INDEX % 5)) = 2 ] && rc=3' ;;
     halting-soon | halting-now)
       items=30 work='sleep 0.3; [ $((DTS_ITEM_INDEX % 7)) = 3 ] && rc=1'
       halt="{\"when\":\"${kind#halting-}\",\"failures\":2}" ;;
     cancelled) items=30 work='sleep 1' ;;
-    retried) items=15 work='m={{dir}}/$DTS_TASK_ID.$DTS_ITEM_INDEX; if [ $((DTS_ITEM_INDEX % 3)) = 0 ] && [ ! -e $m ]; then : > $m; rc=1; fi; sleep 0.1' ;;
+    retried) items=15 work='m="{{dir}}/$DTS_TASK_ID.$DTS_ITEM_INDEX"; if [ $((DTS_ITEM_INDEX % 3)) = 0 ] && [ ! -e "$m" ]; then : > "$m"; rc=1; fi; sleep 0.1' ;;
   esac
   jq -n --arg t "$(template "$work")" --arg log "$SIDE_EFFECTS" --arg dir "$ITEMS_DIR" --argjson n "$items" --argjson halt "$halt" \
     '{templateFunction: $t, variableJson: {log: $log, dir: $dir}, inputList: [range($n) | "i\(.)"]} + (if $halt then {halt: $halt} else {} end)' >"$body"
@@ -158,7 +157,7 @@ submit_one() {
   printf '%s\t%s\t%s\n' "$id" "$kind" "$(now)" >>"$TASKS"
   # shellcheck disable=SC2030 # each background job answers into its own file
   case "$kind" in
-    cancelled) (REPLY_TO="$SOAK/reply.$BASHPID"; sleep "1.$(pick 9)"; [[ $(retrying POST "/tasks/$id/cancel") == 2* ]] && event cancel "$id") & ;;
+    cancelled) pick 9; (REPLY_TO="$SOAK/reply.$BASHPID"; sleep "1.$PICKED"; [[ $(retrying POST "/tasks/$id/cancel") == 2* ]] && event cancel "$id") & ;;
     retried) (REPLY_TO="$SOAK/reply.$BASHPID"; retry_when_failed "$id" "$CLIENT_END") & ;;
   esac
 }
@@ -171,7 +170,7 @@ retry_when_failed() { # retry_when_failed ID UNTIL: the retried kind, once FAILE
   while ((SECONDS < deadline)); do
     status="$(status_of "$1")"
     case "$status" in
-      FAILED) event retry "$1"; retrying POST "/tasks/$1/retry-failed" >/dev/null; return ;;
+      FAILED) event retry "$1"; [[ $(retrying POST "/tasks/$1/retry-failed") == 2* ]] && event retried "$1"; return ;;
       COMPLETED | CANCELLED | SUBMISSION_FAILED) return ;;
     esac
     sleep 1
@@ -180,10 +179,13 @@ retry_when_failed() { # retry_when_failed ID UNTIL: the retried kind, once FAILE
 
 CLIENT_END=$((SECONDS + RUN_SECONDS))
 client() {
+  RANDOM=$((SEED + 1))
   REPLY_TO="$SOAK/reply.client"
   while ((SECONDS < CLIENT_END)); do
-    submit_one "${KINDS[$(pick ${#KINDS[@]})]}"
-    sleep "0.$((3 + $(pick 7)))"
+    pick ${#KINDS[@]}
+    submit_one "${KINDS[PICKED]}"
+    pick 7
+    sleep "0.$((3 + PICKED))"
   done
   wait
 }
@@ -197,11 +199,13 @@ fault() {
   case "$kind" in
     kill)
       event kill "$name"; kill -KILL "$pid"
-      sleep "$((1 + $(pick 4)))"
+      pick 4
+      sleep "$((1 + PICKED))"
       event restart "$name"; "${STACK[@]}" up --no-build >>"$SOAK/restarts.log" 2>&1 || warn "restarting $name failed (see $SOAK/restarts.log)" ;;
     stop)
       event stop "$name"; kill -STOP "$pid"
-      sleep "$((2 + $(pick 12)))"
+      pick 12
+      sleep "$((2 + PICKED))"
       event cont "$name"; kill -CONT "$pid" ;;
     term)
       event kill "$name"; kill -TERM "$pid"
@@ -212,20 +216,28 @@ fault() {
 }
 
 faults() {
+  RANDOM=$((SEED + 2))
   local end=$((SECONDS + RUN_SECONDS)) count=0
   sleep 5
   while ((SECONDS < end && count < MAX_FAULTS)); do
-    case "$(pick 8)" in
-      0 | 1) fault kill "worker-$((1 + $(pick WORKERS)))" ;;
-      2) fault stop "worker-$((1 + $(pick WORKERS)))" ;;
-      3) fault kill "scheduler-$((1 + $(pick SCHEDULERS)))" ;;
-      4) fault stop "scheduler-$((1 + $(pick SCHEDULERS)))" ;;
+    pick 8
+    local what="$PICKED"
+    case "$what" in
+      0 | 1 | 2) pick "$WORKERS" ;;
+      3 | 4) pick "$SCHEDULERS" ;;
+    esac
+    case "$what" in
+      0 | 1) fault kill "worker-$((1 + PICKED))" ;;
+      2) fault stop "worker-$((1 + PICKED))" ;;
+      3) fault kill "scheduler-$((1 + PICKED))" ;;
+      4) fault stop "scheduler-$((1 + PICKED))" ;;
       5) fault term kafka ;;
       6) fault term redis ;;
       7) fault kill redis ;;
     esac
     count=$((count + 1))
-    sleep "$((5 + $(pick 15)))"
+    pick 15
+    sleep "$((5 + PICKED))"
   done
 }
 
@@ -255,9 +267,9 @@ while IFS=$'\t' read -r id kind _; do
       FAILED)
         [[ $kind == retried ]] || break
         # Retried once FAILED: by the client during the run, else here.
-        if ! grep -q "	retry	$id\$" "$EVENTS"; then
+        if ! grep -q "	retried	$id\$" "$EVENTS"; then
           event retry "$id"
-          retrying POST "/tasks/$id/retry-failed" >/dev/null
+          [[ $(retrying POST "/tasks/$id/retry-failed") == 2* ]] && event retried "$id"
         fi ;;
     esac
     ((SECONDS < SETTLE_END)) || { violation "task $id ($kind): not finished within ${SETTLE}s after the faults, status $status"; break; }
@@ -314,7 +326,7 @@ done <"$TASKS"
 # that ended, only when that one's worker process was killed or stopped in between, or the task was retried.
 # Worker processes are named by their work root (dts-<worker id>-<uuid>); events name the worker id.
 RUN_CHECKS="$(awk -v out="$VIOLATIONS" '
-  FNR == NR { t[++ne] = $1; what[ne] = $2; target[ne] = $3; next }
+  FILENAME == ARGV[1] { t[++ne] = $1; what[ne] = $2; target[ne] = $3; next }
   $1 == "S" { key = $2 " " $3; n[key]++; start[key, n[key]] = $5; proc[key, n[key]] = $4; next }
   $1 == "E" {
     key = $2 " " $3

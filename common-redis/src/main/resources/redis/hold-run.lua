@@ -1,25 +1,27 @@
--- Registers a run of a shard unless a live run of the same shard and round is registered: one atomic step,
--- so two deliveries released at the same instant cannot both start.
--- KEYS[1]   the task's deliveries hash: field <round>/<shardIndex>/<instanceId>/<nonce>, value its lease's end (epoch ms)
--- ARGV[1]   the shard's field prefix "<round>/<shardIndex>/"; ARGV[2] this run's field; ARGV[3] now (epoch ms);
--- ARGV[4]   this run's lease end (epoch ms); ARGV[5..] instances the caller found dead (their runs hold nothing)
+-- Registers a run of a shard unless a live run of the same shard and round holds it: one atomic step,
+-- so two deliveries released at the same instant cannot both start. Times are Redis's own (TIME), so
+-- the workers' clocks need not agree.
+-- KEYS[1]   the task's deliveries hash: field <round>/<shardIndex>/<instanceId>/<nonce>, value the end of
+--           its lease (epoch ms, Redis time)
+-- ARGV[1]   the shard's field prefix "<round>/<shardIndex>/"; ARGV[2] this run's field; ARGV[3] the lease (ms);
+-- ARGV[4..] instances the caller found gone (their runs hold nothing, whatever their lease says)
 -- Returns 1 when registered, 0 when a live run holds the shard.
-local dead = {}
-for i = 5, #ARGV do
-  dead[ARGV[i]] = true
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local gone = {}
+for i = 4, #ARGV do
+  gone[ARGV[i]] = true
 end
-local runs = redis.call('HGETALL', KEYS[1])
 local prefix = ARGV[1]
-local now = tonumber(ARGV[3])
+local runs = redis.call('HGETALL', KEYS[1])
 for i = 1, #runs, 2 do
   local field = runs[i]
-  if string.sub(field, 1, #prefix) == prefix then
-    local rest = string.sub(field, #prefix + 1)
-    local instance = string.match(rest, '^(.*)/[^/]*$') or rest
-    if not dead[instance] and (tonumber(runs[i + 1]) or 0) > now then
+  if field ~= ARGV[2] and string.sub(field, 1, #prefix) == prefix then
+    local instance = string.match(string.sub(field, #prefix + 1), '^(.+)/[^/]+$')
+    if instance and not gone[instance] and (tonumber(runs[i + 1]) or 0) > now then
       return 0
     end
   end
 end
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[4])
+redis.call('HSET', KEYS[1], ARGV[2], now + tonumber(ARGV[3]))
 return 1

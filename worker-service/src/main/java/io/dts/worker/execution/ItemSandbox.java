@@ -52,21 +52,14 @@ public class ItemSandbox {
     public ItemSandbox(WorkerProperties properties) {
         this.settings = properties.sandbox();
         this.itemUser = itemUser(settings);
-        this.workDir = Path.of(properties.workDir()).toAbsolutePath().normalize();
+        this.userSwitch = userSwitch(settings);
+        this.workDir = madeWorkDir(Path.of(properties.workDir()));
         if (settings.isolation() != Isolation.NONE) {
             SHARED_WRITABLE.stream().filter(workDir::startsWith).findFirst().ifPresent(shared -> {
                 throw new IllegalStateException("worker.work-dir " + workDir + " is under " + shared + ", which each item gets a "
                         + "private one of, so its own directory would be hidden from it: choose a directory outside "
                         + SHARED_WRITABLE + " (the default is " + WorkerProperties.DEFAULT_WORK_DIR + ")");
             });
-        }
-        this.userSwitch = userSwitch(settings);
-        try {
-            // The sandbox binds it (bwrap), and the probe below binds it on /tmp: it must exist from the start.
-            Files.createDirectories(workDir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot create worker.work-dir " + workDir + ": " + e.getMessage()
-                    + "; create it, or choose another worker.work-dir", e);
         }
         this.environment = environment(settings, System.getenv());
         long uid = probe();
@@ -190,6 +183,16 @@ public class ItemSandbox {
         }
         argv.add("--");
         return List.copyOf(argv);
+    }
+
+    /** The work directory, made if missing (the sandbox binds it), as its real path: no link leads it under /tmp unseen. */
+    private static Path madeWorkDir(Path configured) {
+        try {
+            return Files.createDirectories(configured).toRealPath();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create worker.work-dir " + configured + ": " + e.getMessage()
+                    + "; create it, or choose another worker.work-dir", e);
+        }
     }
 
     /** PATH, LANG and LC_* of this worker, and the names the operator passes; nothing else of its own. */

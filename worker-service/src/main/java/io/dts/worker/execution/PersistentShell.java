@@ -33,7 +33,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code $$} is its own, {@code $PPID} the long-lived bash, and {@code kill $$} ends it (the first process of
  * a namespace would ignore it). It gets the item as {@code $1} and on stdin, the {@code DTS_*} variables, its
  * stdout, stderr, exit code and limits. After each item the bash kills whatever the item left behind, even
- * what escaped with setsid, and empties the sandbox's {@code /tmp}, before it answers.
+ * what escaped with setsid, before it answers, and empties the sandbox's {@code /tmp} before it reads the
+ * next request (after the answer: a kill of the item's processes, which may come late, cannot cut it short).
  */
 final class PersistentShell implements ItemShell {
 
@@ -58,12 +59,13 @@ final class PersistentShell implements ItemShell {
                 exec bash -c "$__dts_command" dts "$@"
               )
               __dts_exit=$?
+              if [ "$__dts_reap" = 1 ]; then kill -KILL -1 2>/dev/null; fi
+              echo "$__dts_exit"
               if [ "$__dts_reap" = 1 ]; then
-                kill -KILL -1 2>/dev/null
+                chmod u+rwx /tmp 2>/dev/null
                 __dts_left=(/tmp/* /tmp/.[!.]* /tmp/..?*)
                 if [ "${#__dts_left[@]}" -gt 0 ]; then chmod -R u+rwx -- "${__dts_left[@]}" 2>/dev/null; rm -rf -- "${__dts_left[@]}"; fi
               fi
-              echo "$__dts_exit"
             done
             """;
 

@@ -5,17 +5,23 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 
 import io.dts.model.ItemResult;
 import io.dts.model.TaskShard;
 import io.dts.worker.WorkerInstance;
 import io.dts.worker.config.WorkerProperties;
+import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 import org.springframework.stereotype.Component;
 
 /**
@@ -47,6 +53,12 @@ class Quarantine {
      */
     private final ReentrantReadWriteLock alone = new ReentrantReadWriteLock(true);
 
+    /** The runs this process holds now: their leases are renewed while they go. */
+    private final Set<ShardLease> leases = ConcurrentHashMap.newKeySet();
+    /** Registrations whose release failed (Redis away), with their task: tried again with each heartbeat. */
+    private final Map<String, String> unreleased = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService renewals;
+
     Quarantine(WorkerProperties properties, ShardProgress progress, PatientRedis redis, ItemChunks chunks, WorkerInstance instance,
                Clock clock) {
         this.properties = properties;
@@ -55,6 +67,11 @@ class Quarantine {
         this.chunks = chunks;
         this.instance = instance;
         this.clock = clock;
+        CustomizableThreadFactory threads = new CustomizableThreadFactory("leases-");
+        threads.setDaemon(true);
+        this.renewals = Executors.newSingleThreadScheduledExecutor(threads);
+        long interval = properties.heartbeatInterval().toMillis();
+        renewals.scheduleAtFixedRate(this::renewLeases, interval, interval, TimeUnit.MILLISECONDS);
     }
 
     /** Whether a shard that {@code deaths} workers died running is not to run again. */
@@ -62,15 +79,13 @@ class Quarantine {
         return deaths >= properties.maxShardDeliveries();
     }
 
-    /** The runs this process holds, by registration, with their task: their leases are renewed while they go. */
-    private final Map<String, String> held = new ConcurrentHashMap<>();
-
     /**
-     * Runs the shard, alone on this worker if some worker died running it, registered in Redis while it runs.
+     * Runs the shard, alone on this worker if some worker died running it, registered in Redis while it runs
+     * ({@link ShardLease}); {@code run} checks the lease before each item.
      *
      * @return false, without running it, when a live run of the shard (another delivery) holds it
      */
-    boolean run(TaskShard shard, int deaths, Runnable run) {
+    boolean run(TaskShard shard, int deaths, Consumer<ShardLease> run) {
         Lock lock = deaths == 0 ? alone.readLock() : alone.writeLock();
         if (deaths > 0) {
             log.warn("Task {} shard {}: {} worker(s) died running it; running it alone on this worker", shard.taskId(), shard.shardIndex(),
@@ -79,17 +94,16 @@ class Quarantine {
         lock.lock();
         try {
             // Registered only once the lock is held: a shard waiting here has not started, and is no bystander if this worker dies.
-            Optional<String> holder = redis.call(() -> progress.hold(shard.taskId(), shard.shardIndex(), shard.round(), instance.id(),
-                    leaseEnd()));
-            if (holder.isEmpty()) {
+            Optional<ShardLease> lease = redis.call(() -> ShardLease.take(progress, shard, instance.id(), properties.heartbeatTtl(), clock));
+            if (lease.isEmpty()) {
                 return false;
             }
-            held.put(holder.get(), shard.taskId());
+            leases.add(lease.get());
             try {
-                run.run();
+                run.accept(lease.get());
             } finally {
-                held.remove(holder.get());
-                release(shard, holder.get());
+                leases.remove(lease.get());
+                release(shard.taskId(), lease.get().holder());
             }
             return true;
         } finally {
@@ -97,33 +111,41 @@ class Quarantine {
         }
     }
 
-    /** The heartbeat of the runs this process holds. A renewal that fails is tried again at the next one. */
-    @Scheduled(fixedRateString = "${worker.heartbeat-interval}")
-    void renewLeases() {
-        held.forEach((holder, taskId) -> {
+    /**
+     * The heartbeat of the runs this process holds, on a thread of its own (the scheduler's may be busy killing
+     * processes), and another try at the releases that failed.
+     */
+    private void renewLeases() {
+        leases.forEach(ShardLease::renew);
+        unreleased.forEach((holder, taskId) -> {
             try {
-                if (!progress.renew(taskId, holder, leaseEnd())) {
-                    log.warn("Task {}: the run {} was not registered any more when its lease was renewed", taskId, holder);
-                }
+                progress.release(taskId, holder);
+                unreleased.remove(holder);
             } catch (RuntimeException e) {
-                log.debug("Task {}: cannot renew the lease of run {} now: {}", taskId, holder, e.getMessage());
+                log.debug("Task {}: cannot release the run {} yet: {}", taskId, holder, e.getMessage());
             }
         });
     }
 
-    private long leaseEnd() {
-        return clock.millis() + properties.heartbeatTtl().toMillis();
+    /**
+     * Takes back the run's registration however the run ended: this process lives on, so it is no death. One that
+     * cannot be removed now is tried again with each heartbeat; meanwhile its lease runs out, so it holds the shard
+     * no longer than {@code worker.heartbeat-ttl}.
+     */
+    private void release(String taskId, String holder) {
+        try {
+            redis.run(() -> progress.release(taskId, holder));
+        } catch (RuntimeException e) {
+            log.warn("Task {}: its run {} stays registered in Redis for now: {}", taskId, holder, e.getMessage());
+            unreleased.put(holder, taskId);
+        }
     }
 
-    /** Takes back the run's registration however the run ended: this process lives on, so it is no death. */
-    private void release(TaskShard shard, String holder) {
-        try {
-            redis.run(() -> progress.release(shard.taskId(), holder));
-        } catch (RuntimeException e) {
-            // Left behind, it holds the shard until its lease runs out, then it is dropped as no death: no longer renewed.
-            log.warn("Task {} shard {}: its run {} stays registered in Redis: {}", shard.taskId(), shard.shardIndex(), holder,
-                    e.getMessage());
-        }
+    /** On a clean stop, a last try at the releases that failed, then no more renewals. */
+    @PreDestroy
+    void stop() {
+        renewals.shutdownNow();
+        renewLeases();
     }
 
     /**

@@ -2,11 +2,12 @@ package io.dts.worker.execution;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,6 +42,8 @@ public class RedisShardProgress implements ShardProgress {
 
     private static final RedisScript<Long> HOLD_RUN = RedisScript.of(new ClassPathResource("redis/hold-run.lua"), Long.class);
     private static final RedisScript<Long> RENEW_RUN = RedisScript.of(new ClassPathResource("redis/renew-run.lua"), Long.class);
+    @SuppressWarnings("rawtypes")
+    private static final RedisScript<List> COUNT_RUNS = RedisScript.of(new ClassPathResource("redis/count-runs.lua"), List.class);
 
     private final TaskRedis tasks;
     private final TaskLifecycle lifecycle;
@@ -115,7 +118,7 @@ public class RedisShardProgress implements ShardProgress {
                 RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
                 ops.opsForHash().multiGet(RedisKeys.task(taskId), List.of(TaskHash.STATUS, TaskHash.ROUND));
                 ops.opsForSet().isMember(RedisKeys.shardsDone(taskId), String.valueOf(shardIndex));
-                ops.opsForHash().entries(RedisKeys.deliveries(taskId));
+                ops.opsForHash().keys(RedisKeys.deliveries(taskId));
                 return null;
             }
         });
@@ -124,86 +127,50 @@ public class RedisShardProgress implements ShardProgress {
             return Optional.empty();
         }
         int currentRound = task.get(1) == null ? 0 : Integer.parseInt((String) task.get(1));
-        List<Run> runs = runs(shardIndex, round, (Map<?, ?>) replies.get(2));
-        Set<String> dead = deadInstances(runs);
-        long now = clock.millis();
-        int deadHolders = 0;
-        int liveHolders = 0;
-        List<String> leaked = new ArrayList<>();
-        for (Run run : runs) {
-            if (dead.contains(run.instance())) {
-                deadHolders++;
-            } else if (run.leaseEnd() > now) {
-                liveHolders++;
-            } else {
-                leaked.add(run.field());
-            }
-        }
-        if (!leaked.isEmpty()) {
-            // Left by a live process whose release failed: no death, and no run any more.
-            tasks.forTask(taskId).opsForHash().delete(RedisKeys.deliveries(taskId), leaked.toArray());
-        }
+        List<String> args = new ArrayList<>(List.of(holderPrefix(shardIndex, round)));
+        args.addAll(goneInstances(shardIndex, round, (Collection<?>) replies.get(2)));
+        List<?> counts = tasks.forTask(taskId).execute(COUNT_RUNS, List.of(RedisKeys.deliveries(taskId)), args.toArray());
         return Optional.of(new ShardState(TaskStatus.valueOf((String) task.get(0)), currentRound, Boolean.TRUE.equals(replies.get(1)),
-                deadHolders, liveHolders));
+                ((Number) counts.get(1)).intValue(), ((Number) counts.get(0)).intValue()));
     }
 
-    /** A registered run of a shard: its field in the deliveries hash, its worker process and the end of its lease. */
-    private record Run(String field, String instance, long leaseEnd) {
-    }
-
-    /** The registered runs of the shard and round; fields of other shards and rounds, or of another form, are left out. */
-    private static List<Run> runs(int shardIndex, int round, Map<?, ?> deliveries) {
+    /**
+     * The instances of the shard's registered runs that have no {@link RedisKeys#workerInstance} key: processes
+     * gone. One read for all of them; instance keys are not a task's keys, so the application's template
+     * reaches them on any node of a cluster.
+     */
+    private Set<String> goneInstances(int shardIndex, int round, Collection<?> fields) {
         String prefix = holderPrefix(shardIndex, round);
-        List<Run> runs = new ArrayList<>();
-        deliveries.forEach((field, value) -> {
-            String name = String.valueOf(field);
-            int nonce = name.lastIndexOf('/');
-            if (name.startsWith(prefix) && nonce > prefix.length()) {
-                long leaseEnd;
-                try {
-                    leaseEnd = Long.parseLong(String.valueOf(value));
-                } catch (NumberFormatException e) {
-                    leaseEnd = 0;
-                }
-                runs.add(new Run(name, name.substring(prefix.length(), nonce), leaseEnd));
-            }
-        });
-        return runs;
-    }
-
-    /** The runs' instances that have no live {@link RedisKeys#workerInstance} key; one read for all of them. */
-    private Set<String> deadInstances(List<Run> runs) {
-        List<String> instances = runs.stream().map(Run::instance).distinct().toList();
+        List<String> instances = fields.stream().map(String::valueOf)
+                .filter(field -> field.startsWith(prefix) && field.lastIndexOf('/') > prefix.length())
+                .map(field -> field.substring(prefix.length(), field.lastIndexOf('/')))
+                .distinct().toList();
         if (instances.isEmpty()) {
             return Set.of();
         }
-        // Instance keys are not a task's keys: the application's template reaches them on any node of a cluster.
         List<String> alive = redis.opsForValue().multiGet(instances.stream().map(RedisKeys::workerInstance).toList());
-        Set<String> dead = new HashSet<>();
+        Set<String> gone = new HashSet<>();
         for (int i = 0; i < instances.size(); i++) {
             if (alive == null || alive.get(i) == null) {
-                dead.add(instances.get(i));
+                gone.add(instances.get(i));
             }
         }
-        return dead;
+        return gone;
     }
 
     @Override
-    public Optional<String> hold(String taskId, int shardIndex, int round, String instanceId, long leaseEnd) {
+    public Optional<String> hold(String taskId, int shardIndex, int round, String instanceId, Duration lease) {
         String holder = holderPrefix(shardIndex, round) + instanceId + "/" + nonces.incrementAndGet();
-        // Instances found dead now stay dead (an instance id is never reused), so the script may ignore their runs.
-        List<Run> runs = runs(shardIndex, round, tasks.forTask(taskId).opsForHash().entries(RedisKeys.deliveries(taskId)));
-        List<String> args = new ArrayList<>(List.of(holderPrefix(shardIndex, round), holder, String.valueOf(clock.millis()),
-                String.valueOf(leaseEnd)));
-        args.addAll(deadInstances(runs));
+        List<String> args = new ArrayList<>(List.of(holderPrefix(shardIndex, round), holder, String.valueOf(lease.toMillis())));
+        args.addAll(goneInstances(shardIndex, round, tasks.forTask(taskId).opsForHash().keys(RedisKeys.deliveries(taskId))));
         Long held = tasks.forTask(taskId).execute(HOLD_RUN, List.of(RedisKeys.deliveries(taskId)), args.toArray());
         return Long.valueOf(1).equals(held) ? Optional.of(holder) : Optional.empty();
     }
 
     @Override
-    public boolean renew(String taskId, String holder, long leaseEnd) {
+    public boolean renew(String taskId, String holder, Duration lease) {
         return Long.valueOf(1).equals(tasks.forTask(taskId).execute(RENEW_RUN, List.of(RedisKeys.deliveries(taskId)), holder,
-                String.valueOf(leaseEnd)));
+                String.valueOf(lease.toMillis())));
     }
 
     @Override

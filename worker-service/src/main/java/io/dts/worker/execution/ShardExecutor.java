@@ -111,8 +111,7 @@ public class ShardExecutor {
     }
 
     private void runShard(TaskShard shard) {
-        boolean ran;
-        do {
+        while (true) {
             Optional<ShardState> state = stateOnceNoOtherRunGoes(shard);
             if (skipped(shard, state)) {
                 return;
@@ -123,9 +122,25 @@ public class ShardExecutor {
                 complete(shard);
                 throw new ShardQuarantined(shard, deaths);
             }
-            // False when another delivery registered its run between the state read and this one's: wait for it too.
-            ran = quarantine.run(shard, deaths, () -> runHeld(shard));
-        } while (!ran);
+            if (quarantine.run(shard, deaths, lease -> runHeld(shard, lease))) {
+                return;
+            }
+            // Another delivery registered its run between the state read and this one's registration: wait for it too.
+            pause(shard);
+        }
+    }
+
+    /** A wait before the shard's state is read again; a stopping worker hands the shard back instead. */
+    private void pause(TaskShard shard) {
+        if (running.draining()) {
+            throw new ShardHandedBack(shard);
+        }
+        try {
+            Thread.sleep(properties.cancelCheckInterval().toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ShardHandedBack(shard);
+        }
     }
 
     /**
@@ -144,15 +159,7 @@ public class ShardExecutor {
         log.info("Task {} shard {}: a run of it still goes (its partition moved while it ran); waiting for that run to end",
                 shard.taskId(), shard.shardIndex());
         do {
-            if (running.draining()) {
-                throw new ShardHandedBack(shard);
-            }
-            try {
-                Thread.sleep(properties.cancelCheckInterval().toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ShardHandedBack(shard);
-            }
+            pause(shard);
             state = state(shard);
         } while (anotherRunGoes(shard, state));
         return state;
@@ -187,11 +194,12 @@ public class ShardExecutor {
         return state.get().done() ? Optional.of("already done") : Optional.empty();
     }
 
-    private void runHeld(TaskShard shard) {
+    private void runHeld(TaskShard shard, ShardLease lease) {
         String taskId = shard.taskId();
         long started = clock.millis();
-        int skipped = shards.run(shard);
-        if (running.draining()) {
+        int skipped = shards.run(shard, lease::held);
+        if (running.draining() || !lease.held()) {
+            // Stopping, or the shard is another run's now: that run finishes it, or the one this hand-back makes.
             throw new ShardHandedBack(shard);
         }
         if (running.cancelled(taskId)) {

@@ -1,5 +1,6 @@
 package io.dts.worker.execution;
 
+import java.time.Duration;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
@@ -35,17 +36,21 @@ public interface ShardProgress {
     }
 
     /**
-     * Registers a run of the shard by the worker process {@code instanceId}, with a lease until {@code leaseEnd}
-     * (epoch ms), unless a live run of the shard and round holds it: check and registration are one step. The
+     * Registers a run of the shard by the worker process {@code instanceId}, with a lease of {@code lease} (Redis's
+     * time), unless a live run of the shard and round holds it: check and registration are one step. The
      * registration outlives the process if it dies before {@link #release}; one whose lease runs out while its
-     * process lives (a release that failed) holds nothing.
+     * process lives holds nothing and is dropped.
      *
      * @return the registration, to give to {@link #renew} and {@link #release}; empty when a live run holds the shard
      */
-    Optional<String> hold(String taskId, int shardIndex, int round, String instanceId, long leaseEnd);
+    Optional<String> hold(String taskId, int shardIndex, int round, String instanceId, Duration lease);
 
-    /** Extends a registration's lease to {@code leaseEnd}; false when it is not registered any more. */
-    boolean renew(String taskId, String holder, long leaseEnd);
+    /**
+     * Extends a registration's lease by {@code lease} from now.
+     *
+     * @return false when it is not registered any more or its lease ran out: another run may hold the shard now
+     */
+    boolean renew(String taskId, String holder, Duration lease);
 
     /** Removes a registration made by {@link #hold}: the run ended without its process dying. */
     void release(String taskId, String holder);

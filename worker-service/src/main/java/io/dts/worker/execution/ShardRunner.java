@@ -7,6 +7,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 
 import io.dts.model.ItemResult;
 import io.dts.model.TaskShard;
@@ -58,44 +59,45 @@ class ShardRunner {
     }
 
     /**
-     * Runs every unrecorded item of the shard, unless its task is stopping here (cancelled, or the worker drains).
+     * Runs every unrecorded item of the shard, unless its task is stopping here (cancelled, or the worker drains)
+     * or the run loses its registration ({@code held} turns false): then no more of its items start.
      *
      * @return how many items were recorded before this run
      */
-    int run(TaskShard shard) {
+    int run(TaskShard shard, BooleanSupplier held) {
         halts.shardStarted(shard);
         try {
-            return runPasses(shard);
+            return runPasses(shard, held);
         } finally {
             halts.shardEnded(shard);
         }
     }
 
-    private int runPasses(TaskShard shard) {
+    private int runPasses(TaskShard shard, BooleanSupplier held) {
         String taskId = shard.taskId();
         Command command = Command.of(shard.command());
-        int skipped = runPass(shard, command);
+        int skipped = runPass(shard, command, held);
         // Redis acknowledged every result, but a Redis that was killed and restarted may have lost its
         // last second: run whatever is still unrecorded before calling the shard done.
-        for (int pass = 2; !running.stopping(taskId) && !chunks.allRecorded(shard); pass++) {
+        for (int pass = 2; !running.stopping(taskId) && held.getAsBoolean() && !chunks.allRecorded(shard); pass++) {
             if (pass > properties.maxPasses()) {
                 throw new IllegalStateException("Task " + taskId + " shard " + shard.shardIndex() + ": results still missing after "
                         + properties.maxPasses() + " passes");
             }
             log.warn("Task {} shard {}: results missing in Redis (restarted?); running those items again", taskId, shard.shardIndex());
-            runPass(shard, command);
+            runPass(shard, command, held);
         }
         return skipped;
     }
 
     /** Runs every unrecorded item of the shard once, one slice per thread; returns how many were skipped. */
-    private int runPass(TaskShard shard, Command command) {
+    private int runPass(TaskShard shard, Command command, BooleanSupplier held) {
         int threads = (int) Math.min(properties.threads(), shard.size());
         BlockingQueue<Item> queue = new ArrayBlockingQueue<>(ItemChunks.SIZE * 2);
         CountDownLatch latch = new CountDownLatch(threads);
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
         for (int i = 0; i < threads; i++) {
-            slices.execute(() -> runSlice(shard, command, queue, latch, failure));
+            slices.execute(() -> runSlice(shard, command, held, queue, latch, failure));
         }
         int skipped = feed(shard, queue, failure);
         for (int i = 0; i < threads; i++) {
@@ -129,7 +131,7 @@ class ShardRunner {
         return skipped;
     }
 
-    private void runSlice(TaskShard shard, Command command, BlockingQueue<Item> queue, CountDownLatch latch,
+    private void runSlice(TaskShard shard, Command command, BooleanSupplier held, BlockingQueue<Item> queue, CountDownLatch latch,
                           AtomicReference<RuntimeException> failure) {
         String taskId = shard.taskId();
         ResultBuffer results = new ResultBuffer(batch -> redis.run(() -> progress.record(taskId, batch)),
@@ -137,7 +139,7 @@ class ShardRunner {
         boolean ended = false;
         try {
             for (Item item = take(queue); item != END; item = take(queue)) {
-                if (failure.get() != null || running.stopping(taskId)) {
+                if (failure.get() != null || running.stopping(taskId) || !held.getAsBoolean()) {
                     continue;
                 }
                 if (halts.stopsBefore(shard)) {

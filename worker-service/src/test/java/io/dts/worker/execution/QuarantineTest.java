@@ -97,7 +97,7 @@ class QuarantineTest {
 
     /** Runs the shard in the background until {@code end} opens; {@code started} opens when it runs. */
     private CompletableFuture<Void> runUntil(TaskShard shard, int deaths, CountDownLatch started, CountDownLatch end) {
-        return CompletableFuture.runAsync(() -> quarantine.run(shard, deaths, () -> {
+        return CompletableFuture.runAsync(() -> quarantine.run(shard, deaths, lease -> {
             started.countDown();
             try {
                 end.await(WITHIN.toMillis(), TimeUnit.MILLISECONDS);
@@ -117,8 +117,8 @@ class QuarantineTest {
     void a_run_is_registered_while_it_goes_and_taken_back_however_it_ends() {
         TaskShard shard = aShard();
 
-        quarantine.run(shard, 0, () -> assertThat(runsOf(shard.taskId())).hasSize(1));
-        assertThatThrownBy(() -> quarantine.run(shard, 0, () -> {
+        quarantine.run(shard, 0, lease -> assertThat(runsOf(shard.taskId())).hasSize(1));
+        assertThatThrownBy(() -> quarantine.run(shard, 0, lease -> {
             throw new IllegalStateException("the run failed");
         })).hasMessage("the run failed");
 

@@ -1,6 +1,7 @@
 package io.dts.worker.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -19,11 +20,11 @@ import java.util.stream.IntStream;
 import io.dts.model.ItemResult;
 import io.dts.model.RedisKeys;
 import io.dts.model.TaskHash;
+import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
-import io.dts.testsupport.SettableClock;
 import io.dts.worker.execution.ShardProgress.ShardState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,14 +101,16 @@ class RedisShardProgressTest {
         return instance;
     }
 
-    private static long inAMinute() {
-        return System.currentTimeMillis() + 60_000;
+    private static final Duration LEASE = Duration.ofMinutes(1);
+
+    /** A run registered as {@link RedisShardProgress#hold} registers it, with its lease ending at {@code leaseEnd}, whatever holds the shard. */
+    private static void registered(String task, int shard, int round, String instance, long leaseEnd) {
+        redis.opsForHash().put(RedisKeys.deliveries(task), round + "/" + shard + "/" + instance + "/" + UUID.randomUUID(),
+                String.valueOf(leaseEnd));
     }
 
-    /** A run registered as {@link RedisShardProgress#hold} registers it, whatever else holds the shard. */
     private static void registered(String task, int shard, int round, String instance) {
-        redis.opsForHash().put(RedisKeys.deliveries(task), round + "/" + shard + "/" + instance + "/" + UUID.randomUUID(),
-                String.valueOf(inAMinute()));
+        registered(task, shard, round, instance, System.currentTimeMillis() + LEASE.toMillis());
     }
 
     @Test
@@ -118,7 +121,7 @@ class RedisShardProgressTest {
         List<Optional<String>> holds = runConcurrently(UPDATERS, t -> () -> {
             String instance = aLiveInstance();
             together.await();
-            return progress.hold(task, 0, 1, instance, inAMinute());
+            return progress.hold(task, 0, 1, instance, LEASE);
         });
 
         assertThat(holds.stream().filter(Optional::isPresent)).hasSize(1);
@@ -127,43 +130,64 @@ class RedisShardProgressTest {
 
     @Test
     void a_run_whose_release_failed_holds_the_shard_until_its_lease_runs_out_and_is_no_death() {
-        SettableClock clock = new SettableClock();
-        RedisShardProgress progress = new RedisShardProgress(taskRedis, new TaskLifecycle(taskRedis, redis, clock), redis,
-                JsonMapper.builder().build(), clock);
         String task = aTaskInProgress(1, 1);
         String instance = aLiveInstance();
-        long leaseEnd = clock.millis() + 10_000;
-        progress.hold(task, 0, 1, instance, leaseEnd).orElseThrow();
+        progress.hold(task, 0, 1, instance, Duration.ofMillis(500)).orElseThrow();
         // Its release failed (Redis away): nothing renews it any more, and its process lives on.
 
-        assertThat(progress.hold(task, 0, 1, aLiveInstance(), leaseEnd)).as("while its lease runs").isEmpty();
+        assertThat(progress.hold(task, 0, 1, aLiveInstance(), LEASE)).as("while its lease runs").isEmpty();
         assertThat(progress.state(task, 0, 1).orElseThrow().liveHolders()).isEqualTo(1);
 
-        clock.advance(Duration.ofSeconds(11));
-
-        assertThat(progress.state(task, 0, 1).orElseThrow()).as("neither live nor dead: dropped")
-                .extracting(ShardState::liveHolders, ShardState::deadHolders).containsExactly(0, 0);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(progress.state(task, 0, 1).orElseThrow())
+                .as("once its lease ran out: neither live nor dead, and dropped")
+                .extracting(ShardState::liveHolders, ShardState::deadHolders).containsExactly(0, 0));
         redis.delete(RedisKeys.workerInstance(instance));
         assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).as("once its process is gone").isZero();
-        assertThat(progress.hold(task, 0, 1, aLiveInstance(), clock.millis() + 10_000)).isPresent();
+        assertThat(progress.hold(task, 0, 1, aLiveInstance(), LEASE)).isPresent();
     }
 
     @Test
-    void renewing_extends_a_registered_runs_lease_and_brings_no_released_run_back() {
-        SettableClock clock = new SettableClock();
-        RedisShardProgress progress = new RedisShardProgress(taskRedis, new TaskLifecycle(taskRedis, redis, clock), redis,
-                JsonMapper.builder().build(), clock);
+    void a_lease_is_renewed_while_it_runs_but_not_once_it_ran_out_or_was_released() {
         String task = aTaskInProgress(1, 1);
-        String holder = progress.hold(task, 0, 1, aLiveInstance(), clock.millis() + 10_000).orElseThrow();
+        String holder = progress.hold(task, 0, 1, aLiveInstance(), LEASE).orElseThrow();
+        String lapsedInstance = aLiveInstance();
+        registered(task, 0, 1, lapsedInstance, 0);
+        String lapsed = redis.opsForHash().keys(RedisKeys.deliveries(task)).stream().map(String::valueOf)
+                .filter(field -> field.contains(lapsedInstance)).findFirst().orElseThrow();
 
-        clock.advance(Duration.ofSeconds(8));
-        assertThat(progress.renew(task, holder, clock.millis() + 10_000)).isTrue();
-        clock.advance(Duration.ofSeconds(8));
-
-        assertThat(progress.state(task, 0, 1).orElseThrow().liveHolders()).as("renewed, it still holds").isEqualTo(1);
+        assertThat(progress.renew(task, holder, LEASE)).isTrue();
+        assertThat(progress.renew(task, lapsed, LEASE)).as("ran out: another run may hold the shard").isFalse();
         progress.release(task, holder);
-        assertThat(progress.renew(task, holder, clock.millis() + 10_000)).isFalse();
-        assertThat(redis.hasKey(RedisKeys.deliveries(task))).isFalse();
+        assertThat(progress.renew(task, holder, LEASE)).as("released").isFalse();
+    }
+
+    @Test
+    void a_lease_that_ran_out_is_taken_again_when_no_other_run_took_the_shard_and_lost_for_good_when_one_did() {
+        String task = aTaskInProgress(1, 1);
+        TaskShard shard = new TaskShard(task, 0, 1, 0, 1, "true", false, 0, 0, 1, null);
+        Duration shortLease = Duration.ofMillis(300);
+        ShardLease lease = ShardLease.take(progress, shard, aLiveInstance(), shortLease, Clock.systemUTC()).orElseThrow();
+        String first = lease.holder();
+
+        // Paused past its lease (a GC pause, SIGSTOP, Redis away: nothing asks for it), with nobody else waiting: it registers again.
+        await().pollDelay(Duration.ofMillis(600)).atMost(Duration.ofSeconds(5)).until(() -> lease.held() && !lease.holder().equals(first));
+        // Paused again, and this time another delivery took the shard meanwhile.
+        await().pollDelay(Duration.ofMillis(600)).atMost(Duration.ofSeconds(5))
+                .until(() -> progress.hold(task, 0, 1, aLiveInstance(), LEASE).isPresent());
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> !lease.held());
+        assertThat(lease.held()).as("lost for good").isFalse();
+        assertThat(progress.state(task, 0, 1).orElseThrow().liveHolders()).as("the other run's").isEqualTo(1);
+    }
+
+    @Test
+    void a_dead_workers_run_holds_nothing_whatever_its_lease_says_and_counts_as_a_death() {
+        String task = aTaskInProgress(1, 1);
+        registered(task, 0, 1, aDeadInstance());
+
+        assertThat(progress.state(task, 0, 1).orElseThrow()).extracting(ShardState::liveHolders, ShardState::deadHolders)
+                .containsExactly(0, 1);
+        assertThat(progress.hold(task, 0, 1, aLiveInstance(), LEASE)).isPresent();
     }
 
     private static String aDeadInstance() {
@@ -187,7 +211,7 @@ class RedisShardProgressTest {
         String task = aTaskInProgress(1, 1);
         String instance = aLiveInstance();
 
-        String holder = progress.hold(task, 0, 1, instance, inAMinute()).orElseThrow();
+        String holder = progress.hold(task, 0, 1, instance, LEASE).orElseThrow();
 
         assertThat(redis.opsForHash().keys(RedisKeys.deliveries(task))).containsExactly(holder);
         assertThat(holder).startsWith("1/0/" + instance + "/");
@@ -208,11 +232,11 @@ class RedisShardProgressTest {
         // Error-handler retries, republishes and rebalances: many runs, some at once, all ending in a live process.
         runConcurrently(UPDATERS, t -> () -> {
             for (int run = 0; run < 5; run++) {
-                progress.hold(task, 0, 1, instance, inAMinute()).ifPresent(holder -> progress.release(task, holder));
+                progress.hold(task, 0, 1, instance, LEASE).ifPresent(holder -> progress.release(task, holder));
             }
             return null;
         });
-        String stillRunning = progress.hold(task, 0, 1, instance, inAMinute()).orElseThrow();
+        String stillRunning = progress.hold(task, 0, 1, instance, LEASE).orElseThrow();
 
         assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isZero();
         assertThat(redis.opsForHash().keys(RedisKeys.deliveries(task))).containsExactly(stillRunning);
@@ -242,7 +266,7 @@ class RedisShardProgressTest {
     void a_run_counts_as_a_death_once_its_process_stops_beating() {
         String task = aTaskInProgress(1, 1);
         String instance = aLiveInstance();
-        progress.hold(task, 0, 1, instance, inAMinute()).orElseThrow();
+        progress.hold(task, 0, 1, instance, LEASE).orElseThrow();
         assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isZero();
 
         redis.delete(RedisKeys.workerInstance(instance));

@@ -149,7 +149,8 @@ class ShardExecutorTest {
 
     /** What a worker that died running the shard leaves behind: its run, registered by a process no longer alive. */
     private static void aWorkerDiedRunning(TaskShard shard) {
-        progress.hold(shard.taskId(), shard.shardIndex(), shard.round(), "dead-" + UUID.randomUUID(), Long.MAX_VALUE).orElseThrow();
+        redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), shard.round() + "/" + shard.shardIndex() + "/dead-" + UUID.randomUUID()
+                + "/1", String.valueOf(System.currentTimeMillis() + 60_000));
     }
 
     private static ItemResult resultOf(String taskId, long index) {
@@ -262,7 +263,7 @@ class ShardExecutorTest {
         redis.opsForValue().set(RedisKeys.worker(id), JSON.writeValueAsString(new WorkerHeartbeat(id, previous, "host", 1, 2, 1, 0, 0,
                 List.of(0), List.of(task), Map.of(task, 1))), Duration.ofMinutes(1));
         redis.opsForValue().set(RedisKeys.workerInstance(previous), id, Duration.ofMinutes(1));
-        progress.hold(task, 0, 1, previous, Long.MAX_VALUE).orElseThrow();
+        progress.hold(task, 0, 1, previous, Duration.ofMinutes(1)).orElseThrow();
         assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isZero();
 
         aWorker(id, workDir, Duration.ofSeconds(5));

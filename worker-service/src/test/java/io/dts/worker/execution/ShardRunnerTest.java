@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 
 import io.dts.model.ItemResult;
@@ -57,6 +58,9 @@ class ShardRunnerTest {
 
     @TempDir
     Path workDir;
+
+    /** A run that keeps its registration in Redis throughout. */
+    private static final BooleanSupplier HELD = () -> true;
 
     private final RunningWork running = new RunningWork();
     private final List<Runnable> cleanups = new ArrayList<>();
@@ -166,7 +170,7 @@ class ShardRunnerTest {
                 new ShardHalt("halt now,fail=1", 1, true));
 
         long started = System.nanoTime();
-        runner.run(shard);
+        runner.run(shard, HELD);
 
         assertThat(Duration.ofNanos(System.nanoTime() - started)).as("the late sleep was killed").isLessThan(Duration.ofSeconds(10));
         assertThat(resultOf(task, 0).exitCode()).isEqualTo(1);
@@ -179,7 +183,7 @@ class ShardRunnerTest {
         progress.record(task, List.of(ItemResult.ran(4, "item-4", 0, false, "before\n", false, "", false, 1, 1, "w", 0)));
         Path ran = TestCommandRunners.itemWritable(workDir).resolve("runs");
 
-        int skipped = aRunner().run(aShard(task, 10, "echo {{item}} >> " + ran + "; echo {{item}}"));
+        int skipped = aRunner().run(aShard(task, 10, "echo {{item}} >> " + ran + "; echo {{item}}"), HELD);
 
         assertThat(skipped).isEqualTo(1);
         assertThat(runs(ran)).hasSize(9).doesNotContain("item-4");
@@ -193,7 +197,7 @@ class ShardRunnerTest {
         Path ran = TestCommandRunners.itemWritable(workDir).resolve("runs");
         LosingProgress losingTheFirstWrite = new LosingProgress(1);
 
-        aRunner(aWorker(workDir).threads(1), losingTheFirstWrite).run(aShard(task, 5, "echo {{item}} >> " + ran));
+        aRunner(aWorker(workDir).threads(1), losingTheFirstWrite).run(aShard(task, 5, "echo {{item}} >> " + ran), HELD);
 
         assertThat(IntStream.range(0, 5).mapToObj(i -> resultOf(task, i))).doesNotContainNull();
         assertThat(losingTheFirstWrite.lost).hasPositiveValue();
@@ -206,7 +210,7 @@ class ShardRunnerTest {
         Path ran = TestCommandRunners.itemWritable(workDir).resolve("runs");
 
         assertThatThrownBy(() -> aRunner(aWorker(workDir).maxPasses(2), new LosingProgress(Integer.MAX_VALUE))
-                .run(aShard(task, 1, "echo {{item}} >> " + ran)))
+                .run(aShard(task, 1, "echo {{item}} >> " + ran), HELD))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("results still missing after 2 passes");
         assertThat(runs(ran)).containsExactly("item-0", "item-0");
     }
@@ -218,7 +222,7 @@ class ShardRunnerTest {
         running.shardStarted(task);
         running.cancel(task);
 
-        aRunner().run(aShard(task, 3, "echo {{item}} >> " + ran));
+        aRunner().run(aShard(task, 3, "echo {{item}} >> " + ran), HELD);
 
         assertThat(runs(ran)).isEmpty();
         assertThat(resultOf(task, 0)).isNull();
@@ -230,7 +234,7 @@ class ShardRunnerTest {
         ShardRunner runner = aRunner(aWorker(workDir), progress);
         TestCommandRunners.breakWorkDirectories(workDir);
 
-        assertThatThrownBy(() -> runner.run(aShard(task, 3, "echo {{item}}")))
+        assertThatThrownBy(() -> runner.run(aShard(task, 3, "echo {{item}}"), HELD))
                 .isInstanceOf(UncheckedIOException.class);
         assertThat(resultOf(task, 0)).isNull();
     }
@@ -265,13 +269,13 @@ class ShardRunnerTest {
         }
 
         @Override
-        public Optional<String> hold(String taskId, int shardIndex, int round, String instanceId, long leaseEnd) {
-            return progress.hold(taskId, shardIndex, round, instanceId, leaseEnd);
+        public Optional<String> hold(String taskId, int shardIndex, int round, String instanceId, Duration lease) {
+            return progress.hold(taskId, shardIndex, round, instanceId, lease);
         }
 
         @Override
-        public boolean renew(String taskId, String holder, long leaseEnd) {
-            return progress.renew(taskId, holder, leaseEnd);
+        public boolean renew(String taskId, String holder, Duration lease) {
+            return progress.renew(taskId, holder, lease);
         }
 
         @Override
