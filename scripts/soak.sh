@@ -126,9 +126,10 @@ retrying() {
 # ---------------------------------------------------------------------------------------------
 # The mix: each item logs its run, names its task and item on stdout, and does its kind's work.
 # shellcheck disable=SC2016 # the commands are the items' own: their variables expand when they run
-
 template() { # template WORK: the command around an item's work; the work's exit code is the item's
-XX
+  printf '%s' 'export LC_ALL=C; w=${HOME%/*/*}; w=${w##*/}; echo "S $DTS_TASK_ID $DTS_ITEM_INDEX $w $EPOCHREALTIME" >> "{{log}}"; '
+  printf '%s' "rc=0; $1; "
+  printf '%s' 'echo "E $DTS_TASK_ID $DTS_ITEM_INDEX $w $EPOCHREALTIME $rc" >> "{{log}}"; echo "$DTS_TASK_ID $DTS_ITEM_INDEX"; exit $rc'
 }
 
 KINDS=(short short short long failing failing halting-soon halting-now cancelled retried retried)
@@ -366,6 +367,10 @@ read -r ITEMS_RUN RUN_PAIRS <<<"$RUN_CHECKS"
 # Summary
 
 TASK_COUNT="$(wc -l <"$TASKS")"
+((TASK_COUNT > 0)) || violation "the client submitted no task"
+if [[ -f $SOAK/refused.tsv ]]; then
+  while IFS=$'\t' read -r _ _ what; do violation "a submit was refused for good: $what"; done <"$SOAK/refused.tsv"
+fi
 N="$(wc -l <"$VIOLATIONS")"
 echo
 echo "soak summary (seed $SEED, $MINUTES min, stack in $STACK_DIR)"
