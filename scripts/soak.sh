@@ -112,12 +112,14 @@ api() {
   curl -sS -o "$REPLY_TO" -w '%{http_code}' --max-time 10 -X "$method" -H "@$AUTH" "${args[@]}" "$API$path" 2>/dev/null || echo 000
 }
 
-# retrying METHOD PATH [BODY-FILE] [HEADER...]: the request again (same Idempotency-Key) until a 2xx or a 4xx, for up to 2 min.
+# retrying METHOD PATH [BODY-FILE] [HEADER...]: the request again (same Idempotency-Key) until a 2xx or a 4xx, for up to
+# 2 min. A 429 and a submit's 409 (the same request still being saved, after a failed save: "retry in a moment") are retried.
 retrying() {
   local status i
   for ((i = 0; i < 120; i++)); do
     status="$(api "$@")"
-    [[ $status == 2* || ($status == 4* && $status != 429) ]] && { echo "$status"; return; }
+    [[ $status == 2* || ($status == 4* && $status != 429 && ! ($status == 409 && $1 == POST && $2 == /tasks)) ]] &&
+      { echo "$status"; return; }
     sleep 1
   done
   echo "$status"
