@@ -62,7 +62,10 @@ STACK=("$DTS_ROOT/scripts/stack.sh")
 API="http://127.0.0.1:$SCHEDULER_PORT/api"
 WORKERS=3 SCHEDULERS=2
 SOAK="$STACK_DIR/soak"
-ITEMS_DIR="$STACK_DIR/items" # written by items (the sandbox user): the side-effect log and markers
+# Written by items (the sandbox user): the side-effect log and markers. Outside /tmp (items get a private one),
+# so not in a checkout under /tmp: as root, where workers put their items' directories too.
+ITEMS_DIR="$STACK_DIR/items"
+((EUID == 0)) && ITEMS_DIR="/var/lib/dts-soak/items"
 SIDE_EFFECTS="$ITEMS_DIR/runs.log"
 TASKS="$SOAK/tasks.tsv"   # id kind submittedAt
 EVENTS="$SOAK/events.tsv" # time what target: kill|stop|cont|restart|retry (asked)|retried (taken)|cancel
@@ -96,6 +99,7 @@ log "soak: $MINUTES min, at most $MAX_FAULTS faults, seed $SEED, stack in $STACK
 rm -rf "$SOAK" "$ITEMS_DIR"
 "${STACK[@]}" up --schedulers "$SCHEDULERS" --workers "$WORKERS" --threads 2 "${BUILD[@]}"
 mkdir -p "$SOAK" "$ITEMS_DIR"
+chmod 755 "$(dirname "$ITEMS_DIR")"
 chmod 777 "$ITEMS_DIR"
 for file in "$TASKS" "$EVENTS" "$FAULTS_LOG"; do : >"$file"; done
 AUTH="$SOAK/auth"

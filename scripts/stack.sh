@@ -2,7 +2,7 @@
 # Runs the whole system on this machine without Docker: Redis (one server or a Redis Cluster of 3
 # masters with a replica each), a single-node or 3-node KRaft Kafka, 1..N schedulers (nginx in
 # front when N > 1) and 1..M workers, every listener on 127.0.0.1 (the HTTP ones on --bind ADDR).
-# State lives in .stack/: run/ (PID files), logs/, redis/ (or redis-cluster/), kafka/, nginx/, work/,
+# State lives in .stack/: run/ (PID files), logs/, redis/ (or redis-cluster/), kafka/, nginx/,
 # tokens/ (the API's keys file and the operator token).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -210,8 +210,7 @@ ensure_shard_key() {
 # it nor read Redis's and Kafka's data (every task's commands, items and outputs), the logs or the
 # secrets. (nginx's directory stays readable: its workers run as another user too.)
 protect_stack_dir() {
-  mkdir -p "$STACK_DIR/work"
-  chmod 711 "$STACK_DIR" "$STACK_DIR/work"
+  chmod 711 "$STACK_DIR"
   # The directories themselves are enough: nobody else can enter them, so nothing under them is reachable.
   # (Not chmod -R: Redis and Kafka are running, and a file they rename away mid-walk failed the whole up.)
   local dir
@@ -516,13 +515,13 @@ up() {
     warn "not root: items run as $(id -un), without a PID namespace (README, Security: the sandbox)"
     sandbox=(--worker.sandbox.same-user=true --worker.sandbox.isolation=none)
   fi
-  # Each worker keeps its per-thread stdio files in .stack/work: the default (the system temp dir,
-  # by worker id) is shared with a worker of the same id started from another checkout.
+  # Items work in worker.work-dir's default (/var/lib/dts-worker as root), outside /tmp and so outside a checkout
+  # under /tmp; each worker process makes a directory of its own there, of a name no other one takes.
   for ((i = 1; i <= WORKERS; i++)); do
     # shellcheck disable=SC2086 # the options are words
     launch "worker-$i" "$BIND" "$(worker_port "$i")" java $WORKER_JAVA_OPTS -jar "$WORKER_JAR" \
       --server.address="$BIND" --server.port="$(worker_port "$i")" \
-      --worker.id="worker-$i" --worker.work-dir="$STACK_DIR/work" --dts.redis.credentials-dir="$REDIS_SECRETS/worker" \
+      --worker.id="worker-$i" --dts.redis.credentials-dir="$REDIS_SECRETS/worker" \
       "${threads[@]}" "${sandbox[@]}" "${common[@]}"
   done
   for ((i = 1; i <= WORKERS; i++)); do wait_healthy "worker-$i" "$STARTUP_TIMEOUT" worker_ready "$i"; done
