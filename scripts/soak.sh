@@ -205,17 +205,17 @@ fault() {
   pid="$(pid_of "$name")" || { warn "fault $kind $name: $name is not running"; return 0; }
   case "$kind" in
     kill)
-      event kill "$name"; kill -KILL "$pid"
+      kill -KILL "$pid"; event kill "$name"
       pick 4
       sleep "$((1 + PICKED))"
       event restart "$name"; "${STACK[@]}" up --no-build >>"$SOAK/restarts.log" 2>&1 || warn "restarting $name failed (see $SOAK/restarts.log)" ;;
     stop)
-      event stop "$name"; kill -STOP "$pid"
+      kill -STOP "$pid"; event stop "$name"
       pick 12
       sleep "$((2 + PICKED))"
       event cont "$name"; kill -CONT "$pid" ;;
     term)
-      event kill "$name"; kill -TERM "$pid"
+      kill -TERM "$pid"; event kill "$name"
       local i; for ((i = 0; i < 60 && $(kill -0 "$pid" 2>/dev/null && echo 1 || echo 0); i++)); do sleep 1; done
       event restart "$name"; "${STACK[@]}" up --no-build >>"$SOAK/restarts.log" 2>&1 || warn "restarting $name failed (see $SOAK/restarts.log)" ;;
   esac
@@ -342,12 +342,14 @@ RUN_CHECKS="$(awk -v out="$VIOLATIONS" '
   }
   # dts-<worker id>-<36-character uuid> -> <worker id>
   function worker(p) { return substr(p, 5, length(p) - 4 - 37) }
+  # A kill or stop is logged once sent; a run its process was starting just then logs its start a moment later,
+  # so a kill or stop up to a second before a run started still explains a run beside or after it.
   function explained(key, i, from, to,   e, parts) {
     split(key, parts, " ")
     for (e = 1; e <= ne; e++) {
-      if (t[e] < from || t[e] > to) continue
-      if ((what[e] == "kill" || what[e] == "stop") && target[e] == worker(proc[key, i])) return 1
-      if (what[e] == "retry" && target[e] == parts[1]) return 1
+      if (t[e] > to) continue
+      if ((what[e] == "kill" || what[e] == "stop") && t[e] >= from - 1 && target[e] == worker(proc[key, i])) return 1
+      if (what[e] == "retry" && t[e] >= from && target[e] == parts[1]) return 1
     }
     return 0
   }
