@@ -10,9 +10,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This process's registration of a run of a shard in Redis ({@link ShardProgress#hold}): a lease renewed with
- * the heartbeat, and checked before each item. A lease that ran out (this process was stopped, paused or cut
- * off from Redis for longer than the lease) may be another run's now: the run registers again if it can, and
- * otherwise starts no more item, so two runs of a shard never start items side by side.
+ * the heartbeat, and checked before each item. Once a lease ran out (this process was stopped, paused or cut off
+ * from Redis for longer than the lease), another run may have taken the shard and run, even finished, the items
+ * this one still has queued: the run starts no more item, and the shard is handed back, so that a fresh delivery
+ * reads from Redis what is left. Two runs of a shard never start items side by side, nor one an item the other ran.
  */
 final class ShardLease {
 
@@ -20,19 +21,16 @@ final class ShardLease {
 
     private final ShardProgress progress;
     private final TaskShard shard;
-    private final String instanceId;
     private final Duration lease;
     private final Clock clock;
-    private String holder;
+    private final String holder;
     /** Until when, by this process's clock, the lease is known to run: half of it after the last renewal asked. */
     private long validUntil;
     private boolean lost;
 
-    private ShardLease(ShardProgress progress, TaskShard shard, String instanceId, Duration lease, Clock clock, String holder,
-                       long askedAt) {
+    private ShardLease(ShardProgress progress, TaskShard shard, Duration lease, Clock clock, String holder, long askedAt) {
         this.progress = progress;
         this.shard = shard;
-        this.instanceId = instanceId;
         this.lease = lease;
         this.clock = clock;
         this.holder = holder;
@@ -43,13 +41,10 @@ final class ShardLease {
     static Optional<ShardLease> take(ShardProgress progress, TaskShard shard, String instanceId, Duration lease, Clock clock) {
         long askedAt = clock.millis();
         return progress.hold(shard.taskId(), shard.shardIndex(), shard.round(), instanceId, lease)
-                .map(holder -> new ShardLease(progress, shard, instanceId, lease, clock, holder, askedAt));
+                .map(holder -> new ShardLease(progress, shard, lease, clock, holder, askedAt));
     }
 
-    /**
-     * Whether the run may start another item: the lease is known to run, or renewing it (or registering again,
-     * when it ran out and no other run took the shard) just worked. Once false, always false.
-     */
+    /** Whether the run may start another item: the lease is known to run, or renewing it just worked. Once false, always false. */
     synchronized boolean held() {
         if (!lost && clock.millis() >= validUntil && !renew() && !lost) {
             // Redis did not answer in time: the lease may have run out, and the shard be another run's.
@@ -59,9 +54,9 @@ final class ShardLease {
     }
 
     /**
-     * Extends the lease; when it ran out, registers the run again unless another run holds the shard.
+     * Extends the lease.
      *
-     * @return false when the shard is another run's now, or Redis did not answer
+     * @return false when it ran out (the run is lost then), or Redis did not answer
      */
     synchronized boolean renew() {
         if (lost) {
@@ -70,12 +65,8 @@ final class ShardLease {
         long askedAt = clock.millis();
         try {
             if (!progress.renew(shard.taskId(), holder, lease)) {
-                Optional<String> again = progress.hold(shard.taskId(), shard.shardIndex(), shard.round(), instanceId, lease);
-                if (again.isEmpty()) {
-                    lose("its lease ran out and another run holds the shard now");
-                    return false;
-                }
-                holder = again.get();
+                lose("its lease ran out, so another run may have taken the shard");
+                return false;
             }
             validUntil = askedAt + lease.toMillis() / 2;
             return true;
@@ -90,8 +81,8 @@ final class ShardLease {
         log.warn("Task {} shard {}: {}; no more of its items start here", shard.taskId(), shard.shardIndex(), why);
     }
 
-    /** The registration now, for {@link ShardProgress#release}. */
-    synchronized String holder() {
+    /** The registration, for {@link ShardProgress#release}. */
+    String holder() {
         return holder;
     }
 
