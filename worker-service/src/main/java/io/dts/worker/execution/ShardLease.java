@@ -85,8 +85,4 @@ final class ShardLease {
     String holder() {
         return holder;
     }
-
-    TaskShard shard() {
-        return shard;
-    }
 }
