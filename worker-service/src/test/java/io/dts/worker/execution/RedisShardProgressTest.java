@@ -187,6 +187,26 @@ class RedisShardProgressTest {
         assertThat(progress.hold(task, 0, 1, aLiveInstance(), LEASE)).isPresent();
     }
 
+    @Test
+    void a_run_passed_over_as_dead_cannot_renew_its_lease_when_its_process_comes_back() {
+        String task = aTaskInProgress(1, 1);
+        String paused = aLiveInstance();
+        String pausedRun = progress.hold(task, 0, 1, paused, LEASE).orElseThrow();
+        // SIGSTOPped past its heartbeat: its instance key lapses while its lease still runs.
+        redis.delete(RedisKeys.workerInstance(paused));
+
+        String taker = progress.hold(task, 0, 1, aLiveInstance(), LEASE).orElseThrow();
+        assertThat(progress.state(task, 0, 1).orElseThrow()).as("while it seems gone, its run is a death")
+                .extracting(ShardState::liveHolders, ShardState::deadHolders).containsExactly(1, 1);
+        // SIGCONT: it beats again, and asks to renew before its next item.
+        redis.opsForValue().set(RedisKeys.workerInstance(paused), "worker-1", Duration.ofMinutes(1));
+
+        assertThat(progress.renew(task, pausedRun, LEASE)).as("the shard is another run's now").isFalse();
+        assertThat(progress.renew(task, taker, LEASE)).isTrue();
+        assertThat(progress.state(task, 0, 1).orElseThrow()).as("back, it was no death; the taker alone holds the shard")
+                .extracting(ShardState::liveHolders, ShardState::deadHolders).containsExactly(1, 0);
+    }
+
     private static String aDeadInstance() {
         return "dead-" + UUID.randomUUID();
     }
