@@ -5,7 +5,9 @@
 #
 # For --minutes N a client submits short, long, failing, halting (soon and now), cancelled and
 # retried tasks while a fault loop, bounded in count, picks at random: kill -9 or SIGSTOP/SIGCONT of
-# a worker or a scheduler, a Kafka restart, a Redis restart (SIGTERM or kill -9). Every run of an
+# a worker or a scheduler, a Kafka restart, a Redis restart (SIGTERM or kill -9), and, through a proxy
+# between the services and Redis (redis-fault-proxy.py), every Redis connection cut at once or Redis
+# answering late (every packet held 0.4 s) for a few seconds. Every run of an
 # item appends a start and an end line to a side-effect log: task, item, worker process, time. Then,
 # with the faults stopped, every task must finish within --settle seconds, and for each:
 #   - its counts add up (succeeded + failed + skipped = total; CANCELLED: at most total);
@@ -33,7 +35,7 @@ usage: $0 [--minutes N] [--faults MAX] [--settle SECONDS] [--seed S] [--keep] [-
   --keep           leave the soak's stack running (./scripts/stack.sh with DTS_STACK_DIR=.soak)
   --no-build       use the service jars in */target
 
-Env: SOAK_REDIS_PORT=16379 SOAK_KAFKA_PORT=19092 SOAK_SCHEDULER_PORT=31000 SOAK_WORKER_PORT=31101
+Env: SOAK_REDIS_PORT=16379 (the proxy on the next port) SOAK_KAFKA_PORT=19092 SOAK_SCHEDULER_PORT=31000 SOAK_WORKER_PORT=31101
 EOF
 }
 
@@ -58,6 +60,8 @@ RANDOM="$SEED"
 export REDIS_PORT="${SOAK_REDIS_PORT:-16379}" KAFKA_PORT="${SOAK_KAFKA_PORT:-19092}"
 export KAFKA_CONTROLLER_PORT="$((KAFKA_PORT + 1))" SCHEDULER_PORT="${SOAK_SCHEDULER_PORT:-31000}"
 export WORKER_PORT="${SOAK_WORKER_PORT:-31101}" REDIS_APPENDFSYNC=always
+# The services reach Redis through the fault proxy, on the next port.
+export REDIS_CLIENT_PORT="$((REDIS_PORT + 1))"
 STACK=("$DTS_ROOT/scripts/stack.sh")
 API="http://127.0.0.1:$SCHEDULER_PORT/api"
 WORKERS=3 SCHEDULERS=2
@@ -71,10 +75,11 @@ TASKS="$SOAK/tasks.tsv"   # id kind submittedAt
 EVENTS="$SOAK/events.tsv" # time what target: kill|stop|cont|restart|retry (asked)|retried (taken)|cancel
 FAULTS_LOG="$SOAK/faults.log"
 
-CHILDREN=()
+CHILDREN=() PROXY_PID=""
 finish() {
   local rc=$? pid
   for pid in "${CHILDREN[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [[ -n $PROXY_PID ]] && kill -HUP "$PROXY_PID" 2>/dev/null # no delay left behind by an interrupted fault
   # A worker or scheduler left stopped by an interrupted fault goes on, so the stack can stop.
   for name in worker-1 worker-2 worker-3 scheduler-1 scheduler-2; do
     if pid="$(pid_of "$name")"; then kill -CONT "$pid" 2>/dev/null || true; fi
@@ -84,6 +89,9 @@ finish() {
   else
     log "stopping the soak's stack (logs stay in $LOG_DIR)"
     "${STACK[@]}" down >/dev/null || warn "stopping failed; run: DTS_STACK_DIR=$STACK_DIR ./scripts/stack.sh down"
+  fi
+  if [[ -n $PROXY_PID ]]; then
+    if ((KEEP)); then log "the Redis fault proxy keeps running too, PID $PROXY_PID"; else kill "$PROXY_PID" 2>/dev/null || true; fi
   fi
   exit "$rc"
 }
@@ -97,6 +105,10 @@ pick() { PICKED=$((RANDOM % $1)); }
 log "soak: $MINUTES min, at most $MAX_FAULTS faults, seed $SEED, stack in $STACK_DIR"
 "${STACK[@]}" down >/dev/null 2>&1 || true
 rm -rf "$SOAK" "$ITEMS_DIR"
+ensure_packages python3
+mkdir -p "$LOG_DIR"
+python3 "$DTS_ROOT/scripts/redis-fault-proxy.py" "$REDIS_CLIENT_PORT" "$REDIS_PORT" >>"$LOG_DIR/redis-fault-proxy.log" 2>&1 &
+PROXY_PID=$!
 "${STACK[@]}" up --schedulers "$SCHEDULERS" --workers "$WORKERS" --threads 2 "${BUILD[@]}"
 mkdir -p "$SOAK" "$ITEMS_DIR"
 chmod 755 "$(dirname "$ITEMS_DIR")"
@@ -218,6 +230,13 @@ fault() {
       kill -TERM "$pid"; event kill "$name"
       local i; for ((i = 0; i < 60 && $(kill -0 "$pid" 2>/dev/null && echo 1 || echo 0); i++)); do sleep 1; done
       event restart "$name"; "${STACK[@]}" up --no-build >>"$SOAK/restarts.log" 2>&1 || warn "restarting $name failed (see $SOAK/restarts.log)" ;;
+    cut)
+      kill -USR1 "$PROXY_PID"; event cut "$name" ;;
+    slow)
+      kill -USR2 "$PROXY_PID"; event slow "$name"
+      pick 12
+      sleep "$((2 + PICKED))"
+      kill -HUP "$PROXY_PID"; event fast "$name" ;;
   esac
   printf '%s %s %s\n' "$(date +%T)" "$kind" "$name" >>"$FAULTS_LOG"
 }
@@ -227,7 +246,7 @@ faults() {
   local end=$((SECONDS + RUN_SECONDS)) count=0
   sleep 5
   while ((SECONDS < end && count < MAX_FAULTS)); do
-    pick 8
+    pick 10
     local what="$PICKED"
     case "$what" in
       0 | 1 | 2) pick "$WORKERS" ;;
@@ -241,6 +260,8 @@ faults() {
       5) fault term kafka ;;
       6) fault term redis ;;
       7) fault kill redis ;;
+      8) fault cut redis ;;
+      9) fault slow redis ;;
     esac
     count=$((count + 1))
     pick 15
@@ -256,6 +277,7 @@ CHILDREN+=($!)
 wait "${CHILDREN[@]}" || true
 CHILDREN=()
 log "faults stopped ($(wc -l <"$FAULTS_LOG") injected); making sure the whole stack is up"
+kill -0 "$PROXY_PID" 2>/dev/null || die "the Redis fault proxy died (see $LOG_DIR/redis-fault-proxy.log)"
 "${STACK[@]}" up --no-build >>"$SOAK/restarts.log" 2>&1 || die "the stack did not come back up (see $SOAK/restarts.log)"
 
 # ---------------------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ Ports (env): REDIS_PORT=6379 (the cluster's nodes on REDIS_PORT..REDIS_PORT+5, t
              on those ports + 10000) KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093 (with 3 brokers, node n
              listens on KAFKA_PORT+2(n-1) and KAFKA_CONTROLLER_PORT+2(n-1): 9092/9093, 9094/9095,
              9096/9097) SCHEDULER_PORT=30000 (schedulers on 30001.. when N > 1) WORKER_PORT=30101
+             REDIS_CLIENT_PORT=REDIS_PORT (where the services reach the single Redis: soak.sh puts
+             a fault proxy there)
 Keys file (env): KEYS_FILE=.stack/tokens/keys ("token add" writes there; docker-compose mounts
                 deploy/secrets/api-keys, see README)
 Logs: .stack/logs/<component>.log (kafka.log, or kafka-1.log.. with 3 brokers; redis-1.log..
@@ -51,6 +53,7 @@ EOF
 }
 
 REDIS_PORT="${REDIS_PORT:-6379}"
+REDIS_CLIENT_PORT="${REDIS_CLIENT_PORT:-$REDIS_PORT}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 SCHEDULER_PORT="${SCHEDULER_PORT:-30000}"
@@ -484,7 +487,7 @@ up() {
   if ((REDIS_CLUSTER)); then
     common+=(--spring.data.redis.cluster.nodes="$(redis_cluster_addresses)")
   else
-    common+=(--spring.data.redis.host=127.0.0.1 --spring.data.redis.port="$REDIS_PORT")
+    common+=(--spring.data.redis.host=127.0.0.1 --spring.data.redis.port="$REDIS_CLIENT_PORT")
   fi
   ((KAFKA_BROKERS > 1)) && topics=(--pubsub.replication-factor=3 --pubsub.min-insync-replicas=2)
   for ((i = 1; i <= SCHEDULERS; i++)); do
