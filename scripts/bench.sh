@@ -83,7 +83,11 @@ run_fork_loops() { per_core 'while read -r i; do ( set -- "$i"; echo "$1" >/dev/
 # namespace both would reach the host's). Like the workers, it execs a bash -c per item (its own $$).
 SHELL_LOOP="$(sed -n '/LOOP = """/,/""";/p' "$DTS_ROOT/worker-service/src/main/java/io/dts/worker/execution/PersistentShell.java" |
   sed '1d;$d; s/^            //; s/\\\\/\\/g')"
-if ! bash -n <<<"$SHELL_LOOP" || [[ $SHELL_LOOP != *'while IFS='* ]]; then
+# What the exec per item costs: the same loop running each command in its subshell, as items ran before
+# they got their own $$ (they all shared the long-lived bash's).
+EXEC_PER_ITEM='exec bash -c "$__dts_command" dts "$@"'
+SHARED_PID_LOOP="${SHELL_LOOP/"$EXEC_PER_ITEM"/eval \"\$__dts_command\"}"
+if ! bash -n <<<"$SHELL_LOOP" || [[ $SHELL_LOOP != *'while IFS='* || $SHARED_PID_LOOP == "$SHELL_LOOP" ]]; then
   die "could not read the shell loop from PersistentShell.java"
 fi
 SHELL_LOOPS_DIR="$OUT_DIR/shell-loops"
@@ -99,25 +103,27 @@ SHELL_DRIVER='
     new=0
     read -r code <&"${LOOP[0]}" && [[ $code == 0 ]] || { echo "shell loop: item $i exited ${code:-without an answer}" >&2; exit 1; }
   done'
-run_shell_loops() {
+run_shell_loops() { # run_shell_loops [LOOP]
   rm -rf "$SHELL_LOOPS_DIR"
-  per_core "$SHELL_DRIVER" driver "$SHELL_LOOPS_DIR" "$SHELL_LOOP" && rm -rf "$SHELL_LOOPS_DIR"
+  per_core "$SHELL_DRIVER" driver "$SHELL_LOOPS_DIR" "${1:-$SHELL_LOOP}" && rm -rf "$SHELL_LOOPS_DIR"
 }
 
-declare -a XARGS PARALLEL FORKS SHELLS DTS
-log "throughput: $ITEMS items, $ROUNDS interleaved rounds of xargs -P $CORES, parallel -j $CORES, $CORES fork loops, $CORES shell loops, the stack"
+declare -a XARGS PARALLEL FORKS SHELLS SHARED DTS
+log "throughput: $ITEMS items, $ROUNDS interleaved rounds of xargs -P $CORES, parallel -j $CORES, $CORES fork loops, $CORES shell loops (and without the exec per item), the stack"
 for ((r = 1; r <= ROUNDS; r++)); do
   XARGS+=("$(rate_of run_xargs)")
   PARALLEL+=("$(rate_of run_parallel)")
   FORKS+=("$(rate_of run_fork_loops)")
   SHELLS+=("$(rate_of run_shell_loops)")
+  SHARED+=("$(rate_of run_shell_loops "$SHARED_PID_LOOP")")
   DTS+=("$("${BENCH[@]}" throughput "$BASE" "$ITEMS" | jq .itemsPerSecond)")
-  log "  round $r: xargs ${XARGS[-1]%.*}/s  parallel ${PARALLEL[-1]%.*}/s  fork loops ${FORKS[-1]%.*}/s  shell loops ${SHELLS[-1]%.*}/s  stack ${DTS[-1]%.*}/s"
+  log "  round $r: xargs ${XARGS[-1]%.*}/s  parallel ${PARALLEL[-1]%.*}/s  fork loops ${FORKS[-1]%.*}/s  shell loops ${SHELLS[-1]%.*}/s (${SHARED[-1]%.*}/s without exec)  stack ${DTS[-1]%.*}/s"
 done
 json_array() { printf '%s\n' "$@" | jq -s -c .; }
 ROUNDS_JSON="$(jq -n -c --argjson xargs "$(json_array "${XARGS[@]}")" --argjson parallel "$(json_array "${PARALLEL[@]}")" \
-  --argjson forkLoops "$(json_array "${FORKS[@]}")" --argjson shellLoops "$(json_array "${SHELLS[@]}")" --argjson stack "$(json_array "${DTS[@]}")" \
-  '{xargs: $xargs, parallel: $parallel, forkLoops: $forkLoops, shellLoops: $shellLoops, stack: $stack}')"
+  --argjson forkLoops "$(json_array "${FORKS[@]}")" --argjson shellLoops "$(json_array "${SHELLS[@]}")" \
+  --argjson sharedPidLoops "$(json_array "${SHARED[@]}")" --argjson stack "$(json_array "${DTS[@]}")" \
+  '{xargs: $xargs, parallel: $parallel, forkLoops: $forkLoops, shellLoops: $shellLoops, sharedPidLoops: $sharedPidLoops, stack: $stack}')"
 
 log "latency: $LATENCY_TASKS one-item tasks, one after another"
 LATENCY="$("${BENCH[@]}" latency "$BASE" "$LATENCY_TASKS")"
@@ -200,13 +206,15 @@ jq -n --argjson cores "$CORES" --argjson items "$ITEMS" --argjson rounds "$ROUND
   --arg cpu "$(lscpu | sed -n 's/^Model name: *//p')" '
   def per_round(a; b): [range($rounds.xargs | length) as $i | $rounds[a][$i] / $rounds[b][$i]];
   def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
-  ($rounds | map_values(median)) as {xargs: $xargs, parallel: $parallel, forkLoops: $forks, shellLoops: $shells, stack: $stack} |
+  ($rounds | map_values(median)) as {xargs: $xargs, parallel: $parallel, forkLoops: $forks, shellLoops: $shells, sharedPidLoops: $shared,
+    stack: $stack} |
   {machine: {cores: $cores, cpu: $cpu},
    throughput: {items: $items, xargsPerSecond: $xargs, parallelPerSecond: $parallel, forkLoopsPerSecond: $forks,
-    shellLoopsPerSecond: $shells, stackPerSecond: $stack, stackVsXargs: ($stack / $xargs), stackVsParallel: ($stack / $parallel),
+    shellLoopsPerSecond: $shells, sharedPidLoopsPerSecond: $shared, shellLoopsVsSharedPidLoops: ($shells / $shared), stackPerSecond: $stack, stackVsXargs: ($stack / $xargs), stackVsParallel: ($stack / $parallel),
     forkLoopsVsXargs: ($forks / $xargs), shellLoopsVsXargs: ($shells / $xargs), stackVsShellLoops: ($stack / $shells),
     rounds: $rounds, perRound: {stackVsXargs: per_round("stack"; "xargs"), shellLoopsVsXargs: per_round("shellLoops"; "xargs"),
-      forkLoopsVsXargs: per_round("forkLoops"; "xargs"), stackVsShellLoops: per_round("stack"; "shellLoops")}},
+      forkLoopsVsXargs: per_round("forkLoops"; "xargs"), stackVsShellLoops: per_round("stack"; "shellLoops"),
+      shellLoopsVsSharedPidLoops: per_round("shellLoops"; "sharedPidLoops")}},
    latency: ($latency + $hop + {stagesMs: ($latency.acceptP50Ms + $latency.itemP50Ms + 2 * $hop.kafkaHopAvgMs)}),
    submitRate: ($submit + {cpuPerAccepted: $submitCpu}),
    bigTask: ($big + {schedulerPeakRssMb: $schedulerRss, workerPeakRssMb: $workerRss, secondsAtShellLoopsRate: ($big.items / $shells)})}' >"$RESULT"
@@ -222,6 +230,7 @@ jq -r '
   "| stack / parallel | \(.throughput.stackVsParallel | r2) |",
   "| ceiling: \(.machine.cores) bash loops forking a subshell per item, nothing else | \(.throughput.forkLoopsPerSecond | round) items/s = \(.throughput.forkLoopsVsXargs | r2) x xargs (\(.throughput.perRound.forkLoopsVsXargs | list)) |",
   "| ceiling: the worker shell loop, \(.machine.cores) of them driven by bash, no Java, Redis or Kafka | \(.throughput.shellLoopsPerSecond | round) items/s = \(.throughput.shellLoopsVsXargs | r2) x xargs (\(.throughput.perRound.shellLoopsVsXargs | list)); the stack runs \(.throughput.stackVsShellLoops | r2) of it (\(.throughput.perRound.stackVsShellLoops | list)) |",
+  "| what the exec per item (its own `$$`) costs: the shell loops / the same loops running each command in their subshell | \(.throughput.shellLoopsVsSharedPidLoops | r2) (\(.throughput.perRound.shellLoopsVsSharedPidLoops | list)); \(.throughput.sharedPidLoopsPerSecond | round) items/s without it |",
   "| one-item task, submit to done p50 / p90 / p99 | \(.latency.p50Ms) / \(.latency.p90Ms) / \(.latency.p99Ms) ms |",
   "| floor of it: the POST p50 + the item on its worker p50 + 2 Kafka hops alone (avg, tight polling) | \(.latency.acceptP50Ms) + \(.latency.itemP50Ms) + 2 x \(.latency.kafkaHopAvgMs | r2) = \(.latency.stagesMs * 10 | round / 10) ms |",
   "| accepted submits/s (\(.submitRate.clients) clients, \(.submitRate.seconds) s) | \(.submitRate.acceptedPerSecond) (p99 \(.submitRate.p99Ms) ms, \(.submitRate.errors) errors) |",
