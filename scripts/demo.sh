@@ -20,15 +20,16 @@ trap 'rm -rf "$tmp"' EXIT
 # that it is not on curl's command line for ps to show.
 printf 'Authorization: Bearer %s\n' "${DTS_TOKEN:-$(<"$STACK_DIR/tokens/admin")}" >"$tmp/auth"
 
-# Wait until every worker we started is in the registry, so the task is spread over all.
+# Wait until every worker we started is live and holds shard partitions (a task is split over those only),
+# so the task is spread over all.
 expected="$(find "$RUN_DIR" -name 'worker-*.pid' | wc -l)"
-for ((i = 0; i < 30; i++)); do
+for ((i = 0; i < 60; i++)); do
   curl -fsS -H "@$tmp/auth" "$API/workers" -o "$tmp/workers.json" || true
-  live="$(json 'length' "$tmp/workers.json" 2>/dev/null || echo 0)"
+  live="$(json '[.[] | select((.partitions // []) | length > 0)] | length' "$tmp/workers.json" 2>/dev/null || echo 0)"
   ((live >= expected)) && break
   sleep 1
 done
-log "$live live worker(s)"
+log "$live live worker(s) holding shard partitions"
 
 # 20 items; each hashes its item and sleeps a little. {{greeting}} comes from variableJson.
 items="$(printf '"item-%02d",' {1..20})"
@@ -67,6 +68,8 @@ log "first results (index item exitCode workerId durationMs: stdout):"
 json '.[:5][] | "  \(.index) \(.item) \(.exitCode) \(.workerId) \(.durationMs)ms: \(.stdout | rtrimstr("\n"))"' "$tmp/results.json"
 log "items per worker:"
 json 'group_by(.workerId)[] | "  \(.[0].workerId): \(length)"' "$tmp/results.json"
+ran_on="$(json '[.[].workerId] | unique | length' "$tmp/results.json")"
+((ran_on >= live)) || warn "the items ran on $ran_on of $live workers"
 failed="$(json '[.[] | select(.exitCode != 0)] | length' "$tmp/results.json")"
 log "failed items: $failed"
 log "the stack keeps running: ./scripts/stack.sh status, stop it with: ./scripts/stack.sh down"

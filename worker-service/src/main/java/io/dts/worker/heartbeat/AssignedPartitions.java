@@ -12,7 +12,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * The shard-topic partitions Kafka has assigned to this worker, reported in its heartbeat so that a
- * scheduler can send each shard to a different worker.
+ * scheduler can send each shard to a different worker. Each change is reported at once: a worker counts
+ * for splitting a task only once it holds partitions, and one that lost them must not be sent more.
  */
 @Component
 public class AssignedPartitions implements ConsumerAwareRebalanceListener {
@@ -29,18 +30,20 @@ public class AssignedPartitions implements ConsumerAwareRebalanceListener {
     @Override
     public void onPartitionsRevokedAfterCommit(Consumer<?, ?> consumer, Collection<TopicPartition> revoked) {
         revoked.forEach(p -> partitions.remove(p.partition()));
+        onChange.run();
     }
 
     @Override
     public void onPartitionsLost(Consumer<?, ?> consumer, Collection<TopicPartition> lost) {
         lost.forEach(p -> partitions.remove(p.partition()));
+        onChange.run();
     }
 
     public List<Integer> current() {
         return List.copyOf(partitions);
     }
 
-    /** Called after each assignment, to publish the new partitions without waiting for the next beat. */
+    /** Called after each change, to publish the partitions without waiting for the next beat. */
     void onChange(Runnable callback) {
         this.onChange = callback;
     }

@@ -15,6 +15,7 @@ import io.dts.testsupport.RedisConnections;
 import io.dts.testsupport.SettableClock;
 import io.dts.worker.WorkerInstance;
 import io.dts.worker.config.WorkerProperties;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -87,5 +88,22 @@ class HeartbeatPublisherTest {
         assertThat(heartbeat.instanceId()).isEqualTo(instance.id());
         assertThat(redis.opsForZSet().score(RedisKeys.WORKERS, properties.id())).isEqualTo((double) clock.millis());
         assertThat(redis.opsForValue().get(RedisKeys.workerInstance(instance.id()))).isEqualTo(properties.id());
+    }
+
+    @Test
+    void each_assignment_revocation_or_loss_of_partitions_is_in_a_heartbeat_at_once_not_at_the_next_beat() {
+        AssignedPartitions partitions = new AssignedPartitions();
+        new HeartbeatPublisher(redis, JSON, properties, instance, partitions, aLoad(0, Set.of()), clock);
+
+        partitions.onPartitionsAssigned(null, List.of(new TopicPartition("shards", 1), new TopicPartition("shards", 4)));
+        assertThat(reportedPartitions()).as("assigned").containsExactly(1, 4);
+        partitions.onPartitionsRevokedAfterCommit(null, List.of(new TopicPartition("shards", 1)));
+        assertThat(reportedPartitions()).as("revoked").containsExactly(4);
+        partitions.onPartitionsLost(null, List.of(new TopicPartition("shards", 4)));
+        assertThat(reportedPartitions()).as("lost").isEmpty();
+    }
+
+    private List<Integer> reportedPartitions() {
+        return JSON.readValue(redis.opsForValue().get(RedisKeys.worker(properties.id())), WorkerHeartbeat.class).partitions();
     }
 }

@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Turns an accepted task into shards: counts the live workers, splits the items into one range per
- * worker, marks the task {@code INPROGRESS} (one scheduler wins that race) and sends each shard to
+ * Turns an accepted task into shards: counts the live workers that hold shard partitions, splits the
+ * items into one range per worker, marks the task {@code INPROGRESS} (one scheduler wins that race) and sends each shard to
  * the Kafka partition its worker consumes. Also publishes again the unfinished shards of a task whose
  * shards never all reached Kafka, or that stalled with no live worker running it. Both are safe to
  * repeat: workers skip items already recorded and shards already done, and count each shard once.
@@ -61,18 +61,21 @@ public class TaskDispatcher {
             return;
         }
         List<WorkerHeartbeat> live = workers.liveWorkers();
-        if (live.isEmpty()) {
-            log.info("Task {} waits: no live worker", taskId);
-            states.markWaiting(taskId, "no live worker; the task is sharded as soon as one sends a heartbeat");
+        List<WorkerHeartbeat> takers = holdingPartitions(live);
+        if (takers.isEmpty()) {
+            String reason = live.isEmpty() ? "no live worker; the task is sharded as soon as one sends a heartbeat"
+                    : "no live worker holds a shard partition yet (Kafka is still assigning them); the task is sharded as soon as one does";
+            log.info("Task {} waits: {}", taskId, reason);
+            states.markWaiting(taskId, reason);
             return;
         }
-        int shards = ShardPlanner.plan(task.definition().itemsTotal(), live.size()).size();
+        int shards = ShardPlanner.plan(task.definition().itemsTotal(), takers.size()).size();
         if (!states.startSharding(taskId, shards)) {
             log.debug("Task {} was sharded by another scheduler", taskId);
             return;
         }
-        publishShards(task, shards, Set.of(), live);
-        log.info("Task {} sharded into {} shards over {} live workers", taskId, shards, live.size());
+        publishShards(task, shards, Set.of(), takers);
+        log.info("Task {} sharded into {} shards over {} live workers", taskId, shards, takers.size());
     }
 
     /**
@@ -96,7 +99,8 @@ public class TaskDispatcher {
         boolean unpublished = published == null && idle.compareTo(publishGrace) > 0;
         boolean stalled = Duration.between(lastActivity, clock.instant()).compareTo(stallTimeout) > 0
                 && live.stream().noneMatch(w -> w.runningTasks() != null && w.runningTasks().contains(taskId));
-        if (live.isEmpty() || !(unpublished || stalled)) {
+        List<WorkerHeartbeat> takers = holdingPartitions(live);
+        if (takers.isEmpty() || !(unpublished || stalled)) {
             return;
         }
         Set<Integer> done = store.doneShards(taskId);
@@ -114,15 +118,24 @@ public class TaskDispatcher {
         }
         log.warn("Task {}: publishing its {} unfinished shards again ({})", taskId, shards - done.size(),
                 unpublished ? "not all were published" : "no progress for " + idle.toSeconds() + " s and no live worker runs it");
-        publishShards(task, shards, done, live);
+        publishShards(task, shards, done, takers);
     }
 
-    private void publishShards(Task task, int shards, Set<Integer> skip, List<WorkerHeartbeat> live) {
+    /**
+     * The live workers a task is split over: those Kafka has given shard partitions. A worker beats as soon as it
+     * starts, before the group assigns it any; split over it then, its shard went to no partition of its own and
+     * ran on another worker.
+     */
+    private static List<WorkerHeartbeat> holdingPartitions(List<WorkerHeartbeat> live) {
+        return live.stream().filter(worker -> worker.partitions() != null && !worker.partitions().isEmpty()).toList();
+    }
+
+    private void publishShards(Task task, int shards, Set<Integer> skip, List<WorkerHeartbeat> takers) {
         TaskDefinition definition = task.definition();
         List<ShardPlanner.Range> plan = ShardPlanner.plan(definition.itemsTotal(), shards);
         // Shard i goes to worker (first + i), first taking turns: tasks of fewer shards than workers (one-item
         // tasks) spread over all workers instead of all going to the first one.
-        int first = Math.floorMod(firstWorker.getAndIncrement(), live.size());
+        int first = Math.floorMod(firstWorker.getAndIncrement(), takers.size());
         Map<Integer, CompletableFuture<ShardPlacement>> sends = new HashMap<>();
         for (int i = 0; i < plan.size(); i++) {
             if (skip.contains(i)) {
@@ -131,7 +144,7 @@ public class TaskDispatcher {
             ShardPlanner.Range range = plan.get(i);
             TaskShard shard = new TaskShard(task.id(), i, plan.size(), range.start(), range.end(), definition.command(),
                     definition.withoutItems(), definition.timeoutSeconds(), definition.maxRetries(), task.progress().round(), definition.halt());
-            sends.put(i, publisher.publishShard(shard, partitionOf(live.get((first + i) % live.size()))));
+            sends.put(i, publisher.publishShard(shard, takers.get((first + i) % takers.size()).partitions().get(0)));
         }
         try {
             CompletableFuture.allOf(sends.values().toArray(CompletableFuture[]::new)).get(publishTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -141,10 +154,5 @@ public class TaskDispatcher {
         } catch (Exception e) {
             log.error("Task {}: not every shard could be published ({}); the sweeper will publish them again", task.id(), e.getMessage());
         }
-    }
-
-    /** The worker's first shard-topic partition, or {@code null} (spread by key) when it reported none. */
-    private static Integer partitionOf(WorkerHeartbeat worker) {
-        return worker.partitions() == null || worker.partitions().isEmpty() ? null : worker.partitions().get(0);
     }
 }

@@ -10,11 +10,8 @@ public interface TaskPublisher {
 
     CompletableFuture<Void> publishTask(TaskSubmitted task);
 
-    /**
-     * Sends a shard; {@code partition} addresses one worker, {@code null} spreads shards by key. Completes
-     * with where Kafka put it.
-     */
-    CompletableFuture<ShardPlacement> publishShard(TaskShard shard, Integer partition);
+    /** Sends a shard to a partition of the worker that is to run it; completes with where Kafka put it. */
+    CompletableFuture<ShardPlacement> publishShard(TaskShard shard, int partition);
 
     /** A shard record's place on the shard topic. */
     record ShardPlacement(int partition, long offset) {

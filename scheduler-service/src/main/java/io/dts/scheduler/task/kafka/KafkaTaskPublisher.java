@@ -37,7 +37,7 @@ public class KafkaTaskPublisher implements TaskPublisher {
     }
 
     @Override
-    public CompletableFuture<ShardPlacement> publishShard(TaskShard shard, Integer partition) {
+    public CompletableFuture<ShardPlacement> publishShard(TaskShard shard, int partition) {
         String key = shard.taskId() + "/" + shard.shardIndex();
         ProducerRecord<String, Object> record = new ProducerRecord<>(pubsub.taskShard().topic(), partition, key, shard);
         record.headers().add(ShardSignature.HEADER, signature.sign(shard));

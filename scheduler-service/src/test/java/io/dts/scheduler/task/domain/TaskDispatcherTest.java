@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.contains;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
@@ -55,6 +56,11 @@ class TaskDispatcherTest {
         return new WorkerHeartbeat(id, id + "-instance", "host", 1, 2, 0, 0, 0, List.of(partition), List.of(running), Map.of());
     }
 
+    /** Live, but Kafka has not assigned it partitions yet. */
+    private static WorkerHeartbeat joining(String id) {
+        return new WorkerHeartbeat(id, id + "-instance", "host", 1, 2, 0, 0, 0, List.of(), List.of(), Map.of());
+    }
+
     @BeforeEach
     void dispatcher() {
         TaskPublisher publisher = new TaskPublisher() {
@@ -64,7 +70,7 @@ class TaskDispatcherTest {
             }
 
             @Override
-            public CompletableFuture<ShardPlacement> publishShard(TaskShard shard, Integer partition) {
+            public CompletableFuture<ShardPlacement> publishShard(TaskShard shard, int partition) {
                 sent.add(new Sent(shard, partition));
                 return CompletableFuture.completedFuture(new ShardPlacement(partition, 100L + sent.size()));
             }
@@ -112,6 +118,31 @@ class TaskDispatcherTest {
         dispatcher.dispatch(task.id());
 
         verify(states).markWaiting(eq(task.id()), anyString());
+        verify(states, never()).startSharding(anyString(), anyInt());
+        assertThat(sent).isEmpty();
+    }
+
+    @Test
+    void a_worker_that_holds_no_shard_partition_yet_is_not_split_over() {
+        Task task = aTask().items(10).build();
+        when(store.find(task.id())).thenReturn(Optional.of(task));
+        when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 3), joining("w2")));
+        when(states.startSharding(task.id(), 1)).thenReturn(true);
+
+        dispatcher.dispatch(task.id());
+
+        assertThat(sent).extracting(Sent::partition).as("its shard would go to w1's partition anyway").containsExactly(3);
+    }
+
+    @Test
+    void a_task_waits_visibly_while_no_live_worker_holds_a_shard_partition() {
+        Task task = aTask().build();
+        when(store.find(task.id())).thenReturn(Optional.of(task));
+        when(workers.liveWorkers()).thenReturn(List.of(joining("w1"), joining("w2")));
+
+        dispatcher.dispatch(task.id());
+
+        verify(states).markWaiting(eq(task.id()), contains("partition"));
         verify(states, never()).startSharding(anyString(), anyInt());
         assertThat(sent).isEmpty();
     }
@@ -252,7 +283,7 @@ class TaskDispatcherTest {
             }
 
             @Override
-            public CompletableFuture<ShardPlacement> publishShard(TaskShard shard, Integer partition) {
+            public CompletableFuture<ShardPlacement> publishShard(TaskShard shard, int partition) {
                 return new CompletableFuture<>(); // never acknowledged
             }
         }, properties(Map.of("shard-publish-timeout", "50ms")), clock);

@@ -47,7 +47,7 @@ class TaskSubmitterTest {
             }
 
             @Override
-            public CompletableFuture<ShardPlacement> publishShard(TaskShard shard, Integer partition) {
+            public CompletableFuture<ShardPlacement> publishShard(TaskShard shard, int partition) {
                 throw new UnsupportedOperationException();
             }
         };
