@@ -85,6 +85,7 @@ SHELL_LOOP="$(sed -n '/LOOP = """/,/""";/p' "$DTS_ROOT/worker-service/src/main/j
   sed '1d;$d; s/^            //; s/\\\\/\\/g')"
 # What the exec per item costs: the same loop running each command in its subshell, as items ran before
 # they got their own $$ (they all shared the long-lived bash's).
+# shellcheck disable=SC2016 # the loop's own text, not expanded here
 EXEC_PER_ITEM='exec bash -c "$__dts_command" dts "$@"'
 SHARED_PID_LOOP="${SHELL_LOOP/"$EXEC_PER_ITEM"/eval \"\$__dts_command\"}"
 if ! bash -n <<<"$SHELL_LOOP" || [[ $SHELL_LOOP != *'while IFS='* || $SHARED_PID_LOOP == "$SHELL_LOOP" ]]; then
