@@ -251,7 +251,7 @@ class ItemSandboxTest {
         String name = "dts-private-" + UUID.randomUUID();
         List<String> places = isolation == Isolation.PID ? List.of("/tmp", "/var/tmp", "/dev/shm", "/run/lock") : List.of("/tmp");
         String leave = places.stream().map(place -> "echo x > " + place + "/" + name).collect(Collectors.joining("; "))
-                + "; mkdir -p /tmp/.hidden/locked && chmod 000 /tmp/.hidden/locked /tmp/.hidden; echo left";
+                + "; mkdir -p /tmp/.hidden/locked && chmod 000 /tmp/.hidden/locked /tmp/.hidden /tmp; echo left";
         String look = "find " + String.join(" ", places) + " -mindepth 1 | wc -l";
 
         CommandRunner.Outcome first = run(runner, leave);
