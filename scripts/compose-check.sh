@@ -27,6 +27,9 @@ PROJECT=dts-check
 # Debian's docker CLI (20.10) builds with BuildKit; a newer one earlier on the PATH may want buildx.
 export PATH="/usr/bin:$PATH" DOCKER_HOST="unix://$CHECK_DIR/docker.sock" DOCKER_BUILDKIT=1 COMPOSE_DOCKER_CLI_BUILD=1
 export DTS_API_PORT="$PORT"
+# The certificates this machine trusts besides Debian's (say, a proxy's in front of Maven Central) are the builds' too.
+DTS_BUILD_CA_CERTS="$(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null || true)"
+export DTS_BUILD_CA_CERTS
 COMPOSE=(docker-compose -p "$PROJECT" -f "$DTS_ROOT/docker-compose.yml")
 SECRETS="$DTS_ROOT/deploy/secrets"
 WORK="$CHECK_DIR/check"
@@ -87,7 +90,7 @@ if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1; then
   else
     log "no registry answers: making debian:bookworm-slim with mmdebstrap (minbase)"
     mmdebstrap --quiet --variant=minbase bookworm "$WORK/base.tar" || fail "mmdebstrap could not make the base"
-    docker import -q "$WORK/base.tar" debian:bookworm-slim >/dev/null || fail "docker import failed"
+    docker import "$WORK/base.tar" debian:bookworm-slim >/dev/null || fail "docker import failed"
     rm -f "$WORK/base.tar"
   fi
 fi
