@@ -5,7 +5,7 @@
 # Debian's docker.io, docker-compose and mmdebstrap and runs a private Docker daemon (its own socket and data
 # root, stopped by PID when the check ends, even on failure); with no registry to pull from, it makes the base
 # image with mmdebstrap. Needs root (the daemon). Prints each step's time; exits 1 naming the step that failed.
-#   sudo ./scripts/compose-check.sh [--keep]    --keep: leave the cluster and the daemon running
+#   sudo ./scripts/compose-check.sh [--keep]    --keep: leave the cluster and the daemon running, even on failure
 # Env: COMPOSE_CHECK_DIR=/var/lib/dts-compose-check (the daemon's state: images and build cache stay for
 # the next run), COMPOSE_CHECK_PORT=32000 (nginx on 127.0.0.1).
 set -euo pipefail
@@ -45,9 +45,9 @@ fail() { die "compose check failed at step \"$STEP\" after $((SECONDS - STEP_STA
 finish() {
   local rc=$?
   ((rc == 0)) || warn "the check failed at step \"$STEP\"; the daemon's log: $CHECK_DIR/dockerd.log"
-  if ((KEEP && rc == 0)); then
-    log "kept running (--keep): DOCKER_HOST=$DOCKER_HOST ${COMPOSE[*]} ps; the daemon is PID $DAEMON_PID"
-    exit 0
+  if ((KEEP)) && [[ -n $DAEMON_PID ]]; then
+    log "kept running (--keep): DOCKER_HOST=$DOCKER_HOST ${COMPOSE[*]} ps (or logs); the daemon is PID $DAEMON_PID"
+    exit "$rc"
   fi
   if [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
     timeout 120 "${COMPOSE[@]}" down -v --remove-orphans >>"$WORK/compose.log" 2>&1 || warn "docker-compose down failed"
@@ -105,6 +105,8 @@ printf 'Authorization: Bearer %s\n' "$(<"$SECRETS/admin-token")" >"$WORK/auth"
 chmod 600 "$WORK/auth"
 
 step "docker-compose up --build"
+# From nothing: no container or volume a run stopped half-way (or --keep) left behind.
+"${COMPOSE[@]}" down -v --remove-orphans >>"$WORK/compose.log" 2>&1 || fail "$(tail -n 20 "$WORK/compose.log")"
 "${COMPOSE[@]}" up -d --build --scale worker=2 >>"$WORK/compose.log" 2>&1 || fail "$(tail -n 30 "$WORK/compose.log")"
 
 step "wait until every service is healthy"

@@ -5,7 +5,7 @@
 set -eu
 hash() { sha256sum <"/run/secrets/dts-redis/$1/spring.data.redis.password" | cut -d' ' -f1; }
 sed -e "s/\${SCHEDULER_SHA256}/$(hash scheduler)/" -e "s/\${WORKER_SHA256}/$(hash worker)/" -e "s/\${ADMIN_SHA256}/$(hash admin)/" \
-  /etc/redis/users.conf.template >/tmp/users.conf
+  /usr/local/share/dts/users.conf.template >/tmp/users.conf
 chmod 644 /tmp/users.conf
 # Every client logs in as a user of users.conf (the default user is off), so Redis may listen on the compose network.
 exec setpriv --reuid=redis --regid=redis --init-groups --inh-caps=-all \
