@@ -332,11 +332,11 @@ class ImageBuildReplayTest {
          * they are skipped.
          */
         private void run(Instruction instruction, Stage stage, Path workdir) throws IOException, InterruptedException {
-            if (!MVN_COMMAND.matcher(instruction.arguments()).find()) {
-                return;
-            }
             // RUN's own flags (--mount=type=cache,...) are Docker's, not the shell's.
             String shell = instruction.arguments().replaceFirst("^(--\\S+\\s+)+", "");
+            if (!MVN_COMMAND.matcher(shell).find()) {
+                return;
+            }
             String command = MVN_COMMAND.matcher(shell).replaceAll("$1mvn -o");
             Path log = LOGS.resolve(build.toString().replace('/', '-') + "-" + stage.name() + ".log");
             Files.createDirectories(LOGS);
