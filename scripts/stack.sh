@@ -256,7 +256,7 @@ launch() {
 }
 
 install_kafka() {
-  local libs="$KAFKA_DIR/libs" pom="$DTS_ROOT/scripts/kafka/pom.xml"
+  local libs="$KAFKA_DIR/libs" pom="$DTS_ROOT/deploy/kafka/pom.xml"
   [[ -f $libs/.complete && $libs/.complete -nt $pom ]] && return 0
   log "downloading the Kafka broker jars from Maven Central (once, ~44 MB, into $libs)"
   rm -rf "$libs" "$libs.tmp"
@@ -295,23 +295,8 @@ write_kafka_config() {
   ((KAFKA_BROKERS > 1)) && rf=3 isr=2
   mkdir -p "$(kafka_data "$i")"
   render "$DTS_ROOT/deploy/kafka/server.properties" NODE_ID="$i" CONTROLLERS="$(kafka_addresses controller_port)" \
-    PORT="$(kafka_port "$i")" CONTROLLER_PORT="$(kafka_controller_port "$i")" LOG_DIR="$(kafka_data "$i")" \
+    LISTEN_HOST=127.0.0.1 HOST=127.0.0.1 PORT="$(kafka_port "$i")" CONTROLLER_PORT="$(kafka_controller_port "$i")" LOG_DIR="$(kafka_data "$i")" \
     PARTITIONS=12 REPLICAS="$rf" MIN_INSYNC="$isr" >"$(kafka_config "$i")"
-  # Logs go to stderr so tools print only their result on stdout. KAFKA_LOG_LEVEL=INFO for more.
-  cat >"$KAFKA_DIR/log4j2.properties" <<EOF
-status = warn
-appender.err.type = Console
-appender.err.name = err
-appender.err.target = SYSTEM_ERR
-appender.err.layout.type = PatternLayout
-appender.err.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = ${KAFKA_LOG_LEVEL:-WARN}
-rootLogger.appenderRef.err.ref = err
-logger.server.name = kafka.server.KafkaRaftServer
-logger.server.level = INFO
-logger.config.name = org.apache.kafka.common.config.AbstractConfig
-logger.config.level = WARN
-EOF
 }
 
 # write_nginx_config: returns 1 when neither the configuration nor the API rules it includes changed.
@@ -391,7 +376,7 @@ format_kafka() {
 
 # Starts every Kafka node, then waits for each; a quorum of 3 needs 2 nodes up before any is ready.
 start_kafka() {
-  local f i java_kafka=(java -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -cp "$KAFKA_DIR/libs/*")
+  local f i java_kafka=(java -Dlog4j2.configurationFile="$DTS_ROOT/deploy/kafka/log4j2.properties" -cp "$KAFKA_DIR/libs/*")
   # Switching between one broker and a cluster: stop the other shape's nodes (each has its data).
   local other=()
   if ((KAFKA_BROKERS == 1)); then

@@ -22,8 +22,8 @@ cd "$DTS_ROOT"
 log "docker-compose -f docker-compose.yml config -q"
 docker-compose -f docker-compose.yml config -q ||
   die "docker-compose.yml is not valid (message above); check it with: docker-compose config"
-log "shellcheck scripts/*.sh scripts/dts deploy/redis/compose-start.sh"
-shellcheck scripts/*.sh scripts/dts deploy/redis/compose-start.sh || die "shellcheck found problems in the scripts (above)"
+log "shellcheck scripts/*.sh scripts/dts deploy/redis/compose-start.sh deploy/kafka/start.sh"
+shellcheck scripts/*.sh scripts/dts deploy/redis/compose-start.sh deploy/kafka/start.sh || die "shellcheck found problems in the scripts (above)"
 log "mvn -B verify $*"
 mvn -B verify "$@" || die "tests failed; the reports are in */target/surefire-reports (and failsafe-reports)"
 if (($#)); then

@@ -60,7 +60,8 @@ public final class LocalKafkaCluster implements KafkaBroker {
     /** The node's configuration: the stack's own file ({@code deploy/kafka/server.properties}), with this cluster's values. */
     private String serverProperties(Node node) throws IOException {
         String controllers = nodes.stream().map(n -> "127.0.0.1:" + n.controllerPort()).collect(Collectors.joining(","));
-        Map<String, Object> values = Map.of("NODE_ID", node.id(), "CONTROLLERS", controllers, "PORT", node.port(),
+        Map<String, Object> values = Map.of("NODE_ID", node.id(), "CONTROLLERS", controllers, "LISTEN_HOST", "127.0.0.1",
+                "HOST", "127.0.0.1", "PORT", node.port(),
                 "CONTROLLER_PORT", node.controllerPort(), "LOG_DIR", dir.resolve("data-" + node.id()), "PARTITIONS", 4,
                 "REPLICAS", Math.min(3, nodes.size()), "MIN_INSYNC", nodes.size() > 1 ? 2 : 1);
         String text = Files.readString(LocalProcess.repositoryFile("deploy/kafka/server.properties"));
