@@ -55,6 +55,8 @@ finish() {
     local i
     for ((i = 0; i < 30 && $(kill -0 "$DAEMON_PID" 2>/dev/null && echo 1 || echo 0); i++)); do sleep 1; done
     kill -0 "$DAEMON_PID" 2>/dev/null && { warn "dockerd did not stop in 30 s; killing it"; kill -KILL "$DAEMON_PID"; }
+    # The network namespace files dockerd leaves mounted.
+    for ns in "$CHECK_DIR"/exec/netns/*; do [[ -e $ns ]] && umount "$ns" 2>/dev/null; done
   fi
   exit "$rc"
 }
@@ -117,8 +119,16 @@ healthy() {
     [[ $status == healthy ]] || return 1
   done
 }
+restarted() { # the first container that has restarted (a service that cannot start), if any
+  local id
+  for id in $("${COMPOSE[@]}" ps -q); do
+    [[ $(docker inspect -f '{{.RestartCount}}' "$id") == 0 ]] || { docker inspect -f '{{.Name}}' "$id"; return 0; }
+  done
+  return 1
+}
 for ((i = 0; i < 150; i++)); do
   healthy && break
+  if name="$(restarted)"; then fail "${name#/} cannot start; its last lines: $(docker logs --tail 8 "${name#/}" 2>&1)"; fi
   sleep 2
 done
 healthy || fail "not healthy after 300 s: $(docker ps -a --format '{{.Names}} {{.Status}}')"
