@@ -128,7 +128,9 @@ restarted() { # the first container that has restarted (a service that cannot st
 }
 for ((i = 0; i < 150; i++)); do
   healthy && break
-  if name="$(restarted)"; then fail "${name#/} cannot start; its last lines: $(docker logs --tail 8 "${name#/}" 2>&1)"; fi
+  if name="$(restarted)"; then
+    fail "${name#/} cannot start; its last lines: $(docker logs "${name#/}" 2>&1 | grep -v -E '^\s+(at |\.\.\. )' | tail -n 6)"
+  fi
   sleep 2
 done
 healthy || fail "not healthy after 300 s: $(docker ps -a --format '{{.Names}} {{.Status}}')"
