@@ -34,7 +34,7 @@ COMPOSE=(docker-compose -p "$PROJECT" -f "$DTS_ROOT/docker-compose.yml")
 SECRETS="$DTS_ROOT/deploy/secrets"
 WORK="$CHECK_DIR/check"
 
-STEP="" STEP_START=0 DAEMON_PID="" TIMES=()
+STEP="" STEP_START=0 DAEMON_PID="" TIMES=() DOWN=0
 step() { # step NAME: the next step; the one before it took its time
   [[ -n $STEP ]] && TIMES+=("$(printf '%-34s %4d s' "$STEP" $((SECONDS - STEP_START)))")
   STEP="$1" STEP_START=$SECONDS
@@ -50,7 +50,7 @@ finish() {
     exit "$rc"
   fi
   if [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-    timeout 120 "${COMPOSE[@]}" down -v --remove-orphans >>"$WORK/compose.log" 2>&1 || warn "docker-compose down failed"
+    ((DOWN)) || timeout 120 "${COMPOSE[@]}" down -v --remove-orphans >>"$WORK/compose.log" 2>&1 || warn "docker-compose down failed"
     kill "$DAEMON_PID"
     local i
     for ((i = 0; i < 30 && $(kill -0 "$DAEMON_PID" 2>/dev/null && echo 1 || echo 0); i++)); do sleep 1; done
@@ -207,6 +207,7 @@ if ((!KEEP)); then
   step "docker-compose down -v"
   "${COMPOSE[@]}" down -v --remove-orphans >>"$WORK/compose.log" 2>&1 || fail "$(tail -n 20 "$WORK/compose.log")"
   [[ -z $(docker ps -aq) ]] || fail "containers left: $(docker ps -a --format '{{.Names}}')"
+  DOWN=1
 fi
 step "done"
 
