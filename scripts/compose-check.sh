@@ -56,7 +56,9 @@ finish() {
     for ((i = 0; i < 30 && $(kill -0 "$DAEMON_PID" 2>/dev/null && echo 1 || echo 0); i++)); do sleep 1; done
     kill -0 "$DAEMON_PID" 2>/dev/null && { warn "dockerd did not stop in 30 s; killing it"; kill -KILL "$DAEMON_PID"; }
     # The network namespace files dockerd leaves mounted.
-    for ns in "$CHECK_DIR"/exec/netns/*; do [[ -e $ns ]] && umount "$ns" 2>/dev/null; done
+    for ns in "$CHECK_DIR"/exec/netns/*; do
+      if mountpoint -q "$ns"; then umount "$ns" || warn "could not unmount $ns"; fi
+    done
   fi
   exit "$rc"
 }
