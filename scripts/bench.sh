@@ -134,11 +134,11 @@ LATENCY="$("${BENCH[@]}" latency "$BASE" "$LATENCY_TASKS")"
 log "one Kafka hop alone: 2000 records, Kafka's EndToEndLatency"
 KAFKA_TOOLS=(java -Xmx256m -Duser.language=en -Duser.country=US -cp "$STACK_DIR/kafka/libs/*")
 KAFKA_ADDRESS="127.0.0.1:${KAFKA_PORT:-9092}"
-HOP_OUT="$("${KAFKA_TOOLS[@]}" org.apache.kafka.tools.EndToEndLatency "$KAFKA_ADDRESS" bench-kafka-hop 2000 all 300 2>&1)" ||
+HOP_OUT="$("${KAFKA_TOOLS[@]}" org.apache.kafka.tools.EndToEndLatency "$KAFKA_ADDRESS" bench-kafka-hop 2000 all 300 "$KAFKA_CLIENT_CONFIG" 2>&1)" ||
   die "Kafka's EndToEndLatency failed: $HOP_OUT"
 HOP="$(sed -n 's/^Avg latency: \([0-9.]*\) ms$/{"kafkaHopAvgMs":\1}/p' <<<"$HOP_OUT")"
 [[ -n $HOP ]] || die "Kafka's EndToEndLatency printed no average: $HOP_OUT"
-"${KAFKA_TOOLS[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_ADDRESS" \
+"${KAFKA_TOOLS[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_ADDRESS" --command-config "$KAFKA_CLIENT_CONFIG" \
   --delete --topic bench-kafka-hop >/dev/null 2>&1 || warn "could not delete the topic bench-kafka-hop"
 
 log "submit rate: $SUBMIT_CLIENTS connections for $SUBMIT_SECONDS s (wrk)"

@@ -146,7 +146,7 @@ topic_report() { # the replicas and in-sync replicas of each topic, from kcat -L
     " isrs=\([.partitions[].isrs | length] | unique | join(","))"' "${TOPICS[@]}" <"$tmp/meta.json" | sort
 }
 for ((i = 0; i < 60; i++)); do
-  if kcat -b "$BOOTSTRAP" -L -J -m 5 >"$tmp/meta.json" 2>/dev/null &&
+  if kafka_cat -b "$BOOTSTRAP" -L -J -m 5 >"$tmp/meta.json" 2>/dev/null &&
     (($(topic_report | grep -c ' replicas=3 isrs=3$') == ${#TOPICS[@]})); then
     break
   fi
@@ -161,8 +161,8 @@ indent <<<"$topics"
 (($(grep -c ' replicas=3 isrs=3$' <<<"$topics") == ${#TOPICS[@]})) ||
   fail "the topics ${TOPICS[*]} are not all on 3 replicas, all in sync (above)" \
     "$LOG_DIR/scheduler-1.log" "$LOG_DIR/scheduler-2.log" "$LOG_DIR"/kafka-{1,2,3}.log
-java -Dlog4j2.configurationFile="$STACK_DIR/kafka/log4j2.properties" -cp "$STACK_DIR/kafka/libs/*" \
-  kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --entity-type topics --describe >"$tmp/configs.txt" 2>/dev/null ||
+java -Dlog4j2.configurationFile="$DTS_ROOT/deploy/kafka/log4j2.properties" -cp "$STACK_DIR/kafka/libs/*" \
+  kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --command-config "$KAFKA_CLIENT_CONFIG" --entity-type topics --describe >"$tmp/configs.txt" 2>/dev/null ||
   fail "kafka.admin.ConfigCommand could not describe the topics" "$LOG_DIR"/kafka-{1,2,3}.log
 min_isr="$(awk -v topics=" ${TOPICS[*]} " '/^Dynamic configs for topic/ { t = $5 }
   /^ *min.insync.replicas=/ && index(topics, " " t " ") { split($1, kv, "="); print t "=" kv[2] }' "$tmp/configs.txt" | sort)"
@@ -287,7 +287,7 @@ for s in "${!small_ids[@]}"; do
   small_report+=("$(secs "${small_took[s]}")")
 done
 
-kcat -b "$BOOTSTRAP" -L -J -m 5 >"$tmp/meta.json" 2>/dev/null || true
+kafka_cat -b "$BOOTSTRAP" -L -J -m 5 >"$tmp/meta.json" 2>/dev/null || true
 brokers_after="$(jq -r '[.brokers[].name] | join(" ")' "$tmp/meta.json" 2>/dev/null || echo '?')"
 topics_after="$(topic_report 2>/dev/null || true)"
 

@@ -64,19 +64,47 @@ REDIS_SECRETS="$STACK_DIR/secrets/redis"
 ensure_redis_users() { make_redis_users "$REDIS_SECRETS"; }
 
 # make_redis_users DIR: DIR/<role>/spring.data.redis.{username,password} for each role, unless there.
-make_redis_users() {
-  local role
-  for role in scheduler worker admin; do
-    [[ -s $1/$role/spring.data.redis.password ]] && continue
-    mkdir -p "$1/$role"
-    chmod 700 "$1" "$1/$role"
+make_redis_users() { make_users "$1" spring.data.redis scheduler worker admin; }
+
+# make_users DIR PREFIX ROLE...: DIR/<role>/PREFIX.username (dts-<role>) and PREFIX.password (random) for each
+# role, unless there; each directory readable by this user only.
+make_users() {
+  local dir="$1" prefix="$2" role
+  shift 2
+  for role in "$@"; do
+    [[ -s $dir/$role/$prefix.password ]] && continue
+    mkdir -p "$dir/$role"
+    chmod 700 "$dir" "$dir/$role"
     (
       umask 077
-      printf 'dts-%s' "$role" >"$1/$role/spring.data.redis.username"
-      head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$1/$role/spring.data.redis.password"
+      printf 'dts-%s' "$role" >"$dir/$role/$prefix.username"
+      head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/$role/$prefix.password"
     )
   done
 }
+
+# Kafka users (nobody gets in without one): the nodes log in to each other as dts-broker (PLAIN, its password
+# in their server.properties), each service as its own SCRAM user with the rights of deploy/kafka/acls, which
+# deploy/kafka/KafkaAccess.java gives them. Passwords are made once in KAFKA_SECRETS/<role>/ as the files
+# dts.kafka.username and dts.kafka.password (a Spring config tree: --dts.kafka.credentials-dir=DIR). Scripts
+# log in as dts-broker: kcat with kafka_cat, Kafka's Java tools with --command-config "$KAFKA_CLIENT_CONFIG".
+KAFKA_SECRETS="$STACK_DIR/secrets/kafka"
+KAFKA_CLIENT_CONFIG="$KAFKA_SECRETS/client.properties"
+ensure_kafka_users() {
+  make_kafka_users "$KAFKA_SECRETS"
+  local password
+  password="$(<"$KAFKA_SECRETS/broker/dts.kafka.password")"
+  (
+    umask 077
+    printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config=%s required username="dts-broker" password="%s";\n' \
+      org.apache.kafka.common.security.plain.PlainLoginModule "$password" >"$KAFKA_CLIENT_CONFIG"
+    printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanisms=PLAIN\nsasl.username=dts-broker\nsasl.password=%s\n' "$password" \
+      >"$KAFKA_SECRETS/kcat.conf"
+  )
+}
+make_kafka_users() { make_users "$1" dts.kafka broker scheduler worker; }
+# kafka_cat ARGS...: kcat logged in as dts-broker (the password in a file, not on the command line).
+kafka_cat() { kcat -F "$KAFKA_SECRETS/kcat.conf" "$@"; }
 
 # make_key FILE: 32 random bytes, base64, in FILE (mode 0600), unless it is there.
 make_key() {

@@ -182,14 +182,14 @@ redis_cluster_ready() {
 }
 kafka_ready() { # kafka_ready I: node I answers
   if command -v kcat >/dev/null; then
-    kcat -b "127.0.0.1:$(kafka_port "$1")" -L -m 2 >/dev/null 2>&1
+    kafka_cat -b "127.0.0.1:$(kafka_port "$1")" -L -m 2 >/dev/null 2>&1
   else
     port_open "$(kafka_port "$1")" && grep -q 'Kafka Server started' "$(log_file "$(kafka_name "$1")")"
   fi
 }
 # Every node is registered and unfenced: the metadata lists all of them.
 kafka_cluster_ready() {
-  kcat -b "$(kafka_bootstrap)" -L -m 2 2>/dev/null | grep -q "^ $KAFKA_BROKERS brokers:"
+  kafka_cat -b "$(kafka_bootstrap)" -L -m 2 2>/dev/null | grep -q "^ $KAFKA_BROKERS brokers:"
 }
 # listening HOST PORT: something accepts connections there (port_open, on any address).
 listening() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
@@ -289,14 +289,17 @@ build_jars() {
 }
 
 # write_kafka_config I: the configuration of node I, from deploy/kafka/server.properties (the tests'
-# Kafka uses the same file).
+# Kafka uses the same file); mode 0600, as it holds the nodes' password.
 write_kafka_config() {
   local i="$1" rf=1 isr=1
   ((KAFKA_BROKERS > 1)) && rf=3 isr=2
   mkdir -p "$(kafka_data "$i")"
-  render "$DTS_ROOT/deploy/kafka/server.properties" NODE_ID="$i" CONTROLLERS="$(kafka_addresses controller_port)" \
-    LISTEN_HOST=127.0.0.1 HOST=127.0.0.1 PORT="$(kafka_port "$i")" CONTROLLER_PORT="$(kafka_controller_port "$i")" LOG_DIR="$(kafka_data "$i")" \
-    PARTITIONS=12 REPLICAS="$rf" MIN_INSYNC="$isr" >"$(kafka_config "$i")"
+  (
+    umask 077
+    render "$DTS_ROOT/deploy/kafka/server.properties" NODE_ID="$i" CONTROLLERS="$(kafka_addresses controller_port)" \
+      LISTEN_HOST=127.0.0.1 HOST=127.0.0.1 PORT="$(kafka_port "$i")" CONTROLLER_PORT="$(kafka_controller_port "$i")" LOG_DIR="$(kafka_data "$i")" \
+      PARTITIONS=12 REPLICAS="$rf" MIN_INSYNC="$isr" BROKER_PASSWORD="$(<"$KAFKA_SECRETS/broker/dts.kafka.password")" >"$(kafka_config "$i")"
+  )
 }
 
 # write_nginx_config: returns 1 when neither the configuration nor the API rules it includes changed.
@@ -385,6 +388,7 @@ start_kafka() {
     other=(kafka)
   fi
   ((${#other[@]} == 0)) || stop "${other[@]}"
+  ensure_kafka_users
   for ((i = 1; i <= KAFKA_BROKERS; i++)); do write_kafka_config "$i"; done
   is_running "$(kafka_name 1)" || format_kafka "${java_kafka[@]}"
   for ((i = 1; i <= KAFKA_BROKERS; i++)); do
@@ -395,6 +399,9 @@ start_kafka() {
     wait_healthy "$(kafka_name 1)" 60 kafka_cluster_ready
     log "Kafka cluster of $KAFKA_BROKERS nodes is up: $(kafka_bootstrap)"
   fi
+  # The services' users and rights, on every up: a changed deploy/kafka/acls takes effect.
+  "${java_kafka[@]}" "$DTS_ROOT/deploy/kafka/KafkaAccess.java" "$(kafka_bootstrap)" "$KAFKA_SECRETS" "$DTS_ROOT/deploy/kafka/acls" >/dev/null ||
+    die "could not give the services their Kafka users (deploy/kafka/KafkaAccess.java; message above)"
 }
 
 # Starts the one Redis server, or the 3 nodes of the Redis Cluster; a new cluster is created once
@@ -479,7 +486,7 @@ up() {
     # shellcheck disable=SC2086 # the options are words
     launch "scheduler-$i" "$BIND" "$(scheduler_port "$i")" java $SCHEDULER_JAVA_OPTS -jar "$SCHEDULER_JAR" \
       --server.address="$BIND" --server.port="$(scheduler_port "$i")" --dts.redis.credentials-dir="$REDIS_SECRETS/scheduler" \
-      --dts.security.keys-file="$KEYS_FILE" "${common[@]}" "${topics[@]}"
+      --dts.kafka.credentials-dir="$KAFKA_SECRETS/scheduler" --dts.security.keys-file="$KEYS_FILE" "${common[@]}" "${topics[@]}"
   done
   for ((i = 1; i <= SCHEDULERS; i++)); do wait_healthy "scheduler-$i" "$STARTUP_TIMEOUT" scheduler_ready "$i"; done
 
@@ -509,7 +516,7 @@ up() {
     # shellcheck disable=SC2086 # the options are words
     launch "worker-$i" "$BIND" "$(worker_port "$i")" java $WORKER_JAVA_OPTS -jar "$WORKER_JAR" \
       --server.address="$BIND" --server.port="$(worker_port "$i")" \
-      --worker.id="worker-$i" --dts.redis.credentials-dir="$REDIS_SECRETS/worker" \
+      --worker.id="worker-$i" --dts.redis.credentials-dir="$REDIS_SECRETS/worker" --dts.kafka.credentials-dir="$KAFKA_SECRETS/worker" \
       "${threads[@]}" "${sandbox[@]}" "${common[@]}"
   done
   for ((i = 1; i <= WORKERS; i++)); do wait_healthy "worker-$i" "$STARTUP_TIMEOUT" worker_ready "$i"; done

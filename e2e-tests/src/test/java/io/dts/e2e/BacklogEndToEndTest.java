@@ -66,9 +66,8 @@ class BacklogEndToEndTest {
     /** How many records the shard topic holds for each of these tasks (keys are {@code <task>/<shard>}). */
     private Map<String, Integer> shardRecordsByTask(List<String> ids) {
         Map<String, Integer> counts = new HashMap<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.kafka().bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "count-" + UUID.randomUUID(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(cluster.kafka().clientProperties(Map.of(
+                ConsumerConfig.GROUP_ID_CONFIG, "count-" + UUID.randomUUID(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")),
                 new StringDeserializer(), new StringDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(SHARD_TOPIC).stream()
                     .map(p -> new TopicPartition(SHARD_TOPIC, p.partition())).toList();

@@ -13,7 +13,6 @@ import java.util.stream.IntStream;
 import io.dts.testsupport.LocalKafkaCluster;
 import io.dts.testsupport.TestInfrastructure;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartitionInfo;
@@ -78,7 +77,7 @@ class ClusterModeEndToEndTest {
     @Test
     @Order(1)
     void the_schedulers_create_the_topics_on_3_replicas_with_min_insync_2() throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+        try (Admin admin = Admin.create(kafka.clientProperties(Map.of()))) {
             Map<String, TopicDescription> topics = admin.describeTopics(TOPICS).allTopicNames().get();
             Map<ConfigResource, Config> configs = admin.describeConfigs(
                     TOPICS.stream().map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList()).all().get();

@@ -1,23 +1,32 @@
 package io.dts.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
+import io.dts.testsupport.KafkaUsers;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -249,6 +258,66 @@ class PipelineEndToEndTest {
     }
 
     @Test
+    void an_item_gets_nothing_from_kafka_nor_the_workers_kafka_password() throws Exception {
+        String probe = Files.readString(Path.of("..", "scripts", "kafka-probe.sh"));
+        String[] broker = cluster.kafka().bootstrapServers().split(",")[0].split(":");
+        Path password = KafkaUsers.credentials(KafkaUsers.Role.WORKER).resolve("dts.kafka.password");
+        String id = client.submit(SchedulerClient.taskJson("set -- %s %s%n%s%ncat %s 2>&1 | head -c 200"
+                .formatted(broker[0], broker[1], probe, password), List.of("probe")));
+
+        awaitTerminal(id);
+        List<String> lines = client.get("/api/tasks/" + id + "/results").body().get(0).get("stdout").asString().lines().toList();
+
+        assertThat(lines.get(0)).as("the broker speaks Kafka to anyone, then tells an item without a login nothing")
+                .matches("kafka apiversions=[1-9][0-9]* metadata=0");
+        assertThat(lines.get(1)).as("the worker's Kafka password (behind a private /tmp here, a 0700 directory in the stack)")
+                .startsWith("cat: ").doesNotContain(KafkaUsers.password(KafkaUsers.Role.WORKER));
+        System.out.printf("KAFKA to an item: %s; the worker's password: %s%n", lines.get(0), lines.get(1));
+    }
+
+    @Test
+    void kafka_serves_no_one_without_a_login_and_each_service_only_what_deploy_kafka_acls_gives_it() {
+        String probeTopic = "distributed_task_shard";
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(cluster.kafka().clientProperties(Map.of()),
+                new StringSerializer(), new StringSerializer())) {
+            producer.send(new ProducerRecord<>(probeTopic, "acl-probe", "a shard's command"));
+        }
+        List<TopicPartition> partitions = IntStream.range(0, 16).mapToObj(p -> new TopicPartition(probeTopic, p)).toList();
+        Map<String, Object> noLogin = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.kafka().bootstrapServers(),
+                ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3_000);
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(noLogin, new StringDeserializer(), new StringDeserializer())) {
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            assertThat(consumer.poll(Duration.ofSeconds(5)).count()).as("records read without a login").isZero();
+        }
+
+        Map<String, Object> asWorker = new HashMap<>(serviceLogin(KafkaUsers.Role.WORKER));
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(asWorker, new StringDeserializer(), new StringDeserializer())) {
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            List<String> keys = new ArrayList<>();
+            await("the worker's user reads the shard topic").atMost(Duration.ofSeconds(20))
+                    .until(() -> {
+                        consumer.poll(Duration.ofMillis(500)).forEach(record -> keys.add(record.key()));
+                        return keys.contains("acl-probe");
+                    });
+        }
+        asWorker.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(asWorker, new StringSerializer(), new StringSerializer())) {
+            assertThatThrownBy(() -> producer.send(new ProducerRecord<>("distributed_task", "forged", "{}")).get(20, TimeUnit.SECONDS))
+                    .as("a worker submitting a task behind the schedulers' back").hasCauseInstanceOf(TopicAuthorizationException.class);
+        }
+    }
+
+    /** A service's own login (its SCRAM user), for the tests to act as it. */
+    private Map<String, Object> serviceLogin(KafkaUsers.Role role) {
+        return Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.kafka().bootstrapServers(),
+                CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT", SaslConfigs.SASL_MECHANISM, "SCRAM-SHA-512",
+                SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+                        + role.user() + "\" password=\"" + KafkaUsers.password(role) + "\";");
+    }
+
+    @Test
     void a_shard_put_on_kafka_without_the_schedulers_signature_never_runs_and_goes_to_the_dead_letter_topic(@TempDir Path dir) {
         String id = client.submit(SchedulerClient.taskJson("true", List.of("a")));
         awaitTerminal(id);
@@ -257,8 +326,7 @@ class PipelineEndToEndTest {
                 {"taskId":"%s","shardIndex":5,"shardCount":6,"startIndex":0,"endIndex":1,"command":"touch %s",
                  "withoutItems":false,"timeoutSeconds":60,"maxRetries":0,"round":1}""".formatted(id, marker);
         String key = id + "/5";
-        String bootstrap = cluster.kafka().bootstrapServers();
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(cluster.kafka().clientProperties(Map.of()),
                 new StringSerializer(), new StringSerializer())) {
             for (byte[] signature : new byte[][] {null, new byte[32]}) {
                 ProducerRecord<String, String> record = new ProducerRecord<>("distributed_task_shard", key, forged);
@@ -271,8 +339,8 @@ class PipelineEndToEndTest {
         }
 
         List<String> deadLettered = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, "forged-" + id, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(cluster.kafka().clientProperties(Map.of(
+                ConsumerConfig.GROUP_ID_CONFIG, "forged-" + id, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")),
                 new StringDeserializer(), new StringDeserializer())) {
             consumer.subscribe(List.of("distributed_task_shard-dlt"));
             await("both forged shards on the dead letter topic").atMost(Duration.ofSeconds(30)).until(() -> {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.dts.testsupport.KafkaUsers;
 import io.dts.testsupport.RedisUsers;
 import io.dts.testsupport.RedisUsers.Role;
 
@@ -78,7 +79,9 @@ final class ServiceProcess {
                 // The keys schedulers take tokens by; SchedulerClient sends the operator's.
                 "--dts.security.keys-file=" + SharedKeys.apiKeysFile(),
                 // Its own Redis user, as the stack gives it (the tests' Redis runs deploy/redis/users.conf).
-                "--dts.redis.credentials-dir=" + RedisUsers.credentials(module.startsWith("worker") ? Role.WORKER : Role.SCHEDULER)));
+                "--dts.redis.credentials-dir=" + RedisUsers.credentials(module.startsWith("worker") ? Role.WORKER : Role.SCHEDULER),
+                // And its own Kafka user, with the rights deploy/kafka/acls gives it.
+                "--dts.kafka.credentials-dir=" + KafkaUsers.credentials(module.startsWith("worker") ? KafkaUsers.Role.WORKER : KafkaUsers.Role.SCHEDULER)));
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().putAll(environment);

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -15,12 +16,15 @@ import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.config.SaslConfigs;
 
 /**
  * KRaft Kafka in child JVMs, started from the kafka_2.13 jars on this JVM's classpath, on free
  * loopback ports: one node, or a cluster of 3 where every node is broker and controller, internal
  * topics have 3 replicas and {@code min.insync.replicas} is 2, as the stack's
- * {@code --kafka-brokers 3} runs it. Data survives stop and start.
+ * {@code --kafka-brokers 3} runs it. As there, nobody reads or writes without logging in: the services get the
+ * users and ACLs of {@code deploy/kafka/acls} ({@link KafkaUsers}), the tests' own clients log in as the nodes'
+ * super user ({@link #clientProperties}). Data survives stop and start.
  */
 public final class LocalKafkaCluster implements KafkaBroker {
 
@@ -29,6 +33,7 @@ public final class LocalKafkaCluster implements KafkaBroker {
     private final List<Node> nodes = new ArrayList<>();
     private final Path dir;
     private boolean formatted;
+    private boolean accessGiven;
 
     public LocalKafkaCluster(int size) {
         try {
@@ -60,10 +65,11 @@ public final class LocalKafkaCluster implements KafkaBroker {
     /** The node's configuration: the stack's own file ({@code deploy/kafka/server.properties}), with this cluster's values. */
     private String serverProperties(Node node) throws IOException {
         String controllers = nodes.stream().map(n -> "127.0.0.1:" + n.controllerPort()).collect(Collectors.joining(","));
-        Map<String, Object> values = Map.of("NODE_ID", node.id(), "CONTROLLERS", controllers, "LISTEN_HOST", "127.0.0.1",
-                "HOST", "127.0.0.1", "PORT", node.port(),
-                "CONTROLLER_PORT", node.controllerPort(), "LOG_DIR", dir.resolve("data-" + node.id()), "PARTITIONS", 4,
-                "REPLICAS", Math.min(3, nodes.size()), "MIN_INSYNC", nodes.size() > 1 ? 2 : 1);
+        Map<String, Object> values = Map.ofEntries(Map.entry("NODE_ID", node.id()), Map.entry("CONTROLLERS", controllers),
+                Map.entry("LISTEN_HOST", "127.0.0.1"), Map.entry("HOST", "127.0.0.1"), Map.entry("PORT", node.port()),
+                Map.entry("CONTROLLER_PORT", node.controllerPort()), Map.entry("LOG_DIR", dir.resolve("data-" + node.id())),
+                Map.entry("PARTITIONS", 4), Map.entry("REPLICAS", Math.min(3, nodes.size())),
+                Map.entry("MIN_INSYNC", nodes.size() > 1 ? 2 : 1), Map.entry("BROKER_PASSWORD", KafkaUsers.password(KafkaUsers.Role.BROKER)));
         String text = Files.readString(LocalProcess.repositoryFile("deploy/kafka/server.properties"));
         for (Map.Entry<String, Object> value : values.entrySet()) {
             text = text.replace("${" + value.getKey() + "}", String.valueOf(value.getValue()));
@@ -88,6 +94,10 @@ public final class LocalKafkaCluster implements KafkaBroker {
                 node.process().awaitPort(node.port(), START_TIMEOUT);
             }
             awaitBrokers(nodes.size());
+            if (!accessGiven) {
+                giveAccess(logback);
+                accessGiven = true;
+            }
         } catch (RuntimeException e) {
             stop();
             throw e;
@@ -107,10 +117,28 @@ public final class LocalKafkaCluster implements KafkaBroker {
         }
     }
 
+    /** The services' users and ACLs, by the stack's own program (kept in the metadata: once per cluster). */
+    private void giveAccess(String logback) {
+        nodes.get(0).process().runToCompletion(withProperty(logback, LocalProcess.javaCommand(
+                LocalProcess.repositoryFile("deploy/kafka/KafkaAccess.java").toString(), bootstrapServers(),
+                KafkaUsers.secrets().toString(), LocalProcess.repositoryFile("deploy/kafka/acls").toString())));
+    }
+
+    @Override
+    public Map<String, Object> clientProperties(Map<String, Object> more) {
+        Map<String, Object> properties = new HashMap<>(more);
+        properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        properties.put(AdminClientConfig.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
+        properties.put(SaslConfigs.SASL_MECHANISM, "PLAIN");
+        properties.put(SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                + KafkaUsers.Role.BROKER.user() + "\" password=\"" + KafkaUsers.password(KafkaUsers.Role.BROKER) + "\";");
+        return properties;
+    }
+
     private void awaitBrokers(int count) {
         Instant deadline = Instant.now().plus(START_TIMEOUT);
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000))) {
+        try (Admin admin = Admin.create(clientProperties(Map.of(
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000)))) {
             while (Instant.now().isBefore(deadline)) {
                 try {
                     if (admin.describeCluster().nodes().get().size() >= count) {

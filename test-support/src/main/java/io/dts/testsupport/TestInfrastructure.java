@@ -6,9 +6,10 @@ import org.testcontainers.DockerClientFactory;
 
 /**
  * The real Redis server and Kafka broker the tests run against, started once per test JVM.
- * Testcontainers is used when a Docker engine answers; otherwise the same servers are started as
- * local processes (redis-server from the system packages, the Kafka broker from Maven Central jars).
- * Either way the tests talk to real servers over loopback and never skip.
+ * Redis runs in a container (Testcontainers) when a Docker engine answers, otherwise as a local
+ * redis-server from the system packages; Kafka always runs from Maven Central's jars in child JVMs, with the
+ * stack's own configuration and users ({@link LocalKafkaCluster}). Either way the tests talk to real servers
+ * over loopback and never skip.
  */
 public final class TestInfrastructure {
 
@@ -57,7 +58,7 @@ public final class TestInfrastructure {
 
     public static synchronized KafkaBroker kafka() {
         if (kafka == null) {
-            kafka = dockerAvailable() ? new ContainerKafkaBroker() : new LocalKafkaCluster(1);
+            kafka = new LocalKafkaCluster(1);
             kafka.start();
             Runtime.getRuntime().addShutdownHook(new Thread(kafka::stop, "stop-kafka"));
             log.info("Kafka for tests: {} at {}", kafka.getClass().getSimpleName(), kafka.bootstrapServers());

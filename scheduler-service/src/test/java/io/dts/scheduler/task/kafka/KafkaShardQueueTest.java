@@ -11,9 +11,9 @@ import java.util.concurrent.TimeUnit;
 import io.dts.scheduler.config.PubsubProperties;
 import io.dts.scheduler.task.domain.ShardQueue;
 import io.dts.scheduler.task.domain.TaskPublisher.ShardPlacement;
+import io.dts.testsupport.KafkaBroker;
 import io.dts.testsupport.TestInfrastructure;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
 /** Which shard records the workers' group has yet to finish, as a real Kafka tells it. */
 class KafkaShardQueueTest {
 
-    private final String bootstrap = TestInfrastructure.kafka().bootstrapServers();
+    private final KafkaBroker kafka = TestInfrastructure.kafka();
+    private final String bootstrap = kafka.bootstrapServers();
     private final String suffix = UUID.randomUUID().toString();
     private final String topic = "shards-" + suffix;
     private final String workers = "workers-" + suffix;
@@ -42,9 +43,9 @@ class KafkaShardQueueTest {
 
     @BeforeEach
     void threeShardsOnPartitionZeroAndOneOnPartitionOne() throws Exception {
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+        admin = Admin.create(kafka.clientProperties(Map.of()));
         admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(kafka.clientProperties(Map.of()),
                 new StringSerializer(), new StringSerializer())) {
             for (int partition : new int[] {0, 0, 0, 1}) {
                 producer.send(new ProducerRecord<>(topic, partition, "t/0", "shard")).get(30, TimeUnit.SECONDS);

@@ -16,9 +16,9 @@ import io.dts.model.TaskShard;
 import io.dts.model.TaskSubmitted;
 import io.dts.scheduler.config.PubsubProperties;
 import io.dts.scheduler.task.domain.TaskPublisher;
+import io.dts.testsupport.KafkaBroker;
 import io.dts.testsupport.TestInfrastructure;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -42,18 +42,20 @@ class KafkaTaskPublisherTest {
     private static final ShardSignature SIGNATURE = ShardSignature.of(new byte[32]);
 
     private static KafkaTemplate<String, Object> template(String bootstrap) {
-        return new KafkaTemplate<>(new DefaultKafkaProducerFactory<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 2_000, ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 1_000),
+        Map<String, Object> settings = TestInfrastructure.kafka().clientProperties(Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 2_000, ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 1_000));
+        settings.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        return new KafkaTemplate<>(new DefaultKafkaProducerFactory<>(settings,
                 new StringSerializer(), new JacksonJsonSerializer<>()));
     }
 
     @Test
     void a_shard_goes_to_the_partition_of_its_worker_keyed_by_task_and_shard_and_a_task_keyed_by_its_id() throws Exception {
-        String bootstrap = TestInfrastructure.kafka().bootstrapServers();
+        KafkaBroker broker = TestInfrastructure.kafka();
+        String bootstrap = broker.bootstrapServers();
         String suffix = UUID.randomUUID().toString();
         PubsubProperties pubsub = pubsub(bootstrap, suffix);
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        try (Admin admin = Admin.create(broker.clientProperties(Map.of()))) {
             admin.createTopics(List.of(new NewTopic(pubsub.taskShard().topic(), 4, (short) 1), new NewTopic(pubsub.topic(), 1, (short) 1)))
                     .all().get(30, TimeUnit.SECONDS);
         }
@@ -66,8 +68,8 @@ class KafkaTaskPublisherTest {
         publisher.publishTask(new TaskSubmitted("t1", 1L)).get(30, TimeUnit.SECONDS);
 
         List<ConsumerRecord<String, String>> records = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, "check-" + suffix, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(broker.clientProperties(Map.of(
+                ConsumerConfig.GROUP_ID_CONFIG, "check-" + suffix, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")),
                 new StringDeserializer(), new StringDeserializer())) {
             consumer.subscribe(Set.of(pubsub.taskShard().topic(), pubsub.topic()));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
