@@ -109,6 +109,8 @@ printf 'Authorization: Bearer %s\n' "$(<"$SECRETS/admin-token")" >"$WORK/auth"
 chmod 600 "$WORK/auth"
 
 step "docker-compose up --build"
+listeners() { ss -Hltnu | awk '{print $5}' | sort -u; } # the host's listening addresses
+listeners >"$WORK/listeners.before"
 # From nothing: no container or volume a run stopped half-way (or --keep) left behind.
 "${COMPOSE[@]}" down -v --remove-orphans >>"$WORK/compose.log" 2>&1 || fail "$(tail -n 20 "$WORK/compose.log")"
 "${COMPOSE[@]}" up -d --build --scale worker=2 >>"$WORK/compose.log" 2>&1 || fail "$(tail -n 30 "$WORK/compose.log")"
@@ -137,6 +139,11 @@ for ((i = 0; i < 150; i++)); do
 done
 healthy || fail "not healthy after 300 s: $(docker ps -a --format '{{.Names}} {{.Status}}')"
 [[ $("${COMPOSE[@]}" ps -q | wc -l) == 8 ]] || fail "expected 8 containers: $(docker ps -a --format '{{.Names}}')"
+# What the cluster opened on the host: loopback only (nginx's published port).
+opened="$(listeners | comm -13 "$WORK/listeners.before" -)"
+log "listening on the host since the start: ${opened//$'\n'/ }"
+wide="$(grep -v -E '^(127\.[0-9.]+|\[::1\]):[0-9]+$' <<<"$opened" | grep . || true)"
+[[ -z $wide ]] || fail "the cluster listens beyond loopback on the host: ${wide//$'\n'/ }"
 
 # api METHOD PATH [BODY]: the HTTP status; the body in $WORK/reply
 api() {

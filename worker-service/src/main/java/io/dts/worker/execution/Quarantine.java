@@ -12,7 +12,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.Consumer;
+import java.util.function.Function;
 
 import io.dts.model.ItemResult;
 import io.dts.model.TaskShard;
@@ -83,9 +83,9 @@ class Quarantine {
      * Runs the shard, alone on this worker if some worker died running it, registered in Redis while it runs
      * ({@link ShardLease}); {@code run} checks the lease before each item.
      *
-     * @return false, without running it, when a live run of the shard (another delivery) holds it
+     * @return what became of it, or empty, without running it, when a live run of the shard (another delivery) holds it
      */
-    boolean run(TaskShard shard, int deaths, Consumer<ShardLease> run) {
+    Optional<ShardFate> run(TaskShard shard, int deaths, Function<ShardLease, ShardFate> run) {
         Lock lock = deaths == 0 ? alone.readLock() : alone.writeLock();
         if (deaths > 0) {
             log.warn("Task {} shard {}: {} worker(s) died running it; running it alone on this worker", shard.taskId(), shard.shardIndex(),
@@ -96,16 +96,15 @@ class Quarantine {
             // Registered only once the lock is held: a shard waiting here has not started, and is no bystander if this worker dies.
             Optional<ShardLease> lease = redis.call(() -> ShardLease.take(progress, shard, instance.id(), properties.heartbeatTtl(), clock));
             if (lease.isEmpty()) {
-                return false;
+                return Optional.empty();
             }
             leases.add(lease.get());
             try {
-                run.accept(lease.get());
+                return Optional.of(run.apply(lease.get()));
             } finally {
                 leases.remove(lease.get());
                 release(shard.taskId(), lease.get().holder());
             }
-            return true;
         } finally {
             lock.unlock();
         }

@@ -21,9 +21,9 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Decides what becomes of each shard this worker is given: skipped (stale, done, or its task over),
- * quarantined, or run ({@link ShardRunner}, under the {@link Quarantine} guard) and then marked done,
- * or handed back when the worker stops. Only when every item's result is in Redis is the shard marked
+ * Decides what becomes of each shard this worker is given (its {@link ShardFate}): skipped (stale, done, or
+ * its task over), quarantined, or run ({@link ShardRunner}, under the {@link Quarantine} guard) and then
+ * marked done, or handed back when the worker stops. Only when every item's result is in Redis is the shard marked
  * done, and only then does the returned future complete, so the Kafka offset is committed after the
  * work is recorded. It also stops cancelled tasks and drains the worker on a clean stop.
  */
@@ -39,12 +39,12 @@ public class ShardExecutor {
     private final ShardRunner shards;
     private final Quarantine quarantine;
     private final CommandRunner commands;
-    private final TaskEventPublisher events;
+    private final TaskEvents events;
     private final Clock clock;
     private final ExecutorService coordinators;
 
     ShardExecutor(WorkerProperties properties, ShardProgress progress, PatientRedis redis, RunningWork running, ShardRunner shards,
-                  Quarantine quarantine, CommandRunner commands, TaskEventPublisher events, Clock clock) {
+                  Quarantine quarantine, CommandRunner commands, TaskEvents events, Clock clock) {
         this.properties = properties;
         this.progress = progress;
         this.redis = redis;
@@ -59,9 +59,9 @@ public class ShardExecutor {
         this.coordinators = Executors.newFixedThreadPool(properties.maxShardsInFlight(), threads);
     }
 
-    /** Runs the shard in the background; the future completes once the shard is recorded as done. */
-    public CompletableFuture<Void> execute(TaskShard shard) {
-        return CompletableFuture.runAsync(() -> run(shard), coordinators);
+    /** Runs the shard in the background; the future completes with what became of it, once that is recorded. */
+    public CompletableFuture<ShardFate> execute(TaskShard shard) {
+        return CompletableFuture.supplyAsync(() -> run(shard), coordinators);
     }
 
     /** Tasks with a shard running on this worker now. */
@@ -101,68 +101,66 @@ public class ShardExecutor {
         }
     }
 
-    private void run(TaskShard shard) {
+    private ShardFate run(TaskShard shard) {
         running.shardStarted(shard.taskId());
         try {
-            runShard(shard);
+            return runShard(shard);
         } finally {
             running.shardEnded(shard.taskId());
         }
     }
 
-    private void runShard(TaskShard shard) {
+    /**
+     * Runs the shard once no live process runs it any more. Kafka hands a shard's record to a second worker
+     * when a rebalance (a worker joining or leaving the group) moves its partition while the first worker
+     * still runs it, and to the same worker again when the partition comes back to it. Run at once, every
+     * item not yet recorded would run twice, side by side. So this run waits for that one to end: then the
+     * shard is done and skipped, or the process running it died and its recorded items are skipped, the
+     * rest run here.
+     */
+    private ShardFate runShard(TaskShard shard) {
+        boolean waitingTold = false;
         while (true) {
-            Optional<ShardState> state = stateOnceNoOtherRunGoes(shard);
-            if (skipped(shard, state)) {
-                return;
+            Optional<ShardState> state = state(shard);
+            if (anotherRunGoes(shard, state)) {
+                if (!waitingTold) {
+                    log.info("Task {} shard {}: a run of it still goes (its partition moved while it ran); waiting for that run to end",
+                            shard.taskId(), shard.shardIndex());
+                    waitingTold = true;
+                }
+            } else if (skipped(shard, state)) {
+                return ShardFate.FINISHED;
+            } else {
+                int deaths = state.get().deadHolders();
+                if (quarantine.isDue(deaths)) {
+                    quarantine.failUnrecorded(shard, deaths);
+                    complete(shard);
+                    return ShardFate.QUARANTINED;
+                }
+                Optional<ShardFate> fate = quarantine.run(shard, deaths, lease -> runHeld(shard, lease));
+                if (fate.isPresent()) {
+                    return fate.get();
+                }
+                // Another delivery registered its run between the state read and this one's registration: wait for it too.
             }
-            int deaths = state.get().deadHolders();
-            if (quarantine.isDue(deaths)) {
-                quarantine.failUnrecorded(shard, deaths);
-                complete(shard);
-                throw new ShardQuarantined(shard, deaths);
+            if (!paused()) {
+                return ShardFate.HANDED_BACK;
             }
-            if (quarantine.run(shard, deaths, lease -> runHeld(shard, lease))) {
-                return;
-            }
-            // Another delivery registered its run between the state read and this one's registration: wait for it too.
-            pause(shard);
         }
     }
 
-    /** A wait before the shard's state is read again; a stopping worker hands the shard back instead. */
-    private void pause(TaskShard shard) {
+    /** A wait before the shard's state is read again; false, at once, when the worker stops (the shard goes back). */
+    private boolean paused() {
         if (running.draining()) {
-            throw new ShardHandedBack(shard);
+            return false;
         }
         try {
             Thread.sleep(properties.cancelCheckInterval().toMillis());
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ShardHandedBack(shard);
+            return false;
         }
-    }
-
-    /**
-     * The shard's state once no live process runs it any more. Kafka hands a shard's record to a second
-     * worker when a rebalance (a worker joining or leaving the group) moves its partition while the first
-     * worker still runs it, and to the same worker again when the partition comes back to it. Run at once,
-     * every item not yet recorded would run twice, side by side. So this run waits for that one to end:
-     * then the shard is done and skipped, or the process running it died and its recorded items are
-     * skipped, the rest run here.
-     */
-    private Optional<ShardState> stateOnceNoOtherRunGoes(TaskShard shard) {
-        Optional<ShardState> state = state(shard);
-        if (!anotherRunGoes(shard, state)) {
-            return state;
-        }
-        log.info("Task {} shard {}: a run of it still goes (its partition moved while it ran); waiting for that run to end",
-                shard.taskId(), shard.shardIndex());
-        do {
-            pause(shard);
-            state = state(shard);
-        } while (anotherRunGoes(shard, state));
-        return state;
     }
 
     private Optional<ShardState> state(TaskShard shard) {
@@ -194,21 +192,22 @@ public class ShardExecutor {
         return state.get().done() ? Optional.of("already done") : Optional.empty();
     }
 
-    private void runHeld(TaskShard shard, ShardLease lease) {
+    private ShardFate runHeld(TaskShard shard, ShardLease lease) {
         String taskId = shard.taskId();
         long started = clock.millis();
         int skipped = shards.run(shard, lease::held);
         if (running.draining() || !lease.held()) {
             // Stopping, or the shard is another run's now: that run finishes it, or the one this hand-back makes.
-            throw new ShardHandedBack(shard);
+            return ShardFate.HANDED_BACK;
         }
         if (running.cancelled(taskId)) {
             log.info("Task {} shard {} stopped: the task was cancelled", taskId, shard.shardIndex());
-            return;
+            return ShardFate.FINISHED;
         }
         complete(shard);
         log.info("Task {} shard {}/{} done: {} items ({} already recorded) in {} ms", taskId, shard.shardIndex() + 1,
                 shard.shardCount(), shard.size(), skipped, clock.millis() - started);
+        return ShardFate.FINISHED;
     }
 
     /** Marks the shard done and tells who listens; finishes the task when it was the last shard. */

@@ -1,7 +1,6 @@
 package io.dts.worker.execution;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 import io.dts.model.ShardSignature;
 import io.dts.model.TaskShard;
@@ -46,12 +45,10 @@ public class ShardListener {
                     signed == null ? "no" : "a wrong");
             return send(pubsub.shardDeadLetterTopic(), shard, false);
         }
-        return executor.execute(shard).exceptionallyCompose(error -> {
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            if (cause instanceof ShardHandedBack) {
-                return handBack(shard);
-            }
-            return cause instanceof ShardQuarantined ? deadLetter(shard) : CompletableFuture.failedFuture(cause);
+        return executor.execute(shard).thenCompose(fate -> switch (fate) {
+            case FINISHED -> CompletableFuture.completedFuture(null);
+            case HANDED_BACK -> handBack(shard);
+            case QUARANTINED -> deadLetter(shard);
         });
     }
 

@@ -7,12 +7,9 @@ import org.slf4j.LoggerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.stereotype.Component;
 
-/**
- * Announces shard-done and task-done events on the result topic. Redis is the record of progress;
- * these events are notifications, so a failed send is logged and not retried.
- */
+/** The worker's {@link TaskEvents}, on the result topic. */
 @Component
-public class TaskEventPublisher {
+public class TaskEventPublisher implements TaskEvents {
 
     private static final Logger log = LoggerFactory.getLogger(TaskEventPublisher.class);
 
@@ -24,6 +21,7 @@ public class TaskEventPublisher {
         this.pubsub = pubsub;
     }
 
+    @Override
     public void publish(TaskEvent event) {
         try {
             kafka.send(pubsub.result().topic(), event.taskId(), event).whenComplete((ok, error) -> {

@@ -104,6 +104,7 @@ class QuarantineTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            return ShardFate.FINISHED;
         }), shards);
     }
 
@@ -117,7 +118,10 @@ class QuarantineTest {
     void a_run_is_registered_while_it_goes_and_taken_back_however_it_ends() {
         TaskShard shard = aShard();
 
-        quarantine.run(shard, 0, lease -> assertThat(runsOf(shard.taskId())).hasSize(1));
+        assertThat(quarantine.run(shard, 0, lease -> {
+            assertThat(runsOf(shard.taskId())).hasSize(1);
+            return ShardFate.FINISHED;
+        })).contains(ShardFate.FINISHED);
         assertThatThrownBy(() -> quarantine.run(shard, 0, lease -> {
             throw new IllegalStateException("the run failed");
         })).hasMessage("the run failed");

@@ -96,12 +96,7 @@ class ShardExecutorTest {
         WorkerProperties properties = TestWorkerProperties.aWorker(workDir).id(id).heartbeatTtl(Duration.ofSeconds(30))
                 .resultFlushInterval(Duration.ofMillis(50)).drainTimeout(drainTimeout).maxShardDeliveries(MAX_DEATHS).build();
         CommandRunner runner = TestCommandRunners.aRunner(properties);
-        TaskEventPublisher publisher = new TaskEventPublisher(null, null) {
-            @Override
-            public void publish(TaskEvent event) {
-                events.add(event);
-            }
-        };
+        TaskEvents publisher = events::add;
         WorkerInstance instance = new WorkerInstance();
         Clock clock = Clock.systemUTC();
         PatientRedis patientRedis = new PatientRedis(properties);
@@ -177,7 +172,7 @@ class ShardExecutorTest {
 
         assertThat(runsOf(task)).as("no run left behind").isEmpty();
         assertThat(resultOf(task, 0)).as("nothing quarantined").isNull();
-        assertThat(aWorker().execute(shard)).succeedsWithin(WITHIN);
+        assertThat(aWorker().execute(shard)).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
         assertThat(resultOf(task, 0).stdout()).isEqualTo("item-0\n");
         assertThat(progress.status(task)).contains(TaskStatus.COMPLETED);
     }
@@ -189,7 +184,7 @@ class ShardExecutorTest {
         ShardExecutor worker = aWorker();
 
         for (int delivery = 1; delivery <= MAX_DEATHS * 3; delivery++) {
-            assertThat(worker.execute(shard)).succeedsWithin(WITHIN);
+            assertThat(worker.execute(shard)).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
         }
 
         assertThat(events).extracting(TaskEvent::type).containsExactly(TaskEvent.Type.SHARD_DONE);
@@ -207,9 +202,9 @@ class ShardExecutorTest {
             aWorkerDiedRunning(shard);
         }
 
-        CompletableFuture<Void> run = aWorker().execute(shard);
+        CompletableFuture<ShardFate> run = aWorker().execute(shard);
 
-        assertThat(run).failsWithin(WITHIN).withThrowableOfType(ExecutionException.class).withCauseInstanceOf(ShardQuarantined.class);
+        assertThat(run).succeedsWithin(WITHIN).isEqualTo(ShardFate.QUARANTINED);
         assertThat(ran).doesNotExist();
         ItemResult result = resultOf(task, 0);
         assertThat(result.exitCode()).isEqualTo(ItemResult.NOT_STARTED_EXIT_CODE);
@@ -225,12 +220,12 @@ class ShardExecutorTest {
         TaskShard suspectShard = aShard(suspect, 0, 1, "date +%s%N", 1);
         aWorkerDiedRunning(suspectShard);
 
-        CompletableFuture<Void> first = worker.execute(aShard(running, 0, 1, "sleep 1; date +%s%N", 1));
+        CompletableFuture<ShardFate> first = worker.execute(aShard(running, 0, 1, "sleep 1; date +%s%N", 1));
         await().atMost(WITHIN).until(() -> worker.busyThreads() == 1);
-        CompletableFuture<Void> second = worker.execute(suspectShard);
+        CompletableFuture<ShardFate> second = worker.execute(suspectShard);
 
-        assertThat(first).succeedsWithin(WITHIN);
-        assertThat(second).succeedsWithin(WITHIN);
+        assertThat(first).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
+        assertThat(second).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
         long runningEnded = Long.parseLong(resultOf(running, 0).stdout().trim());
         long suspectStarted = Long.parseLong(resultOf(suspect, 0).stdout().trim());
         assertThat(suspectStarted).as("the suspect started after the running shard ended").isGreaterThanOrEqualTo(runningEnded);
@@ -246,7 +241,7 @@ class ShardExecutorTest {
             aWorkerDiedRunning(stale);
         }
 
-        assertThat(aWorker().execute(stale)).succeedsWithin(WITHIN);
+        assertThat(aWorker().execute(stale)).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
 
         assertThat(resultOf(task, 0)).isNull();
         assertThat(redis.hasKey(RedisKeys.shardsDone(task))).isFalse();
@@ -289,13 +284,13 @@ class ShardExecutorTest {
         String task = aTask(1, 1);
         Path runs = TestCommandRunners.itemWritable(workDir).resolve("runs");
         TaskShard shard = aShard(task, 0, 1, "echo ran >> " + runs + "; sleep 1", 1);
-        CompletableFuture<Void> firstRun = first.execute(shard);
+        CompletableFuture<ShardFate> firstRun = first.execute(shard);
         await().atMost(WITHIN).until(() -> first.busyThreads() == 1);
 
-        CompletableFuture<Void> secondRun = again.execute(shard);
+        CompletableFuture<ShardFate> secondRun = again.execute(shard);
 
-        assertThat(firstRun).succeedsWithin(WITHIN);
-        assertThat(secondRun).succeedsWithin(WITHIN);
+        assertThat(firstRun).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
+        assertThat(secondRun).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
         assertThat(Files.readAllLines(runs)).as("the item ran once").containsExactly("ran");
         assertThat(events).extracting(TaskEvent::type).containsExactly(TaskEvent.Type.SHARD_DONE, TaskEvent.Type.TASK_DONE);
         assertThat(runsOf(task)).isEmpty();
@@ -312,11 +307,11 @@ class ShardExecutorTest {
         ShardExecutor first = aWorker("test-worker-" + UUID.randomUUID(), workDir, Duration.ofSeconds(5), bothReadFirst);
         ShardExecutor second = aWorker("test-worker-" + UUID.randomUUID(), workDir, Duration.ofSeconds(5), bothReadFirst);
 
-        CompletableFuture<Void> firstRun = first.execute(shard);
-        CompletableFuture<Void> secondRun = second.execute(shard);
+        CompletableFuture<ShardFate> firstRun = first.execute(shard);
+        CompletableFuture<ShardFate> secondRun = second.execute(shard);
 
-        assertThat(firstRun).succeedsWithin(WITHIN);
-        assertThat(secondRun).succeedsWithin(WITHIN);
+        assertThat(firstRun).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
+        assertThat(secondRun).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
         assertThat(Files.readAllLines(runs)).as("the item ran once").hasSize(2);
         assertThat(progress.status(task)).contains(TaskStatus.COMPLETED);
         assertThat(runsOf(task)).isEmpty();
@@ -347,17 +342,17 @@ class ShardExecutorTest {
         TaskShard shard = aShard(task, 0, 1, "echo ran >> " + runs + "; sleep 2", 1);
         ShardExecutor first = aWorker();
         ShardExecutor stopping = aWorker(workDir, Duration.ofMillis(200));
-        CompletableFuture<Void> firstRun = first.execute(shard);
+        CompletableFuture<ShardFate> firstRun = first.execute(shard);
         await().atMost(WITHIN).until(() -> first.busyThreads() == 1);
-        CompletableFuture<Void> waiting = stopping.execute(shard);
+        CompletableFuture<ShardFate> waiting = stopping.execute(shard);
         await().atMost(WITHIN).until(() -> stopping.runningTasks().contains(task));
         await("it waits, it does not run the item").during(Duration.ofMillis(500)).atMost(WITHIN)
                 .until(() -> stopping.busyThreads() == 0);
 
         stopping.drain();
 
-        assertThat(waiting).failsWithin(WITHIN).withThrowableOfType(ExecutionException.class).withCauseInstanceOf(ShardHandedBack.class);
-        assertThat(firstRun).succeedsWithin(WITHIN);
+        assertThat(waiting).succeedsWithin(WITHIN).isEqualTo(ShardFate.HANDED_BACK);
+        assertThat(firstRun).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
         assertThat(Files.readAllLines(runs)).as("the item ran once").containsExactly("ran");
         assertThat(progress.status(task)).contains(TaskStatus.COMPLETED);
     }
@@ -366,12 +361,12 @@ class ShardExecutorTest {
     void items_the_drain_kills_are_not_recorded_and_the_shard_is_handed_back() throws Exception {
         String task = aTask(1, 1);
         ShardExecutor worker = aWorker(workDir, Duration.ofMillis(200));
-        CompletableFuture<Void> run = worker.execute(aShard(task, 0, 1, "sleep 30", 1));
+        CompletableFuture<ShardFate> run = worker.execute(aShard(task, 0, 1, "sleep 30", 1));
         await().atMost(WITHIN).until(() -> worker.busyThreads() == 1);
 
         worker.drain();
 
-        assertThat(run).failsWithin(WITHIN).withThrowableOfType(ExecutionException.class).withCauseInstanceOf(ShardHandedBack.class);
+        assertThat(run).succeedsWithin(WITHIN).isEqualTo(ShardFate.HANDED_BACK);
         assertThat(resultOf(task, 0)).as("the killed item runs again on the next worker").isNull();
         assertThat(runsOf(task)).isEmpty();
     }
