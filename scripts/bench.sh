@@ -81,7 +81,7 @@ run_fork_loops() { per_core 'while read -r i; do ( set -- "$i"; echo "$1" >/dev/
 # Java, Redis and Kafka; a fresh home directory per item (one is reused); reading the item's outputs; the
 # sandbox namespace and user, the kill of an item's leftovers and the emptying of its private /tmp (outside a
 # namespace both would reach the host's). Like the workers, it execs a bash -c per item (its own $$).
-SHELL_LOOP="$(sed -n '/LOOP = """/,/""";/p' "$DTS_ROOT/worker-service/src/main/java/io/dts/worker/execution/PersistentShell.java" |
+SHELL_LOOP="$(sed -n '/LOOP = """/,/""";/p' "$DTS_ROOT/worker-service/src/main/java/io/dts/worker/item/PersistentShell.java" |
   sed '1d;$d; s/^            //; s/\\\\/\\/g')"
 # What the exec per item costs: the same loop running each command in its subshell, as items ran before
 # they got their own $$ (they all shared the long-lived bash's).

@@ -1,0 +1,56 @@
+package io.dts.worker.shard;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.Consumer;
+
+import io.dts.model.ItemResult;
+
+/**
+ * One slice's finished results on their way to Redis, written in batches: once {@code worker.result-batch}
+ * are waiting, or once {@code worker.result-flush-interval} has passed since the last write. Not thread-safe:
+ * each slice has its own.
+ */
+final class ResultBuffer {
+
+    private final Consumer<List<ItemResult>> write;
+    private final int batch;
+    private final Duration interval;
+    private final Clock clock;
+    private final List<ItemResult> pending;
+    private Instant lastWrite;
+
+    /** @param write writes a batch, or throws and leaves it here; it must not keep the list */
+    ResultBuffer(Consumer<List<ItemResult>> write, int batch, Duration interval, Clock clock) {
+        this.write = write;
+        this.batch = batch;
+        this.interval = interval;
+        this.clock = clock;
+        this.pending = new ArrayList<>(batch);
+        this.lastWrite = clock.instant();
+    }
+
+    void add(ItemResult result) {
+        pending.add(result);
+    }
+
+    /** Writes what is waiting when the batch is full or the interval has passed. */
+    void flushIfDue() {
+        if (pending.size() >= batch || !clock.instant().isBefore(lastWrite.plus(interval))) {
+            flush();
+        }
+    }
+
+    /** Writes what is waiting now. */
+    void flush() {
+        if (!pending.isEmpty()) {
+            write.accept(Collections.unmodifiableList(pending));
+            pending.clear();
+        }
+        lastWrite = clock.instant();
+    }
+}
