@@ -46,7 +46,7 @@ Ports (env): REDIS_PORT=6379 (the cluster's nodes on REDIS_PORT..REDIS_PORT+5, t
              REDIS_CLIENT_PORT=REDIS_PORT (where the services reach the single Redis: soak.sh puts
              a fault proxy there)
 Keys file (env): KEYS_FILE=.stack/tokens/keys ("token add" writes there; docker-compose mounts
-                deploy/secrets/api-keys, see README)
+                deploy/secrets/api-keys, see docs/security.md)
 Logs: .stack/logs/<component>.log (kafka.log, or kafka-1.log.. with 3 brokers; redis-1.log..
       with the Redis Cluster)
 EOF
@@ -507,7 +507,7 @@ up() {
   if ((EUID == 0)); then
     ensure_sandbox_user
   else
-    warn "not root: items run as $(id -un), without a PID namespace (README, Security: the sandbox)"
+    warn "not root: items run as $(id -un), without a PID namespace (docs/security.md, What an item may do)"
     sandbox=(--worker.sandbox.same-user=true --worker.sandbox.isolation=none)
   fi
   # Items work in worker.work-dir's default (/var/lib/dts-worker as root), outside /tmp and so outside a checkout

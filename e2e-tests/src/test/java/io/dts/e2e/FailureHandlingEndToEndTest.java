@@ -28,7 +28,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Lose nothing, count nothing twice: workers and schedulers killed, Kafka and Redis stopped, cancel,
- * timeouts and retries, all against the real processes. Recovery times are printed for the README.
+ * timeouts and retries, all against the real processes. Recovery times are printed for docs/operations.md.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FailureHandlingEndToEndTest {

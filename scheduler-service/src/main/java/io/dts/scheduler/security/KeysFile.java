@@ -48,7 +48,7 @@ final class KeysFile {
             this.snapshot = read();
         } catch (NoSuchFileException e) {
             throw new IllegalStateException("The keys file " + path + " (dts.security.keys-file) does not exist: make it with KEYS_FILE="
-                    + path + " ./scripts/stack.sh token add NAME ROLE (README, Security)", e);
+                    + path + " ./scripts/stack.sh token add NAME ROLE (docs/security.md)", e);
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalStateException("Cannot use the keys file " + path + " (dts.security.keys-file): " + e, e);
         }

@@ -243,7 +243,7 @@ public class SecurityConfig {
             response.setHeader(HttpHeaders.WWW_AUTHENTICATE, e instanceof OAuth2AuthenticationException refused
                     ? "Bearer error=\"" + refused.getError().getErrorCode() + "\"" : "Bearer");
             write(request, response, HttpStatus.UNAUTHORIZED, e instanceof InsufficientAuthenticationException
-                    ? "This request needs a token: send 'Authorization: Bearer <token>' (see README, Security; ./scripts/stack.sh "
+                    ? "This request needs a token: send 'Authorization: Bearer <token>' (see docs/security.md; ./scripts/stack.sh "
                     + "token add NAME ROLE makes one)."
                     : "The bearer token was not accepted (" + e.getMessage() + "). Send a token of the keys file, or a valid JWT.");
         }

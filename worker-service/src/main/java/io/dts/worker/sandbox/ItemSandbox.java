@@ -138,7 +138,7 @@ public class ItemSandbox {
         if (!self.maySwitchUsers()) {
             throw new IllegalStateException("This worker (uid " + self.uid() + ") cannot run items as another user: "
                     + "run it as root or with CAP_SETUID so items run as worker.sandbox.user, or set "
-                    + "worker.sandbox.same-user=true to run them as uid " + self.uid() + " (see the README, Security)");
+                    + "worker.sandbox.same-user=true to run them as uid " + self.uid() + " (see docs/security.md)");
         }
         try {
             return Optional.of(Path.of("/").getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(settings.user()));
