@@ -130,10 +130,18 @@ restarted() { # the first container that has restarted (a service that cannot st
   done
   return 1
 }
+why_down() { # why_down CONTAINER: Spring Boot's failure description, else the root cause, else its last lines
+  local log reason
+  log="$(docker logs "$1" 2>&1 | grep -v -E '^\s+(at |\.\.\. )')"
+  reason="$(awk '/^Description:/ {p = 1; next} /^Action:/ {exit} p && NF' <<<"$log")"
+  [[ -n $reason ]] || reason="$(grep -E '^Caused by: ' <<<"$log" | tail -n 1)"
+  [[ -n $reason ]] || reason="$(tail -n 6 <<<"$log")"
+  echo "$reason"
+}
 for ((i = 0; i < 150; i++)); do
   healthy && break
   if name="$(restarted)"; then
-    fail "${name#/} cannot start; its last lines: $(docker logs "${name#/}" 2>&1 | grep -v -E '^\s+(at |\.\.\. )' | tail -n 6)"
+    fail "${name#/} cannot start: $(why_down "${name#/}")"
   fi
   sleep 2
 done

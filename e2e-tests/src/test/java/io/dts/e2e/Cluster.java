@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -24,6 +25,8 @@ import tools.jackson.databind.JsonNode;
 final class Cluster implements AutoCloseable {
 
     static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "CANCELLED", "SUBMISSION_FAILED");
+    /** A scheduler's heap unless a test asks for another. */
+    private static final String SCHEDULER_HEAP = "256m";
 
     private final KafkaBroker kafka;
     /** The single Redis server the services use, or null on the Redis Cluster. */
@@ -82,15 +85,20 @@ final class Cluster implements AutoCloseable {
 
     /** Starts one more scheduler; the client talks to the newest one. */
     ServiceProcess startScheduler() {
-        return startScheduler("256m");
+        return startScheduler(SCHEDULER_HEAP);
     }
 
     /** Starts one more scheduler with at most {@code maxHeap} of heap; the client talks to the newest one. */
     ServiceProcess startScheduler(String maxHeap) {
+        return launchScheduler(maxHeap).awaitReady();
+    }
+
+    /** Launches one more scheduler, not yet ready; the client talks to the newest one. */
+    private ServiceProcess launchScheduler(String maxHeap) {
         ServiceProcess scheduler;
         try {
             scheduler = new ServiceProcess("scheduler-" + (schedulers.size() + 1), "scheduler-service", FreePorts.next(),
-                    infrastructure(schedulerArgs)).withMaxHeap(maxHeap).start();
+                    infrastructure(schedulerArgs)).withMaxHeap(maxHeap).launch();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -99,11 +107,15 @@ final class Cluster implements AutoCloseable {
         return scheduler;
     }
 
-    /** Starts {@code count} schedulers behind nginx (in {@code prefix}) and returns a client that talks to nginx. */
+    /** Starts {@code count} schedulers side by side behind nginx (in {@code prefix}); a client that talks to nginx. */
     SchedulerClient startSchedulersBehindNginx(int count, Path prefix) throws IOException {
-        List<String> upstreams = new ArrayList<>();
+        List<ServiceProcess> launched = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            upstreams.add(startScheduler().baseUrl().substring("http://".length()));
+            launched.add(launchScheduler(SCHEDULER_HEAP));
+        }
+        List<String> upstreams = new ArrayList<>();
+        for (ServiceProcess scheduler : launched) {
+            upstreams.add(scheduler.awaitReady().baseUrl().substring("http://".length()));
         }
         nginx = new Nginx(prefix, FreePorts.next()).start(upstreams);
         return new SchedulerClient(nginx.baseUrl());
@@ -128,24 +140,33 @@ final class Cluster implements AutoCloseable {
 
     /** Starts worker {@code number} (id {@code worker-<number>}, 2 threads) unless it runs. */
     void startWorker(int number) {
+        launchWorker(number).ifPresent(ServiceProcess::awaitReady);
+    }
+
+    /** Launches worker {@code number} unless it runs; the launched process, not yet ready. */
+    private Optional<ServiceProcess> launchWorker(int number) {
         ServiceProcess running = workers.get(number);
         if (running != null && running.isAlive()) {
-            return;
+            return Optional.empty();
         }
         List<String> args = new ArrayList<>(workerArgs);
         args.addAll(List.of("--worker.id=worker-" + number, "--worker.threads=2", "--worker.heartbeat-interval=1s"));
         try {
-            workers.put(number, new ServiceProcess("worker-" + number, "worker-service", FreePorts.next(), infrastructure(args)).start());
+            ServiceProcess worker = new ServiceProcess("worker-" + number, "worker-service", FreePorts.next(), infrastructure(args)).launch();
+            workers.put(number, worker);
+            return Optional.of(worker);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** Starts workers 1..{@code count} (those not running) and waits until exactly they are live. */
+    /** Starts workers 1..{@code count} (those not running) side by side and waits until exactly they are live. */
     void startWorkers(int count) {
+        List<ServiceProcess> launched = new ArrayList<>();
         for (int number = 1; number <= count; number++) {
-            startWorker(number);
+            launchWorker(number).ifPresent(launched::add);
         }
+        launched.forEach(ServiceProcess::awaitReady);
         awaitLiveWorkers(count);
     }
 

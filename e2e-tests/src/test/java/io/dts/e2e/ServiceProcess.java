@@ -67,7 +67,13 @@ final class ServiceProcess {
         return this;
     }
 
+    /** Starts the service and waits until it is ready. */
     ServiceProcess start() throws IOException {
+        return launch().awaitReady();
+    }
+
+    /** Starts the service without waiting: several start side by side, then {@link #awaitReady()} each. */
+    ServiceProcess launch() throws IOException {
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing: build with `mvn package` (./scripts/test.sh does)");
         }
@@ -87,6 +93,11 @@ final class ServiceProcess {
         builder.environment().putAll(environment);
         process = builder.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        return this;
+    }
+
+    /** Waits until the launched service answers ready, failing at once if it exits. */
+    ServiceProcess awaitReady() {
         await(name + " healthy (log: " + log + ")").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
                 .until(() -> {
                     if (!process.isAlive()) {
