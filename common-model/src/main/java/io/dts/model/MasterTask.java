@@ -16,7 +16,8 @@ import tools.jackson.databind.annotation.JsonDeserialize;
  * @param variableJson   a JSON object, or a string holding one; {@code null} means no variables
  * @param inputList      the items as bash gets them: a string item as sent, any other JSON value as its
  *                       compact JSON text (read item by item, see {@link InputListDeserializer})
- * @param timeoutSeconds per-item limit, at most 7 days; {@code null} takes the worker's default
+ * @param timeoutSeconds per-item limit, at most 7 days; {@code null} (the one spelling of "none set", down to the
+ *                       worker) takes the worker's {@code worker.default-timeout}
  * @param maxRetries     extra attempts per failed item, at most 100; {@code null} means none
  * @param halt           when to stop early; {@code null} means never
  */

@@ -6,7 +6,7 @@ package io.dts.model;
  *
  * @param command        the rendered bash command ({{item}} still in place, quoted per item by the worker)
  * @param withoutItems   the task had no inputList: run the command once with no argument
- * @param timeoutSeconds per-item time limit
+ * @param timeoutSeconds per-item time limit; {@code null} when the task sets none: the worker's {@code worker.default-timeout}
  * @param maxRetries     extra attempts for an item that fails or times out
  * @param round          which sharding of the task this shard belongs to (retry-failed starts a new
  *                       round), so a late shard of an earlier round is never counted in this one
@@ -20,7 +20,7 @@ public record TaskShard(
         long endIndex,
         String command,
         boolean withoutItems,
-        long timeoutSeconds,
+        Long timeoutSeconds,
         int maxRetries,
         int round,
         ShardHalt halt) {

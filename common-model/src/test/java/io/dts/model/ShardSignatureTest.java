@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ShardSignatureTest {
 
     private static final ShardSignature KEY = ShardSignature.of("k".repeat(32).getBytes(StandardCharsets.UTF_8));
-    private static final TaskShard SHARD = new TaskShard("t-1", 0, 2, 0, 10, "echo {{item}}", false, 60, 1, 1, null);
+    private static final TaskShard SHARD = new TaskShard("t-1", 0, 2, 0, 10, "echo {{item}}", false, 60L, 1, 1, null);
 
     @Test
     void a_shard_signed_with_the_key_verifies() {
@@ -22,8 +22,8 @@ class ShardSignatureTest {
 
     @Test
     void a_changed_field_an_unsigned_shard_or_another_key_does_not() {
-        TaskShard otherCommand = new TaskShard("t-1", 0, 2, 0, 10, "rm -rf ~", false, 60, 1, 1, null);
-        TaskShard otherRange = new TaskShard("t-1", 0, 2, 0, 11, "echo {{item}}", false, 60, 1, 1, null);
+        TaskShard otherCommand = new TaskShard("t-1", 0, 2, 0, 10, "rm -rf ~", false, 60L, 1, 1, null);
+        TaskShard otherRange = new TaskShard("t-1", 0, 2, 0, 11, "echo {{item}}", false, 60L, 1, 1, null);
         ShardSignature otherKey = ShardSignature.of("x".repeat(32).getBytes(StandardCharsets.UTF_8));
 
         assertThat(KEY.verify(otherCommand, KEY.sign(SHARD))).isFalse();

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -17,9 +18,7 @@ import java.util.Set;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
-import io.dts.model.RedisKeys;
 import io.dts.model.ShardHalt;
-import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.core.RedisOperations;
@@ -118,21 +117,21 @@ public class TaskLifecycle {
         enter(taskId, next);
         List<String> deletes = new ArrayList<>();
         if (!next.awaitsSharding()) {
-            deletes.add(TaskHash.WAITING_REASON);
+            deletes.add(TaskHash.WAITING_REASON.name());
         }
         if (next == TaskStatus.INPROGRESS) {
-            deletes.add(TaskHash.SHARDS_PUBLISHED);
-            deletes.add(TaskHash.SHARD_PLACEMENTS);
+            deletes.add(TaskHash.SHARDS_PUBLISHED.name());
+            deletes.add(TaskHash.SHARD_PLACEMENTS.name());
         }
         Map<String, String> set = new HashMap<>(fields);
-        String now = String.valueOf(clock.millis());
-        set.put(TaskHash.STATUS, next.name());
-        set.put(TaskHash.UPDATED_AT, now);
+        Instant now = clock.instant();
+        TaskHash.STATUS.put(set, next);
+        TaskHash.UPDATED_AT.put(set, now);
         if (next.isTerminal()) {
-            set.put(TaskHash.FINISHED_AT, now);
+            TaskHash.FINISHED_AT.put(set, now);
         }
-        List<String> args = new ArrayList<>(List.of(TaskHash.STATUS, MOVABLE_FROM.get(next),
-                next.isTerminal() ? TaskHash.RETENTION_SECONDS : "", String.valueOf(deletes.size())));
+        List<String> args = new ArrayList<>(List.of(TaskHash.STATUS.name(), MOVABLE_FROM.get(next),
+                next.isTerminal() ? TaskHash.RETENTION.name() : "", String.valueOf(deletes.size())));
         args.addAll(deletes);
         set.forEach((field, value) -> {
             args.add(field);
@@ -149,7 +148,7 @@ public class TaskLifecycle {
 
     /** Moves an unsharded task to {@code INPROGRESS} with its shard count; false if another scheduler did it first. */
     public boolean startSharding(String taskId, int shardCount) {
-        return moveTo(taskId, TaskStatus.INPROGRESS, Map.of(TaskHash.CHUNKS_TO_EXECUTE, String.valueOf(shardCount)));
+        return moveTo(taskId, TaskStatus.INPROGRESS, Map.of(TaskHash.CHUNKS_TO_EXECUTE.name(), TaskHash.CHUNKS_TO_EXECUTE.format(shardCount)));
     }
 
     /**
@@ -161,8 +160,8 @@ public class TaskLifecycle {
     public Optional<TaskStatus> completeShard(String taskId, int shardIndex, int round) {
         List<String> keys = keysStartingWith(taskId, RedisKeys.task(taskId), RedisKeys.shardsDone(taskId), RedisKeys.failed(taskId));
         String finished = tasks.forTask(taskId).execute(COMPLETE_SHARD, keys, String.valueOf(shardIndex), String.valueOf(round),
-                String.valueOf(clock.millis()), TaskHash.STATUS, TaskHash.ROUND, TaskHash.CHUNKS_TO_EXECUTE, TaskHash.RETENTION_SECONDS,
-                TaskHash.UPDATED_AT, TaskHash.FINISHED_AT, MOVABLE_FROM.get(TaskStatus.COMPLETED), MOVABLE_FROM.get(TaskStatus.FAILED));
+                String.valueOf(clock.millis()), TaskHash.STATUS.name(), TaskHash.ROUND.name(), TaskHash.CHUNKS_TO_EXECUTE.name(), TaskHash.RETENTION.name(),
+                TaskHash.UPDATED_AT.name(), TaskHash.FINISHED_AT.name(), MOVABLE_FROM.get(TaskStatus.COMPLETED), MOVABLE_FROM.get(TaskStatus.FAILED));
         if (finished == null || finished.isEmpty()) {
             return Optional.empty();
         }
@@ -181,8 +180,8 @@ public class TaskLifecycle {
         List<String> keys = keysStartingWith(taskId, RedisKeys.task(taskId), RedisKeys.failed(taskId), RedisKeys.results(taskId),
                 RedisKeys.recorded(taskId), RedisKeys.shardsDone(taskId), RedisKeys.skipped(taskId), RedisKeys.haltFailures(taskId));
         boolean reopened = Long.valueOf(1).equals(tasks.forTask(taskId).execute(REOPEN_FAILED, keys, MOVABLE_FROM.get(TaskStatus.QUEUED),
-                String.valueOf(clock.millis()), TaskHash.STATUS, TaskHash.ROUND, TaskHash.CHUNKS_TO_EXECUTE, TaskHash.UPDATED_AT,
-                TaskHash.FINISHED_AT, TaskHash.SHARDS_PUBLISHED, TaskHash.SHARD_PLACEMENTS, TaskHash.HALTED, TaskHash.HALT_REASON));
+                String.valueOf(clock.millis()), TaskHash.STATUS.name(), TaskHash.ROUND.name(), TaskHash.CHUNKS_TO_EXECUTE.name(), TaskHash.UPDATED_AT.name(),
+                TaskHash.FINISHED_AT.name(), TaskHash.SHARDS_PUBLISHED.name(), TaskHash.SHARD_PLACEMENTS.name(), TaskHash.HALTED.name(), TaskHash.HALT_REASON.name()));
         if (reopened) {
             entered(taskId, TaskStatus.QUEUED);
         }
@@ -199,17 +198,17 @@ public class TaskLifecycle {
     public boolean countHaltFailure(String taskId, long itemIndex, ShardHalt halt) {
         return Long.valueOf(1).equals(tasks.forTask(taskId).execute(COUNT_HALT_FAILURE,
                 List.of(RedisKeys.task(taskId), RedisKeys.haltFailures(taskId)), String.valueOf(itemIndex),
-                String.valueOf(halt.threshold()), "halt " + halt.rule(), TaskHash.HALTED, TaskHash.HALT_REASON, TaskHash.ITEMS_TOTAL));
+                String.valueOf(halt.threshold()), "halt " + halt.rule(), TaskHash.HALTED.name(), TaskHash.HALT_REASON.name(), TaskHash.ITEMS_TOTAL.name()));
     }
 
     /** True once the task halted in its current round. */
     public boolean halted(String taskId) {
-        return "1".equals(tasks.forTask(taskId).opsForHash().get(RedisKeys.task(taskId), TaskHash.HALTED));
+        return Boolean.TRUE.equals(TaskHash.HALTED.parse(tasks.forTask(taskId).opsForHash().get(RedisKeys.task(taskId), TaskHash.HALTED.name())));
     }
 
     /** Says, visibly on the task, why an accepted task is not sharded yet, and has it swept again at once. */
     public void markWaiting(String taskId, String reason) {
-        tasks.forTask(taskId).opsForHash().put(RedisKeys.task(taskId), TaskHash.WAITING_REASON, reason);
+        tasks.forTask(taskId).opsForHash().put(RedisKeys.task(taskId), TaskHash.WAITING_REASON.name(), reason);
         // Score 0: the sweeper tries it again at its next round, without waiting for the grace.
         redis.opsForZSet().add(RedisKeys.PENDING_TASKS, taskId, 0);
     }
@@ -221,13 +220,12 @@ public class TaskLifecycle {
      * @return the task's status, or empty when it is gone
      */
     public Optional<TaskStatus> repair(String taskId) {
-        Object status = tasks.forTask(taskId).opsForHash().get(RedisKeys.task(taskId), TaskHash.STATUS);
-        if (status == null) {
+        TaskStatus current = status(taskId);
+        if (current == null) {
             redis.opsForZSet().remove(RedisKeys.PENDING_TASKS, taskId);
             redis.opsForZSet().remove(RedisKeys.RUNNING_TASKS, taskId);
             return Optional.empty();
         }
-        TaskStatus current = TaskStatus.valueOf((String) status);
         interleaving.between(taskId);
         entered(taskId, current);
         leave(taskId, current);
@@ -293,10 +291,15 @@ public class TaskLifecycle {
         if (removed == null || removed == 0) {
             return;
         }
-        Object status = tasks.forTask(taskId).opsForHash().get(RedisKeys.task(taskId), TaskHash.STATUS);
-        if (status != null && belongs.test(TaskStatus.valueOf((String) status))) {
+        TaskStatus status = status(taskId);
+        if (status != null && belongs.test(status)) {
             redis.opsForZSet().addIfAbsent(index, taskId, clock.millis());
         }
+    }
+
+    /** The task's status, {@code null} when it is gone. */
+    private TaskStatus status(String taskId) {
+        return TaskHash.STATUS.parse(tasks.forTask(taskId).opsForHash().get(RedisKeys.task(taskId), TaskHash.STATUS.name()));
     }
 
     /** Every key of the task, the given ones first in their order, as the scripts take them. */

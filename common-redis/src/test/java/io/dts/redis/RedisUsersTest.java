@@ -3,7 +3,6 @@ package io.dts.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.dts.model.RedisKeys;
 import io.dts.testsupport.RedisServer;
 import io.dts.testsupport.RedisUsers;
 import io.dts.testsupport.RedisUsers.Role;

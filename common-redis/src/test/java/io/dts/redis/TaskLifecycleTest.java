@@ -11,8 +11,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
-import io.dts.model.RedisKeys;
-import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
 import io.dts.testsupport.RedisConnections;
 import io.dts.testsupport.RedisFaultProxy;
@@ -39,7 +37,7 @@ class TaskLifecycleTest {
     /** A task's life: accepted, published, sharded in two, both shards done. */
     private static final List<BiConsumer<TaskLifecycle, String>> LIFE = List.of(
             (lifecycle, id) -> lifecycle.admit(id, CLOCK.millis(), false),
-            (lifecycle, id) -> lifecycle.moveTo(id, TaskStatus.SUBMITTED, Map.of(TaskHash.ATTEMPTS, "1")),
+            (lifecycle, id) -> lifecycle.moveTo(id, TaskStatus.SUBMITTED, Map.of(TaskHash.ATTEMPTS.name(), "1")),
             (lifecycle, id) -> lifecycle.startSharding(id, 2),
             (lifecycle, id) -> lifecycle.completeShard(id, 0, 1),
             (lifecycle, id) -> lifecycle.completeShard(id, 1, 1));
@@ -75,8 +73,8 @@ class TaskLifecycleTest {
     /** A saved, QUEUED task that is in no index yet, as the store writes it; {@code failedItem} marks item 0 failed. */
     private String savedTask(boolean failedItem) {
         String id = UUID.randomUUID().toString();
-        redis.opsForHash().putAll(RedisKeys.task(id), Map.of(TaskHash.ID, id, TaskHash.STATUS, "QUEUED", TaskHash.ROUND, "1",
-                TaskHash.CHUNKS_TO_EXECUTE, "0", TaskHash.RETENTION_SECONDS, "600", TaskHash.ATTEMPTS, "0"));
+        redis.opsForHash().putAll(RedisKeys.task(id), Map.of(TaskHash.ID.name(), id, TaskHash.STATUS.name(), "QUEUED", TaskHash.ROUND.name(), "1",
+                TaskHash.CHUNKS_TO_EXECUTE.name(), "0", TaskHash.RETENTION.name(), "600", TaskHash.ATTEMPTS.name(), "0"));
         if (failedItem) {
             redis.opsForSet().add(RedisKeys.failed(id), "0");
             redis.opsForHash().put(RedisKeys.results(id), "0", "{}");
@@ -117,7 +115,7 @@ class TaskLifecycleTest {
     }
 
     private void assertIndexesAgreeWithStatus(String id) {
-        TaskStatus status = TaskStatus.valueOf((String) redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS));
+        TaskStatus status = TaskStatus.valueOf((String) redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS.name()));
         assertThat(redis.opsForZSet().score(RedisKeys.PENDING_TASKS, id) != null).as("%s listed as pending", status)
                 .isEqualTo(status.awaitsSharding());
         assertThat(redis.opsForZSet().score(RedisKeys.RUNNING_TASKS, id) != null).as("%s listed as running", status)
@@ -146,7 +144,7 @@ class TaskLifecycleTest {
             }
             lifecycle.repair(id);
 
-            assertThat(redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS)).as("cut at command %d of %d", cutAt, commands)
+            assertThat(redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS.name())).as("cut at command %d of %d", cutAt, commands)
                     .isEqualTo("COMPLETED");
             assertThat(redis.opsForSet().size(RedisKeys.shardsDone(id))).isEqualTo(shards);
             assertIndexesAgreeWithStatus(id);
@@ -175,7 +173,7 @@ class TaskLifecycleTest {
         assertThat(lifecycle.completeShard(id, 0, 1)).as("a shard done twice").isEmpty();
         assertThat(lifecycle.reopenFailed(id)).as("only a FAILED task").isFalse();
 
-        assertThat(redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS)).isEqualTo("COMPLETED");
+        assertThat(redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS.name())).isEqualTo("COMPLETED");
         // A refused move may leave the entry it wrote first (undoing it could race a move that won); repair drops it.
         lifecycle.repair(id);
         assertIndexesAgreeWithStatus(id);
@@ -183,7 +181,7 @@ class TaskLifecycleTest {
 
     @Test
     void sharding_and_a_new_round_forget_where_the_shards_were_last_published() {
-        Map<String, String> published = Map.of(TaskHash.SHARDS_PUBLISHED, "1", TaskHash.SHARD_PLACEMENTS, "0:3:41");
+        Map<String, String> published = Map.of(TaskHash.SHARDS_PUBLISHED.name(), "1", TaskHash.SHARD_PLACEMENTS.name(), "0:3:41");
         String id = savedTask(true);
         redis.opsForHash().putAll(RedisKeys.task(id), published); // left by an earlier sharding that did not finish
         lifecycle.admit(id, CLOCK.millis(), false);
@@ -193,7 +191,7 @@ class TaskLifecycleTest {
 
         redis.opsForHash().putAll(RedisKeys.task(id), published);
         lifecycle.completeShard(id, 0, 1);
-        assertThat(redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS)).isEqualTo("FAILED");
+        assertThat(redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS.name())).isEqualTo("FAILED");
         assertThat(lifecycle.reopenFailed(id)).isTrue();
 
         assertThat(redis.opsForHash().multiGet(RedisKeys.task(id), List.copyOf(published.keySet())))
@@ -237,7 +235,7 @@ class TaskLifecycleTest {
 
         assertThat(publisher.moveTo(id, TaskStatus.SUBMITTED, Map.of())).isTrue();
 
-        assertThat(redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS)).isEqualTo("INPROGRESS");
+        assertThat(redis.opsForHash().get(RedisKeys.task(id), TaskHash.STATUS.name())).isEqualTo("INPROGRESS");
         assertThat(listed(RedisKeys.RUNNING_TASKS, id)).as("in the index of its status").isTrue();
     }
 

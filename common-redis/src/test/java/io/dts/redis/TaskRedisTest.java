@@ -15,8 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
-import io.dts.model.RedisKeys;
-import io.dts.model.TaskHash;
 import io.dts.testsupport.LocalRedisCluster;
 import io.dts.testsupport.RedisConnections;
 import io.dts.testsupport.TestInfrastructure;
@@ -63,7 +61,7 @@ class TaskRedisTest {
         Optional<String> committed = RedisTransactions.watchAndUpdate(template,
                 List.of(RedisKeys.task(taskId), RedisKeys.shardsDone(taskId)), ops -> {
                     ops.multi();
-                    ops.opsForHash().put(RedisKeys.task(taskId), TaskHash.STATUS, "INPROGRESS");
+                    ops.opsForHash().put(RedisKeys.task(taskId), TaskHash.STATUS.name(), "INPROGRESS");
                     ops.opsForSet().add(RedisKeys.shardsDone(taskId), "0");
                     return Optional.of("started");
                 });
@@ -95,7 +93,7 @@ class TaskRedisTest {
 
             startTask(template, taskId);
             // Read back through the cluster-aware template, which routes by key on its own.
-            assertThat(shared.opsForHash().get(RedisKeys.task(taskId), TaskHash.STATUS)).isEqualTo("INPROGRESS");
+            assertThat(shared.opsForHash().get(RedisKeys.task(taskId), TaskHash.STATUS.name())).isEqualTo("INPROGRESS");
         }
         assertThat(mastersUsed).as("tasks spread over the masters").hasSizeGreaterThan(1);
     }
@@ -135,7 +133,7 @@ class TaskRedisTest {
                 (System.nanoTime() - killedAt) / 1e9);
 
         assertThat(newMaster.get()).isNotEqualTo(deadMaster).isEqualTo(cluster.masterOfSlot(slotOf(taskId)));
-        assertThat(task.get()).containsEntry(TaskHash.STATUS, "INPROGRESS");
+        assertThat(task.get()).containsEntry(TaskHash.STATUS.name(), "INPROGRESS");
         assertThat(taskRedis.connectedMasters()).as("the dead master's connections are closed")
                 .contains("127.0.0.1:" + newMaster.get()).doesNotContain("127.0.0.1:" + deadMaster);
         startTask(taskRedis.forTask(taskId), taskId);

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-import io.dts.model.RedisKeys;
+import io.dts.redis.RedisKeys;
 import io.dts.testsupport.LocalRedisCluster;
 import io.dts.testsupport.TestInfrastructure;
 import io.lettuce.core.cluster.SlotHash;

@@ -20,7 +20,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.dts.model.ItemResult;
-import io.dts.model.RedisKeys;
+import io.dts.redis.RedisKeys;
 import io.dts.testsupport.RedisConnections;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

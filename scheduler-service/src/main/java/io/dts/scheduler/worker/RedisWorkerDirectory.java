@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
-import io.dts.model.RedisKeys;
 import io.dts.model.WorkerHeartbeat;
+import io.dts.redis.RedisKeys;
 import io.dts.scheduler.config.SchedulerProperties;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.stereotype.Repository;

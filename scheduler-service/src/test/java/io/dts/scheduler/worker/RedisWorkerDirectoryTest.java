@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import io.dts.model.RedisKeys;
 import io.dts.model.WorkerHeartbeat;
+import io.dts.redis.RedisKeys;
 import io.dts.scheduler.config.SchedulerProperties;
 import io.dts.scheduler.config.TestSchedulerProperties;
 import io.dts.testsupport.RedisConnections;

@@ -3,8 +3,8 @@ package io.dts.worker.kafka;
 import java.time.Clock;
 import java.util.List;
 
-import io.dts.model.RedisKeys;
 import io.dts.model.WorkerHeartbeat;
+import io.dts.redis.RedisKeys;
 import io.dts.worker.WorkerInstance;
 import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.shard.WorkerLoad;

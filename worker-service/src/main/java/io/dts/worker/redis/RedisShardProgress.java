@@ -13,10 +13,10 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.dts.model.ItemResult;
-import io.dts.model.RedisKeys;
 import io.dts.model.ShardHalt;
-import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
+import io.dts.redis.RedisKeys;
+import io.dts.redis.TaskHash;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import org.springframework.core.io.ClassPathResource;
@@ -63,8 +63,7 @@ public class RedisShardProgress implements ShardProgress {
 
     @Override
     public Optional<TaskStatus> status(String taskId) {
-        Object status = tasks.forTask(taskId).opsForHash().get(RedisKeys.task(taskId), TaskHash.STATUS);
-        return Optional.ofNullable(status).map(s -> TaskStatus.valueOf((String) s));
+        return Optional.ofNullable(TaskHash.STATUS.parse(tasks.forTask(taskId).opsForHash().get(RedisKeys.task(taskId), TaskHash.STATUS.name())));
     }
 
     @Override
@@ -116,7 +115,7 @@ public class RedisShardProgress implements ShardProgress {
             @SuppressWarnings("unchecked")
             public <K, V> Object execute(RedisOperations<K, V> operations) {
                 RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
-                ops.opsForHash().multiGet(RedisKeys.task(taskId), List.of(TaskHash.STATUS, TaskHash.ROUND));
+                ops.opsForHash().multiGet(RedisKeys.task(taskId), List.of(TaskHash.STATUS.name(), TaskHash.ROUND.name()));
                 ops.opsForSet().isMember(RedisKeys.shardsDone(taskId), String.valueOf(shardIndex));
                 ops.opsForHash().keys(RedisKeys.deliveries(taskId));
                 return null;
@@ -126,11 +125,11 @@ public class RedisShardProgress implements ShardProgress {
         if (task.get(0) == null) {
             return Optional.empty();
         }
-        int currentRound = task.get(1) == null ? 0 : Integer.parseInt((String) task.get(1));
+        int currentRound = Optional.ofNullable(TaskHash.ROUND.parse(task.get(1))).orElse(0);
         List<String> args = new ArrayList<>(List.of(holderPrefix(shardIndex, round)));
         args.addAll(goneInstances(shardIndex, round, (Collection<?>) replies.get(2)));
         List<?> counts = tasks.forTask(taskId).execute(COUNT_RUNS, List.of(RedisKeys.deliveries(taskId)), args.toArray());
-        return Optional.of(new ShardState(TaskStatus.valueOf((String) task.get(0)), currentRound, Boolean.TRUE.equals(replies.get(1)),
+        return Optional.of(new ShardState(TaskHash.STATUS.parse(task.get(0)), currentRound, Boolean.TRUE.equals(replies.get(1)),
                 ((Number) counts.get(1)).intValue(), ((Number) counts.get(0)).intValue()));
     }
 
@@ -215,7 +214,7 @@ public class RedisShardProgress implements ShardProgress {
                         ops.opsForSet().remove(skippedKey, index);
                     }
                 }
-                ops.opsForHash().put(RedisKeys.task(taskId), TaskHash.UPDATED_AT, String.valueOf(clock.millis()));
+                ops.opsForHash().put(RedisKeys.task(taskId), TaskHash.UPDATED_AT.name(), TaskHash.UPDATED_AT.format(clock.instant()));
                 ops.exec();
                 return null;
             }

@@ -63,7 +63,8 @@ class ItemAttempts {
      * @return the last attempt's outcome, with the number of attempts
      */
     ItemResult run(TaskShard shard, Command command, long index, String item) {
-        Duration timeout = shard.timeoutSeconds() > 0 ? Duration.ofSeconds(shard.timeoutSeconds()) : properties.defaultTimeout();
+        // The one place the worker's default applies: a task that sets no timeout carries none to here.
+        Duration timeout = shard.timeoutSeconds() == null ? properties.defaultTimeout() : Duration.ofSeconds(shard.timeoutSeconds());
         long bytes = item == null ? 0 : ItemPlaceholder.expandedBytes(command.bytes(), command.placeholders(), item);
         if (bytes > ItemPlaceholder.MAX_COMMAND_BYTES) {
             // The scheduler refuses such tasks; a shard from elsewhere must not make this worker build it.

@@ -1,5 +1,6 @@
 package io.dts.worker.kafka;
 
+import static io.dts.worker.config.TestWorkerProperties.aWorker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -8,14 +9,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import io.dts.model.RedisKeys;
 import io.dts.model.WorkerHeartbeat;
+import io.dts.redis.RedisKeys;
 import io.dts.testsupport.RedisConnections;
 import io.dts.testsupport.SettableClock;
 import io.dts.worker.WorkerInstance;
 import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.shard.WorkerLoad;
-import static io.dts.worker.config.TestWorkerProperties.aWorker;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;

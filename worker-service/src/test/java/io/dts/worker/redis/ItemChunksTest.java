@@ -13,8 +13,8 @@ import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 
 import io.dts.model.ItemResult;
-import io.dts.model.RedisKeys;
 import io.dts.model.TaskShard;
+import io.dts.redis.RedisKeys;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
@@ -60,7 +60,7 @@ class ItemChunksTest {
     }
 
     private static TaskShard aShard(String taskId, long from, long to, boolean withoutItems) {
-        return new TaskShard(taskId, 0, 1, from, to, "echo {{item}}", withoutItems, 0, 0, 1, null);
+        return new TaskShard(taskId, 0, 1, from, to, "echo {{item}}", withoutItems, null, 0, 1, null);
     }
 
     private static void recorded(String taskId, long... indices) {

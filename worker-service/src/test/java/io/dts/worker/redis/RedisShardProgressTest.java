@@ -18,10 +18,10 @@ import java.util.concurrent.Future;
 import java.util.stream.IntStream;
 
 import io.dts.model.ItemResult;
-import io.dts.model.RedisKeys;
-import io.dts.model.TaskHash;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
+import io.dts.redis.RedisKeys;
+import io.dts.redis.TaskHash;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
@@ -69,9 +69,9 @@ class RedisShardProgressTest {
     private static String aTaskInProgress(int shards, int items) {
         String id = UUID.randomUUID().toString();
         redis.opsForHash().putAll(RedisKeys.task(id), Map.of(
-                TaskHash.ID, id, TaskHash.STATUS, TaskStatus.INPROGRESS.name(),
-                TaskHash.CHUNKS_TO_EXECUTE, String.valueOf(shards), TaskHash.ITEMS_TOTAL, String.valueOf(items),
-                TaskHash.ROUND, "1", TaskHash.RETENTION_SECONDS, "3600"));
+                TaskHash.ID.name(), id, TaskHash.STATUS.name(), TaskStatus.INPROGRESS.name(),
+                TaskHash.CHUNKS_TO_EXECUTE.name(), String.valueOf(shards), TaskHash.ITEMS_TOTAL.name(), String.valueOf(items),
+                TaskHash.ROUND.name(), "1", TaskHash.RETENTION.name(), "3600"));
         return id;
     }
 
@@ -165,7 +165,7 @@ class RedisShardProgressTest {
     @Test
     void a_lease_renewed_in_time_holds_and_one_that_ran_out_is_lost_for_good_even_when_nobody_took_the_shard() {
         String task = aTaskInProgress(1, 1);
-        TaskShard shard = new TaskShard(task, 0, 1, 0, 1, "true", false, 0, 0, 1, null);
+        TaskShard shard = new TaskShard(task, 0, 1, 0, 1, "true", false, null, 0, 1, null);
         ShardLease lease = ShardLease.take(progress, shard, aLiveInstance(), Duration.ofSeconds(2), Clock.systemUTC()).orElseThrow();
 
         // Asked often enough, it renews itself (after half its lease) and holds past its first term.
@@ -215,7 +215,7 @@ class RedisShardProgressTest {
     @Test
     void the_state_of_a_shard_tells_the_tasks_status_and_round_and_whether_the_shard_is_done() {
         String task = aTaskInProgress(2, 2);
-        redis.opsForHash().put(RedisKeys.task(task), TaskHash.ROUND, "2");
+        redis.opsForHash().put(RedisKeys.task(task), TaskHash.ROUND.name(), "2");
         progress.completeShard(task, 1, 2);
 
         assertThat(progress.state(task, 0, 2)).contains(new ShardState(TaskStatus.INPROGRESS, 2, false, 0, 0));
@@ -338,7 +338,7 @@ class RedisShardProgressTest {
         assertThat(outcomes.stream().filter(Optional::isPresent)).hasSize(1);
         assertThat(redis.opsForSet().size(RedisKeys.shardsDone(task))).isEqualTo(UPDATERS);
         assertThat(progress.status(task)).contains(TaskStatus.COMPLETED);
-        assertThat(redis.opsForHash().get(RedisKeys.task(task), TaskHash.FINISHED_AT)).isNotNull();
+        assertThat(redis.opsForHash().get(RedisKeys.task(task), TaskHash.FINISHED_AT.name())).isNotNull();
     }
 
     @Test
@@ -365,7 +365,7 @@ class RedisShardProgressTest {
     @Test
     void a_late_shard_never_moves_a_cancelled_task() {
         String task = aTaskInProgress(1, 1);
-        redis.opsForHash().put(RedisKeys.task(task), TaskHash.STATUS, TaskStatus.CANCELLED.name());
+        redis.opsForHash().put(RedisKeys.task(task), TaskHash.STATUS.name(), TaskStatus.CANCELLED.name());
 
         assertThat(progress.completeShard(task, 0, 1)).isEmpty();
         assertThat(progress.status(task)).contains(TaskStatus.CANCELLED);
@@ -385,7 +385,7 @@ class RedisShardProgressTest {
     @Test
     void a_late_shard_of_an_earlier_round_is_not_counted_in_the_current_one() {
         String task = aTaskInProgress(1, 1);
-        redis.opsForHash().put(RedisKeys.task(task), TaskHash.ROUND, "2");
+        redis.opsForHash().put(RedisKeys.task(task), TaskHash.ROUND.name(), "2");
 
         assertThat(progress.completeShard(task, 0, 1)).isEmpty();
         assertThat(redis.opsForSet().size(RedisKeys.shardsDone(task))).isZero();

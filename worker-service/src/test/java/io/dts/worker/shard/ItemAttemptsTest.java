@@ -1,5 +1,6 @@
 package io.dts.worker.shard;
 
+import static io.dts.worker.config.TestWorkerProperties.aWorker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -17,7 +18,6 @@ import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.item.ItemLauncher;
 import io.dts.worker.item.TestItemLaunchers;
 import io.dts.worker.shard.ItemAttempts.Command;
-import static io.dts.worker.config.TestWorkerProperties.aWorker;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,7 +53,7 @@ class ItemAttemptsTest {
     }
 
     private static TaskShard aShard(String command, int maxRetries) {
-        return new TaskShard("task-1", 0, 1, 0, 1, command, false, 0, maxRetries, 1, null);
+        return new TaskShard("task-1", 0, 1, 0, 1, command, false, null, maxRetries, 1, null);
     }
 
     private static ItemResult run(ItemAttempts attempts, TaskShard shard, String item) {

@@ -1,5 +1,6 @@
 package io.dts.worker.shard;
 
+import static io.dts.worker.config.TestWorkerProperties.aWorker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -18,8 +19,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import io.dts.model.ItemResult;
-import io.dts.model.RedisKeys;
 import io.dts.model.TaskShard;
+import io.dts.redis.RedisKeys;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
@@ -28,7 +29,6 @@ import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.redis.ItemChunks;
 import io.dts.worker.redis.PatientRedis;
 import io.dts.worker.redis.RedisShardProgress;
-import static io.dts.worker.config.TestWorkerProperties.aWorker;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,7 +82,7 @@ class QuarantineTest {
     }
 
     private static TaskShard aShard(String taskId, long from, long to) {
-        return new TaskShard(taskId, 0, 1, from, to, "echo {{item}}", false, 0, 0, 1, null);
+        return new TaskShard(taskId, 0, 1, from, to, "echo {{item}}", false, null, 0, 1, null);
     }
 
     private static TaskShard aShard() {

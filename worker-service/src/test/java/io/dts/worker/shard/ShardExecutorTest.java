@@ -22,12 +22,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.dts.model.ItemResult;
-import io.dts.model.RedisKeys;
 import io.dts.model.TaskEvent;
-import io.dts.model.TaskHash;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
 import io.dts.model.WorkerHeartbeat;
+import io.dts.redis.RedisKeys;
+import io.dts.redis.TaskHash;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
@@ -135,9 +135,9 @@ class ShardExecutorTest {
     private static String aTask(int shards, int round) {
         String id = UUID.randomUUID().toString();
         redis.opsForHash().putAll(RedisKeys.task(id), Map.of(
-                TaskHash.ID, id, TaskHash.STATUS, TaskStatus.INPROGRESS.name(),
-                TaskHash.CHUNKS_TO_EXECUTE, String.valueOf(shards), TaskHash.ITEMS_TOTAL, String.valueOf(shards),
-                TaskHash.ROUND, String.valueOf(round), TaskHash.RETENTION_SECONDS, "3600"));
+                TaskHash.ID.name(), id, TaskHash.STATUS.name(), TaskStatus.INPROGRESS.name(),
+                TaskHash.CHUNKS_TO_EXECUTE.name(), String.valueOf(shards), TaskHash.ITEMS_TOTAL.name(), String.valueOf(shards),
+                TaskHash.ROUND.name(), String.valueOf(round), TaskHash.RETENTION.name(), "3600"));
         for (int i = 0; i < shards; i++) {
             redis.opsForList().rightPush(RedisKeys.items(id), "item-" + i);
         }
@@ -145,7 +145,7 @@ class ShardExecutorTest {
     }
 
     private static TaskShard aShard(String taskId, int shardIndex, int shardCount, String command, int round) {
-        return new TaskShard(taskId, shardIndex, shardCount, shardIndex, shardIndex + 1L, command, false, 0, 0, round, null);
+        return new TaskShard(taskId, shardIndex, shardCount, shardIndex, shardIndex + 1L, command, false, null, 0, round, null);
     }
 
     /** What a worker that died running the shard leaves behind: its run, registered by a process no longer alive. */

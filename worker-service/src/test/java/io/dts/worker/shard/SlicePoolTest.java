@@ -1,5 +1,6 @@
 package io.dts.worker.shard;
 
+import static io.dts.worker.config.TestWorkerProperties.aWorker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -23,11 +24,11 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 
 import io.dts.model.ItemResult;
-import io.dts.model.RedisKeys;
 import io.dts.model.ShardHalt;
-import io.dts.model.TaskHash;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
+import io.dts.redis.RedisKeys;
+import io.dts.redis.TaskHash;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
@@ -44,7 +45,6 @@ import io.dts.worker.sandbox.ItemSandbox;
 import io.dts.worker.sandbox.ProcessKiller;
 import io.dts.worker.sandbox.RunningProcesses;
 import io.dts.worker.sandbox.WorkDirectories;
-import static io.dts.worker.config.TestWorkerProperties.aWorker;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -122,7 +122,7 @@ class SlicePoolTest {
     }
 
     private static TaskShard aShard(String taskId, int items, String command) {
-        return new TaskShard(taskId, 0, 1, 0, items, command, false, 0, 0, 1, null);
+        return new TaskShard(taskId, 0, 1, 0, items, command, false, null, 0, 1, null);
     }
 
     private static ItemResult resultOf(String taskId, long index) {
@@ -140,7 +140,7 @@ class SlicePoolTest {
             throws Exception {
         String task = UUID.randomUUID().toString();
         redis.opsForList().rightPushAll(RedisKeys.items(task), List.of("fail", "late"));
-        redis.opsForHash().putAll(RedisKeys.task(task), Map.of(TaskHash.STATUS, "INPROGRESS", TaskHash.ROUND, "1", TaskHash.ITEMS_TOTAL, "2"));
+        redis.opsForHash().putAll(RedisKeys.task(task), Map.of(TaskHash.STATUS.name(), "INPROGRESS", TaskHash.ROUND.name(), "1", TaskHash.ITEMS_TOTAL.name(), "2"));
         WorkerProperties properties = aWorker(workDir).threads(2).build();
         ItemSandbox sandbox = new ItemSandbox(properties);
         CountDownLatch firstKill = new CountDownLatch(1);
@@ -177,7 +177,7 @@ class SlicePoolTest {
         });
         // What @Scheduled does in the worker, every worker.cancel-check-interval.
         checks.scheduleWithFixedDelay(halts::killHaltedItems, 100, 100, TimeUnit.MILLISECONDS);
-        TaskShard shard = new TaskShard(task, 0, 1, 0, 2, "if [ \"$1\" = fail ]; then exit 1; fi; sleep 30", false, 0, 0, 1,
+        TaskShard shard = new TaskShard(task, 0, 1, 0, 2, "if [ \"$1\" = fail ]; then exit 1; fi; sleep 30", false, null, 0, 1,
                 new ShardHalt("halt now,fail=1", 1, true));
 
         long started = System.nanoTime();

@@ -49,7 +49,7 @@ public record TaskView(
         return new TaskView(task.id(), task.status(), definition.owner(), definition.templateFunction(), definition.command(),
                 progress.chunksToExecute(), progress.chunksExecuted(), definition.itemsTotal(), progress.itemsSucceeded(),
                 progress.itemsFailed(), progress.itemsSkipped(), pending(definition.itemsTotal(), progress), progress.attempts(),
-                definition.timeoutSeconds() == 0 ? null : definition.timeoutSeconds(), definition.maxRetries(),
+                definition.timeoutSeconds(), definition.maxRetries(),
                 times.createdAt(), times.updatedAt(), times.finishedAt(), task.waitingReason(), task.lastError(),
                 definition.halt() == null ? null : definition.halt().rule(), task.haltReason() == null ? null : true, task.haltReason());
     }

@@ -15,6 +15,7 @@ import io.dts.model.ShardHalt;
  *
  * @param owner     who submitted it (a key's name, a JWT's subject); see {@link Caller}
  * @param items     the input items as bash will see them; empty for a task without inputList
+ * @param timeoutSeconds per-item limit; {@code null} when the request sets none (the worker's default applies)
  * @param retention how long the task and its results are kept once it is finished
  * @param halt      when to stop it early; {@code null} for never
  * @param fingerprint what it runs and for whom, hashed ({@link #withFingerprint}); {@code null} unless a client names
@@ -26,14 +27,14 @@ public record NewTask(
         String templateFunction,
         String command,
         List<String> items,
-        long timeoutSeconds,
+        Long timeoutSeconds,
         int maxRetries,
         ShardHalt halt,
         Duration retention,
         Instant createdAt,
         String fingerprint) {
 
-    public NewTask(String id, String owner, String templateFunction, String command, List<String> items, long timeoutSeconds,
+    public NewTask(String id, String owner, String templateFunction, String command, List<String> items, Long timeoutSeconds,
                    int maxRetries, ShardHalt halt, Duration retention, Instant createdAt) {
         this(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, halt, retention, createdAt, null);
     }

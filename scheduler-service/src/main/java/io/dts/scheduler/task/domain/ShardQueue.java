@@ -2,6 +2,8 @@ package io.dts.scheduler.task.domain;
 
 import java.util.Collection;
 
+import io.dts.model.ShardPlacement;
+
 /**
  * The shards the workers have yet to finish from the shard topic (Kafka). A shard record is waiting while
  * it is still in the topic and the workers' consumer group has not committed past it. Workers commit a
@@ -20,6 +22,6 @@ public interface ShardQueue {
          * Whether any of these shard records still waits; false for none, and when Kafka cannot tell
          * (the reconciler then does what it did before it could ask).
          */
-        boolean anyWaiting(Collection<TaskPublisher.ShardPlacement> shards);
+        boolean anyWaiting(Collection<ShardPlacement> shards);
     }
 }

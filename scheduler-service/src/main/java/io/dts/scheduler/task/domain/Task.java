@@ -3,6 +3,7 @@ package io.dts.scheduler.task.domain;
 import java.time.Instant;
 import java.util.Map;
 
+import io.dts.model.ShardPlacement;
 import io.dts.model.TaskStatus;
 
 /**
@@ -22,7 +23,7 @@ public record Task(
         String waitingReason,
         String lastError,
         Instant shardsPublishedAt,
-        Map<Integer, TaskPublisher.ShardPlacement> shardPlacements,
+        Map<Integer, ShardPlacement> shardPlacements,
         String haltReason) {
 
     /** The task as it was just saved, before anything happened to it. */

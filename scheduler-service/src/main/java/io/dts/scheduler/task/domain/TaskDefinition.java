@@ -7,6 +7,7 @@ import io.dts.model.ShardHalt;
  * its item count and limits.
  *
  * @param owner who submitted it; {@code null} for a task saved before tasks had owners
+ * @param timeoutSeconds per-item limit; {@code null} when the request set none (the worker's default applies)
  * @param halt  when to stop it early; {@code null} for never
  */
 public record TaskDefinition(
@@ -15,7 +16,7 @@ public record TaskDefinition(
         String command,
         long itemsTotal,
         boolean withoutItems,
-        long timeoutSeconds,
+        Long timeoutSeconds,
         int maxRetries,
         ShardHalt halt) {
 }

@@ -11,11 +11,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.dts.model.ShardPlacement;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
 import io.dts.model.WorkerHeartbeat;
 import io.dts.scheduler.config.SchedulerProperties;
-import io.dts.scheduler.task.domain.TaskPublisher.ShardPlacement;
 import io.dts.scheduler.worker.WorkerDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -2,6 +2,7 @@ package io.dts.scheduler.task.domain;
 
 import java.util.concurrent.CompletableFuture;
 
+import io.dts.model.ShardPlacement;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskSubmitted;
 
@@ -12,8 +13,4 @@ public interface TaskPublisher {
 
     /** Sends a shard to a partition of the worker that is to run it; completes with where Kafka put it. */
     CompletableFuture<ShardPlacement> publishShard(TaskShard shard, int partition);
-
-    /** A shard record's place on the shard topic. */
-    record ShardPlacement(int partition, long offset) {
-    }
 }

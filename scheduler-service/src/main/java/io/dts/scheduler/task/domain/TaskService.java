@@ -240,8 +240,7 @@ public class TaskService {
         // A JSON body was checked item by item while it was read; a form was not.
         properties.inputLimits().checkItems(items);
         checkItemsFit(command, items);
-        return new NewTask(id, owner, template, command, items,
-                request.timeoutSeconds() == null ? 0 : request.timeoutSeconds(),
+        return new NewTask(id, owner, template, command, items, request.timeoutSeconds(),
                 request.maxRetries() == null ? 0 : request.maxRetries(), HaltRules.of(request.halt(), items.isEmpty() ? 1 : items.size()),
                 properties.retention(), clock.instant());
     }

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
+import io.dts.model.ShardPlacement;
 import io.dts.model.TaskStatus;
 
 /** Where tasks and their items are kept (Redis). Their status is {@link TaskStates}'s, their results {@link TaskResults}'. */
@@ -35,5 +36,5 @@ public interface TaskStore {
     Set<Integer> doneShards(String taskId);
 
     /** Records that every shard of the task's current round is on Kafka, and where the ones just sent went, by shard index. */
-    void markShardsPublished(String taskId, Map<Integer, TaskPublisher.ShardPlacement> placements);
+    void markShardsPublished(String taskId, Map<Integer, ShardPlacement> placements);
 }

@@ -8,9 +8,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
+import io.dts.model.ShardPlacement;
 import io.dts.scheduler.config.PubsubProperties;
 import io.dts.scheduler.task.domain.ShardQueue;
-import io.dts.scheduler.task.domain.TaskPublisher.ShardPlacement;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;

@@ -3,7 +3,7 @@ package io.dts.scheduler.task.redis;
 import java.time.Duration;
 import java.util.List;
 
-import io.dts.model.RedisKeys;
+import io.dts.redis.RedisKeys;
 import io.dts.scheduler.task.domain.ClusterLock;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;

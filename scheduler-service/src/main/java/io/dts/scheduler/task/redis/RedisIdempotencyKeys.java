@@ -3,7 +3,7 @@ package io.dts.scheduler.task.redis;
 import java.time.Duration;
 import java.util.Optional;
 
-import io.dts.model.RedisKeys;
+import io.dts.redis.RedisKeys;
 import io.dts.scheduler.task.domain.IdempotencyKeys;
 import io.dts.scheduler.task.domain.RequestClaim;
 import org.springframework.data.redis.core.StringRedisTemplate;

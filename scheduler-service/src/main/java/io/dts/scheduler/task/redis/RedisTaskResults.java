@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.function.Consumer;
 
 import io.dts.model.ItemResult;
-import io.dts.model.RedisKeys;
 import io.dts.model.Utf8;
+import io.dts.redis.RedisKeys;
 import io.dts.redis.TaskRedis;
 import io.dts.scheduler.task.domain.ResultsPage;
 import io.dts.scheduler.task.domain.TaskResults;

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import io.dts.model.TaskHash;
 import io.dts.model.TaskStatus;
+import io.dts.redis.TaskHash;
 import io.dts.redis.TaskLifecycle;
 import io.dts.scheduler.task.domain.TaskStates;
 import org.springframework.stereotype.Repository;
@@ -25,10 +25,8 @@ public class RedisTaskStates implements TaskStates {
     @Override
     public boolean transition(String taskId, TaskStatus next, int attempts, String error) {
         Map<String, String> fields = new HashMap<>();
-        fields.put(TaskHash.ATTEMPTS, String.valueOf(attempts));
-        if (error != null) {
-            fields.put(TaskHash.LAST_ERROR, error);
-        }
+        TaskHash.ATTEMPTS.put(fields, attempts);
+        TaskHash.LAST_ERROR.put(fields, error);
         return lifecycle.moveTo(taskId, next, fields);
     }
 

@@ -2,14 +2,9 @@ package io.dts.scheduler.task.redis;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -17,11 +12,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
-import io.dts.model.RedisKeys;
-import io.dts.model.ShardHalt;
-import io.dts.model.TaskHash;
+import io.dts.model.ShardPlacement;
 import io.dts.model.TaskStatus;
+import io.dts.redis.RedisKeys;
 import io.dts.redis.RedisTransactions;
+import io.dts.redis.TaskHash;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.scheduler.task.domain.NewTask;
@@ -29,21 +24,17 @@ import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskDefinition;
 import io.dts.scheduler.task.domain.TaskPage;
 import io.dts.scheduler.task.domain.TaskProgress;
-import io.dts.scheduler.task.domain.TaskPublisher.ShardPlacement;
 import io.dts.scheduler.task.domain.TaskStore;
-import io.dts.scheduler.task.domain.TaskSummary;
 import io.dts.scheduler.task.domain.TaskTimes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.data.redis.core.RedisOperations;
 import org.springframework.data.redis.core.SessionCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
-import org.springframework.data.redis.core.ZSetOperations;
 import org.springframework.stereotype.Repository;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
- * {@link TaskStore} on Redis; the key layout is in {@link RedisKeys}. A task's own keys are reached
+ * {@link TaskStore} on Redis; the key layout is in {@link RedisKeys}, the task hash's fields in {@link TaskHash}. A task's own keys are reached
  * through {@link TaskRedis} (one hash slot, transactions allowed), the indexes shared by all tasks
  * through the application's template. Every change of a task's status, and every index write, is
  * the {@link TaskLifecycle}'s (see {@link RedisTaskStates}).
@@ -53,14 +44,6 @@ public class RedisTaskStore implements TaskStore {
 
     private static final Logger log = LoggerFactory.getLogger(RedisTaskStore.class);
 
-    /** Most tasks one listing request looks at. */
-    static final int RECENT_SCAN = 1_000;
-    /** Tasks created in the same millisecond a page may have to step over. */
-    private static final int RECENT_SAME_SCORE = 64;
-    /** Tasks read per pipelined round trip when listing. */
-    private static final int SUMMARY_BATCH = 200;
-    private static final List<Object> SUMMARY_FIELDS = List.of(TaskHash.STATUS, TaskHash.ITEMS_TOTAL, TaskHash.CHUNKS_TO_EXECUTE,
-            TaskHash.ATTEMPTS, TaskHash.ROUND, TaskHash.CREATED_AT, TaskHash.UPDATED_AT, TaskHash.FINISHED_AT, TaskHash.OWNER);
     /** Items per RPUSH when saving a task, to keep each command a reasonable size. */
     private static final int PUSH_CHUNK = 10_000;
     /**
@@ -74,16 +57,14 @@ public class RedisTaskStore implements TaskStore {
 
     private final TaskRedis tasks;
     private final TaskLifecycle lifecycle;
-    private final StringRedisTemplate redis;
-    private final JsonMapper json;
     private final Clock clock;
+    private final RedisTaskListing listing;
 
-    public RedisTaskStore(TaskRedis tasks, TaskLifecycle lifecycle, StringRedisTemplate redis, JsonMapper json, Clock clock) {
+    public RedisTaskStore(TaskRedis tasks, TaskLifecycle lifecycle, StringRedisTemplate redis, Clock clock) {
         this.tasks = tasks;
         this.lifecycle = lifecycle;
-        this.redis = redis;
-        this.json = json;
         this.clock = clock;
+        this.listing = new RedisTaskListing(tasks, redis);
     }
 
     @Override
@@ -111,7 +92,7 @@ public class RedisTaskStore implements TaskStore {
         AtomicReference<String> existing = new AtomicReference<>();
         saveWithItems(task, upload -> RedisTransactions.watchAndUpdate(tasks.forTask(task.id()), List.of(key), ops -> {
             if (Boolean.TRUE.equals(ops.hasKey(key))) {
-                existing.set(Optional.ofNullable((String) ops.opsForHash().get(key, TaskHash.FINGERPRINT)).orElse(""));
+                existing.set(Optional.ofNullable(TaskHash.FINGERPRINT.parse(ops.opsForHash().get(key, TaskHash.FINGERPRINT.name()))).orElse(""));
                 return Optional.empty();
             }
             existing.set(null);
@@ -174,32 +155,26 @@ public class RedisTaskStore implements TaskStore {
 
     /** Queues the writes of a new task's hash and items (inside a transaction), the items from {@code upload} when not null. */
     private static void writeTask(RedisOperations<String, String> ops, NewTask task, String upload) {
-        String now = String.valueOf(task.createdAt().toEpochMilli());
-        Map<String, String> fields = new HashMap<>();
-        fields.put(TaskHash.ID, task.id());
-        fields.put(TaskHash.STATUS, TaskStatus.QUEUED.name());
-        fields.put(TaskHash.OWNER, task.owner());
-        fields.put(TaskHash.TEMPLATE, task.templateFunction());
-        fields.put(TaskHash.COMMAND, task.command());
-        fields.put(TaskHash.ITEMS_TOTAL, String.valueOf(task.itemsTotal()));
-        fields.put(TaskHash.WITHOUT_ITEMS, String.valueOf(task.withoutItems()));
-        fields.put(TaskHash.CHUNKS_TO_EXECUTE, "0");
-        fields.put(TaskHash.ATTEMPTS, "0");
-        fields.put(TaskHash.TIMEOUT_SECONDS, String.valueOf(task.timeoutSeconds()));
-        fields.put(TaskHash.MAX_RETRIES, String.valueOf(task.maxRetries()));
-        fields.put(TaskHash.ROUND, "1");
-        fields.put(TaskHash.RETENTION_SECONDS, String.valueOf(task.retention().toSeconds()));
-        fields.put(TaskHash.CREATED_AT, now);
-        fields.put(TaskHash.UPDATED_AT, now);
-        if (task.fingerprint() != null) {
-            fields.put(TaskHash.FINGERPRINT, task.fingerprint());
-        }
-        if (task.halt() != null) {
-            fields.put(TaskHash.HALT_RULE, task.halt().rule());
-            fields.put(TaskHash.HALT_THRESHOLD, String.valueOf(task.halt().threshold()));
-        }
+        Map<String, String> hash = new HashMap<>();
+        TaskHash.ID.put(hash, task.id());
+        TaskHash.STATUS.put(hash, TaskStatus.QUEUED);
+        TaskHash.OWNER.put(hash, task.owner());
+        TaskHash.TEMPLATE.put(hash, task.templateFunction());
+        TaskHash.COMMAND.put(hash, task.command());
+        TaskHash.ITEMS_TOTAL.put(hash, task.itemsTotal());
+        TaskHash.WITHOUT_ITEMS.put(hash, task.withoutItems());
+        TaskHash.CHUNKS_TO_EXECUTE.put(hash, 0);
+        TaskHash.ATTEMPTS.put(hash, 0);
+        TaskHash.TIMEOUT_SECONDS.put(hash, task.timeoutSeconds());
+        TaskHash.MAX_RETRIES.put(hash, task.maxRetries());
+        TaskHash.ROUND.put(hash, 1);
+        TaskHash.RETENTION.put(hash, task.retention());
+        TaskHash.CREATED_AT.put(hash, task.createdAt());
+        TaskHash.UPDATED_AT.put(hash, task.createdAt());
+        TaskHash.FINGERPRINT.put(hash, task.fingerprint());
+        TaskHash.putHalt(hash, task.halt());
         // HSET, not HMSET: a transaction body must queue a command with a reply (see RedisTransactions).
-        fields.forEach((field, value) -> ops.opsForHash().put(RedisKeys.task(task.id()), field, value));
+        hash.forEach((field, value) -> ops.opsForHash().put(RedisKeys.task(task.id()), field, value));
         if (upload == null) {
             pushItems(ops, RedisKeys.items(task.id()), task.items(), 0, task.items().size());
         } else {
@@ -216,179 +191,62 @@ public class RedisTaskStore implements TaskStore {
             public <K, V> Object execute(RedisOperations<K, V> operations) {
                 RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
                 ops.opsForHash().entries(RedisKeys.task(taskId));
-                ops.opsForSet().size(RedisKeys.shardsDone(taskId));
-                ops.opsForHash().size(RedisKeys.results(taskId));
-                ops.opsForSet().size(RedisKeys.failed(taskId));
-                ops.opsForSet().size(RedisKeys.skipped(taskId));
+                queueCounts(ops, taskId);
                 return null;
             }
         });
-        @SuppressWarnings("unchecked")
-        Map<String, String> hash = (Map<String, String>) replies.get(0);
-        if (hash == null || hash.get(TaskHash.STATUS) == null) { // none, or a stray field written after it expired
+        Map<?, ?> hash = (Map<?, ?>) replies.get(0);
+        TaskStatus status = TaskHash.STATUS.from(hash);
+        if (status == null) { // none, or a stray field written after it expired
             return Optional.empty();
         }
-        long shardsDone = (Long) replies.get(1);
-        long itemsDone = (Long) replies.get(2);
-        long itemsFailed = (Long) replies.get(3);
-        long itemsSkipped = (Long) replies.get(4);
         TaskDefinition definition = new TaskDefinition(
-                hash.get(TaskHash.OWNER),
-                hash.get(TaskHash.TEMPLATE),
-                hash.get(TaskHash.COMMAND),
-                Long.parseLong(hash.get(TaskHash.ITEMS_TOTAL)),
-                Boolean.parseBoolean(hash.get(TaskHash.WITHOUT_ITEMS)),
-                Long.parseLong(hash.get(TaskHash.TIMEOUT_SECONDS)),
-                Integer.parseInt(hash.get(TaskHash.MAX_RETRIES)),
-                halt(hash.get(TaskHash.HALT_RULE), hash.get(TaskHash.HALT_THRESHOLD)));
-        TaskProgress progress = new TaskProgress(
-                Integer.parseInt(hash.get(TaskHash.CHUNKS_TO_EXECUTE)),
-                (int) shardsDone,
-                itemsDone - itemsFailed,
-                itemsFailed - itemsSkipped,
-                itemsSkipped,
-                Integer.parseInt(hash.get(TaskHash.ATTEMPTS)),
-                Integer.parseInt(hash.get(TaskHash.ROUND)));
-        TaskTimes times = new TaskTimes(
-                instant(hash.get(TaskHash.CREATED_AT)),
-                instant(hash.get(TaskHash.UPDATED_AT)),
-                instant(hash.get(TaskHash.FINISHED_AT)));
-        return Optional.of(new Task(hash.get(TaskHash.ID), TaskStatus.valueOf(hash.get(TaskHash.STATUS)), definition, progress, times,
-                hash.get(TaskHash.WAITING_REASON), hash.get(TaskHash.LAST_ERROR), instant(hash.get(TaskHash.SHARDS_PUBLISHED)),
-                shardPlacements(hash.get(TaskHash.SHARD_PLACEMENTS)), "1".equals(hash.get(TaskHash.HALTED)) ? hash.get(TaskHash.HALT_REASON) : null));
+                TaskHash.OWNER.from(hash),
+                TaskHash.TEMPLATE.from(hash),
+                TaskHash.COMMAND.from(hash),
+                TaskHash.ITEMS_TOTAL.from(hash),
+                TaskHash.WITHOUT_ITEMS.from(hash),
+                TaskHash.TIMEOUT_SECONDS.from(hash),
+                TaskHash.MAX_RETRIES.from(hash),
+                TaskHash.halt(hash));
+        return Optional.of(new Task(TaskHash.ID.from(hash), status, definition, progress(hash, replies.subList(1, 5)), times(hash),
+                TaskHash.WAITING_REASON.from(hash), TaskHash.LAST_ERROR.from(hash), TaskHash.SHARDS_PUBLISHED.from(hash),
+                Optional.ofNullable(TaskHash.SHARD_PLACEMENTS.from(hash)).orElse(Map.of()),
+                Boolean.TRUE.equals(TaskHash.HALTED.from(hash)) ? TaskHash.HALT_REASON.from(hash) : null));
     }
 
-    /** The rule as saved: its words ({@code now,fail=3}) and its threshold. */
-    private static ShardHalt halt(String rule, String threshold) {
-        return rule == null ? null : new ShardHalt(rule, Long.parseLong(threshold), rule.startsWith("now,"));
+    /** Its progress, from its hash and the sizes of its shards-done, results, failed and skipped keys, in that order. */
+    static TaskProgress progress(Map<?, ?> hash, List<Object> counts) {
+        long itemsDone = (Long) counts.get(1);
+        long itemsFailed = (Long) counts.get(2);
+        long itemsSkipped = (Long) counts.get(3);
+        return new TaskProgress(TaskHash.CHUNKS_TO_EXECUTE.from(hash), ((Long) counts.get(0)).intValue(), itemsDone - itemsFailed,
+                itemsFailed - itemsSkipped, itemsSkipped, TaskHash.ATTEMPTS.from(hash), TaskHash.ROUND.from(hash));
     }
 
-    /** {@code shard:partition:offset,...} as {@link #markShardsPublished} wrote it; empty when absent. */
-    private static Map<Integer, ShardPlacement> shardPlacements(String encoded) {
-        if (encoded == null || encoded.isEmpty()) {
-            return Map.of();
-        }
-        return Arrays.stream(encoded.split(",")).map(shard -> shard.split(":")).collect(Collectors.toUnmodifiableMap(
-                shard -> Integer.valueOf(shard[0]), shard -> new ShardPlacement(Integer.parseInt(shard[1]), Long.parseLong(shard[2]))));
+    static TaskTimes times(Map<?, ?> hash) {
+        return new TaskTimes(TaskHash.CREATED_AT.from(hash), TaskHash.UPDATED_AT.from(hash), TaskHash.FINISHED_AT.from(hash));
     }
 
-    private static Instant instant(String epochMillis) {
-        return epochMillis == null ? null : Instant.ofEpochMilli(Long.parseLong(epochMillis));
+    /** Queues the reads {@link #progress} counts, for one task. */
+    static void queueCounts(RedisOperations<String, String> ops, String taskId) {
+        ops.opsForSet().size(RedisKeys.shardsDone(taskId));
+        ops.opsForHash().size(RedisKeys.results(taskId));
+        ops.opsForSet().size(RedisKeys.failed(taskId));
+        ops.opsForSet().size(RedisKeys.skipped(taskId));
     }
 
-    /**
-     * Walks the recent-tasks index (score: creation time) from the cursor, {@code <score>:<id>} of the last
-     * task looked at, a batch at a time, and stops once the page is full or {@link #RECENT_SCAN} tasks were
-     * looked at: a page costs the same for 100 tasks or 100,000.
-     */
     @Override
     public TaskPage recent(TaskStatus status, String owner, int limit, String cursor) {
-        Position from = cursor == null ? null : Position.parse(cursor);
-        List<TaskSummary> page = new ArrayList<>(limit);
-        Position last = from;
-        int scanned = 0;
-        while (page.size() < limit && scanned < RECENT_SCAN) {
-            List<Position> batch = after(last, Math.min(SUMMARY_BATCH, RECENT_SCAN - scanned));
-            if (batch.isEmpty()) {
-                return new TaskPage(page, null);
-            }
-            Map<String, TaskSummary> summaries = summaries(batch.stream().map(Position::id).toList()).stream()
-                    .collect(Collectors.toMap(TaskSummary::id, summary -> summary));
-            for (Position position : batch) {
-                last = position;
-                scanned++;
-                TaskSummary summary = summaries.get(position.id());
-                if (summary != null && (status == null || summary.status() == status) && (owner == null || owner.equals(summary.owner()))) {
-                    page.add(summary);
-                    if (page.size() == limit) {
-                        break;
-                    }
-                }
-            }
-        }
-        return new TaskPage(page, after(last, 1).isEmpty() ? null : last.toString());
-    }
-
-    /** The next {@code count} entries of the recent-tasks index after {@code position} (from the newest when null). */
-    private List<Position> after(Position position, int count) {
-        double max = position == null ? Double.POSITIVE_INFINITY : position.score();
-        // Entries of the same score come in reverse order of their ids: those not after the cursor are skipped.
-        Set<ZSetOperations.TypedTuple<String>> entries = redis.opsForZSet()
-                .reverseRangeByScoreWithScores(RedisKeys.RECENT_TASKS, Double.NEGATIVE_INFINITY, max, 0, count + RECENT_SAME_SCORE);
-        List<Position> next = new ArrayList<>(count);
-        for (ZSetOperations.TypedTuple<String> entry : entries == null ? Set.<ZSetOperations.TypedTuple<String>>of() : entries) {
-            Position candidate = new Position((long) (double) entry.getScore(), entry.getValue());
-            if ((position == null || candidate.isAfter(position)) && next.size() < count) {
-                next.add(candidate);
-            }
-        }
-        return next;
-    }
-
-    /** A place in the recent-tasks index: a creation time and, for ties, the id. */
-    private record Position(long score, String id) {
-
-        static Position parse(String cursor) {
-            int colon = cursor.indexOf(':');
-            return new Position(Long.parseLong(cursor.substring(0, colon)), cursor.substring(colon + 1));
-        }
-
-        boolean isAfter(Position other) {
-            return score < other.score || (score == other.score && id.compareTo(other.id) < 0);
-        }
-
-        @Override
-        public String toString() {
-            return score + ":" + id;
-        }
-    }
-
-    /** The summaries of the tasks that exist, in the order given: one pipelined round trip per Redis master. */
-    private List<TaskSummary> summaries(List<String> ids) {
-        Map<StringRedisTemplate, List<String>> byMaster = ids.stream()
-                .collect(Collectors.groupingBy(tasks::forTask, IdentityHashMap::new, Collectors.toList()));
-        Map<String, TaskSummary> found = new HashMap<>();
-        byMaster.forEach((template, masterIds) -> {
-            List<Object> replies = template.executePipelined(new SessionCallback<Object>() {
-                @Override
-                @SuppressWarnings("unchecked")
-                public <K, V> Object execute(RedisOperations<K, V> operations) {
-                    RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
-                    for (String id : masterIds) {
-                        ops.opsForHash().multiGet(RedisKeys.task(id), SUMMARY_FIELDS);
-                        ops.opsForSet().size(RedisKeys.shardsDone(id));
-                        ops.opsForHash().size(RedisKeys.results(id));
-                        ops.opsForSet().size(RedisKeys.failed(id));
-                        ops.opsForSet().size(RedisKeys.skipped(id));
-                    }
-                    return null;
-                }
-            });
-            for (int i = 0; i < masterIds.size(); i++) {
-                @SuppressWarnings("unchecked")
-                List<String> fields = (List<String>) replies.get(5 * i);
-                if (fields.get(0) == null) {
-                    continue; // expired, or its save failed half-way
-                }
-                long done = (Long) replies.get(5 * i + 2);
-                long failed = (Long) replies.get(5 * i + 3);
-                long skipped = (Long) replies.get(5 * i + 4);
-                TaskProgress progress = new TaskProgress(Integer.parseInt(fields.get(2)), ((Long) replies.get(5 * i + 1)).intValue(),
-                        done - failed, failed - skipped, skipped, Integer.parseInt(fields.get(3)), Integer.parseInt(fields.get(4)));
-                TaskTimes times = new TaskTimes(instant(fields.get(5)), instant(fields.get(6)), instant(fields.get(7)));
-                found.put(masterIds.get(i), new TaskSummary(masterIds.get(i), TaskStatus.valueOf(fields.get(0)), fields.get(8),
-                        Long.parseLong(fields.get(1)), progress, times));
-            }
-        });
-        return ids.stream().map(found::get).filter(Objects::nonNull).toList();
+        return listing.recent(status, owner, limit, cursor);
     }
 
     @Override
     public void markShardsPublished(String taskId, Map<Integer, ShardPlacement> placements) {
-        String encoded = placements.entrySet().stream().map(shard -> shard.getKey() + ":" + shard.getValue().partition() + ":"
-                + shard.getValue().offset()).collect(Collectors.joining(","));
-        tasks.forTask(taskId).opsForHash().putAll(RedisKeys.task(taskId),
-                Map.of(TaskHash.SHARDS_PUBLISHED, String.valueOf(clock.millis()), TaskHash.SHARD_PLACEMENTS, encoded));
+        Map<String, String> hash = new HashMap<>();
+        TaskHash.SHARDS_PUBLISHED.put(hash, clock.instant());
+        TaskHash.SHARD_PLACEMENTS.put(hash, placements);
+        tasks.forTask(taskId).opsForHash().putAll(RedisKeys.task(taskId), hash);
     }
 
     @Override

@@ -21,14 +21,14 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
+import io.dts.model.ShardPlacement;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
 import io.dts.model.WorkerHeartbeat;
 import io.dts.scheduler.config.SchedulerProperties;
 import io.dts.scheduler.config.TestSchedulerProperties;
-import io.dts.scheduler.task.domain.TaskPublisher.ShardPlacement;
-import io.dts.testsupport.SettableClock;
 import io.dts.scheduler.worker.WorkerDirectory;
+import io.dts.testsupport.SettableClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

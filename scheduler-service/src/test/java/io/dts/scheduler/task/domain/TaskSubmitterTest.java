@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.dts.model.ShardPlacement;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
 import io.dts.model.TaskSubmitted;

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import io.dts.model.ShardHalt;
+import io.dts.model.ShardPlacement;
 import io.dts.model.TaskStatus;
 
 /** Test data: {@code aTask().status(INPROGRESS).items(10).build()} instead of spelling out every field. */
@@ -19,7 +20,7 @@ public final class Tasks {
     private Instant updatedAt = Instant.parse("2026-01-01T00:00:00Z");
     private Instant shardsPublishedAt;
     private boolean shardsPublished;
-    private Map<Integer, TaskPublisher.ShardPlacement> shardPlacements = Map.of();
+    private Map<Integer, ShardPlacement> shardPlacements = Map.of();
     private int round = 1;
 
     public static Tasks aTask() {
@@ -67,7 +68,7 @@ public final class Tasks {
         return this;
     }
 
-    public Tasks shardPlacements(Map<Integer, TaskPublisher.ShardPlacement> shardPlacements) {
+    public Tasks shardPlacements(Map<Integer, ShardPlacement> shardPlacements) {
         this.shardPlacements = shardPlacements;
         return this;
     }
@@ -83,7 +84,7 @@ public final class Tasks {
     }
 
     public Task build() {
-        return new Task(id, status, new TaskDefinition(owner, "echo {{item}}", "echo {{item}}", items, false, 30, 0, halt),
+        return new Task(id, status, new TaskDefinition(owner, "echo {{item}}", "echo {{item}}", items, false, 30L, 0, halt),
                 new TaskProgress(shards, 0, 0, 0, 0, 1, round), new TaskTimes(updatedAt, updatedAt, null), null, null,
                 shardsPublishedAt != null ? shardsPublishedAt : shardsPublished ? updatedAt : null,
                 shardPlacements, null);

@@ -8,9 +8,9 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
+import io.dts.model.ShardPlacement;
 import io.dts.scheduler.config.PubsubProperties;
 import io.dts.scheduler.task.domain.ShardQueue;
-import io.dts.scheduler.task.domain.TaskPublisher.ShardPlacement;
 import io.dts.testsupport.KafkaBroker;
 import io.dts.testsupport.TestInfrastructure;
 import org.apache.kafka.clients.admin.Admin;

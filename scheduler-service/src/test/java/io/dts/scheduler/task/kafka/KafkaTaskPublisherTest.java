@@ -11,6 +11,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.dts.model.ShardPlacement;
 import io.dts.model.ShardSignature;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskSubmitted;
@@ -61,10 +62,10 @@ class KafkaTaskPublisherTest {
         }
         KafkaTemplate<String, Object> kafka = template(bootstrap);
         KafkaTaskPublisher publisher = new KafkaTaskPublisher(kafka, pubsub, SIGNATURE);
-        TaskShard published = new TaskShard("t1", 3, 4, 30, 40, "echo", false, 0, 0, 1, null);
+        TaskShard published = new TaskShard("t1", 3, 4, 30, 40, "echo", false, null, 0, 1, null);
 
         assertThat(publisher.publishShard(published, 2).get(30, TimeUnit.SECONDS))
-                .as("where Kafka put it: the first record of partition 2").isEqualTo(new TaskPublisher.ShardPlacement(2, 0));
+                .as("where Kafka put it: the first record of partition 2").isEqualTo(new ShardPlacement(2, 0));
         publisher.publishTask(new TaskSubmitted("t1", 1L)).get(30, TimeUnit.SECONDS);
 
         List<ConsumerRecord<String, String>> records = new ArrayList<>();

@@ -1,4 +1,4 @@
-package io.dts.model;
+package io.dts.redis;
 
 import java.util.List;
 
@@ -38,7 +38,7 @@ public final class RedisKeys {
         return task(taskId) + ":items-upload:" + upload;
     }
 
-    /** Hash: item index to {@link ItemResult} JSON. Its size is the number of finished items. */
+    /** Hash: item index to {@link io.dts.model.ItemResult} JSON. Its size is the number of finished items. */
     public static String results(String taskId) {
         return task(taskId) + ":results";
     }
@@ -86,7 +86,7 @@ public final class RedisKeys {
                 deliveries(taskId), skipped(taskId), haltFailures(taskId));
     }
 
-    /** String with TTL: the latest {@link WorkerHeartbeat} JSON of one worker; gone when it dies. */
+    /** String with TTL: the latest {@link io.dts.model.WorkerHeartbeat} JSON of one worker; gone when it dies. */
     public static String worker(String workerId) {
         return "worker:" + workerId;
     }
