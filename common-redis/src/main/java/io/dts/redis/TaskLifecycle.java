@@ -1,8 +1,5 @@
 package io.dts.redis;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -50,10 +47,10 @@ public class TaskLifecycle {
         void between(String taskId);
     }
 
-    private static final RedisScript<Long> MOVE_TO = RedisScript.of(script("redis/move-to.lua"), Long.class);
-    private static final RedisScript<String> COMPLETE_SHARD = RedisScript.of(script("redis/complete-shard.lua"), String.class);
-    private static final RedisScript<Long> REOPEN_FAILED = RedisScript.of(script("redis/reopen-failed.lua"), Long.class);
-    private static final RedisScript<Long> COUNT_HALT_FAILURE = RedisScript.of(script("redis/count-halt-failure.lua"), Long.class);
+    private static final RedisScript<Long> MOVE_TO = RedisScript.of(new ClassPathResource("redis/move-to.lua"), Long.class);
+    private static final RedisScript<String> COMPLETE_SHARD = RedisScript.of(new ClassPathResource("redis/complete-shard.lua"), String.class);
+    private static final RedisScript<Long> REOPEN_FAILED = RedisScript.of(new ClassPathResource("redis/reopen-failed.lua"), Long.class);
+    private static final RedisScript<Long> COUNT_HALT_FAILURE = RedisScript.of(new ClassPathResource("redis/count-halt-failure.lua"), Long.class);
     /** For each status, the statuses a task may move to it from, as the scripts take them (",A,B,"). */
     private static final Map<TaskStatus, String> MOVABLE_FROM = Arrays.stream(TaskStatus.values()).collect(Collectors.toMap(
             next -> next,
@@ -75,14 +72,6 @@ public class TaskLifecycle {
         this.redis = redis;
         this.clock = clock;
         this.interleaving = interleaving;
-    }
-
-    private static String script(String path) {
-        try {
-            return new ClassPathResource(path).getContentAsString(StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot read " + path, e);
-        }
     }
 
     /**
