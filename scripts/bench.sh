@@ -6,18 +6,19 @@
 # and Kafka) and a floor on the latency (the POST, the item's own time, one Kafka hop alone). Starts the
 # stack and stops it when done (or uses a running one, reshaped to one Redis, one Kafka broker, one
 # scheduler and 2 workers whose threads add up to the core count, and leaves it running).
-#   ./scripts/bench.sh [--rounds R] [--items N] [--latency-tasks T] [--submit-seconds S] [--big-items B] [--big-seconds S]
+#   ./scripts/bench.sh [--rounds R] [--items N] [--latency-tasks T] [--fairness-probes P] [--submit-seconds S] [--big-items B] [--big-seconds S]
 # The big task is cancelled after --big-seconds (default 600) if not done by then; its rate is then what ran.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-ROUNDS=3 ITEMS=20000 LATENCY_TASKS=200 SUBMIT_CLIENTS=16 SUBMIT_SECONDS=20 BIG_ITEMS=1000000 BIG_SECONDS=600
+ROUNDS=3 ITEMS=20000 LATENCY_TASKS=200 FAIRNESS_PROBES=10 SUBMIT_CLIENTS=16 SUBMIT_SECONDS=20 BIG_ITEMS=1000000 BIG_SECONDS=600
 while (($#)); do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --items) ITEMS="$2"; shift 2 ;;
     --latency-tasks) LATENCY_TASKS="$2"; shift 2 ;;
+    --fairness-probes) FAIRNESS_PROBES="$2"; shift 2 ;;
     --submit-seconds) SUBMIT_SECONDS="$2"; shift 2 ;;
     --big-items) BIG_ITEMS="$2"; shift 2 ;;
     --big-seconds) BIG_SECONDS="$2"; shift 2 ;;
@@ -128,6 +129,8 @@ ROUNDS_JSON="$(jq -n -c --argjson xargs "$(json_array "${XARGS[@]}")" --argjson 
 
 log "latency: $LATENCY_TASKS one-item tasks, one after another"
 LATENCY="$("${BENCH[@]}" latency "$BASE" "$LATENCY_TASKS")"
+log "fairness: $FAIRNESS_PROBES one-item tasks, one a second, while a long task fills all $CORES slots"
+FAIRNESS="$("${BENCH[@]}" saturated "$BASE" "$CORES" "$FAIRNESS_PROBES")"
 # A task crosses Kafka twice (scheduler to scheduler, scheduler to worker): one hop alone, produce then
 # consume one record at a time, timed by Kafka's own EndToEndLatency on the stack's broker, in a topic of its
 # own deleted afterwards. The tool polls in a tight loop (fetch.max.wait.ms=0): a floor for one hop.
@@ -203,6 +206,7 @@ SCHED_RSS=$(peak_rss_mb scheduler-1) WORKER_1_RSS=$(peak_rss_mb worker-1) WORKER
 WORKER_RSS=$((WORKER_1_RSS > WORKER_2_RSS ? WORKER_1_RSS : WORKER_2_RSS))
 
 jq -n --argjson cores "$CORES" --argjson items "$ITEMS" --argjson rounds "$ROUNDS_JSON" --argjson latency "$LATENCY" --argjson hop "$HOP" --argjson submit "$SUBMIT" \
+  --argjson fairness "$FAIRNESS" \
   --argjson submitCpu "$SUBMIT_CPU" --argjson big "$BIG" --argjson schedulerRss "$SCHED_RSS" --argjson workerRss "$WORKER_RSS" \
   --arg cpu "$(lscpu | sed -n 's/^Model name: *//p')" '
   def per_round(a; b): [range($rounds.xargs | length) as $i | $rounds[a][$i] / $rounds[b][$i]];
@@ -217,6 +221,7 @@ jq -n --argjson cores "$CORES" --argjson items "$ITEMS" --argjson rounds "$ROUND
       forkLoopsVsXargs: per_round("forkLoops"; "xargs"), stackVsShellLoops: per_round("stack"; "shellLoops"),
       shellLoopsVsSharedPidLoops: per_round("shellLoops"; "sharedPidLoops")}},
    latency: ($latency + $hop + {stagesMs: ($latency.acceptP50Ms + $latency.itemP50Ms + 2 * $hop.kafkaHopAvgMs)}),
+   fairness: ($fairness + {idleP50Ms: $latency.p50Ms, p50VsIdle: ($fairness.p50Ms / $latency.p50Ms)}),
    submitRate: ($submit + {cpuPerAccepted: $submitCpu}),
    bigTask: ($big + {schedulerPeakRssMb: $schedulerRss, workerPeakRssMb: $workerRss, secondsAtShellLoopsRate: ($big.items / $shells)})}' >"$RESULT"
 
@@ -233,6 +238,7 @@ jq -r '
   "| ceiling: the worker shell loop, \(.machine.cores) of them driven by bash, no Java, Redis or Kafka | \(.throughput.shellLoopsPerSecond | round) items/s = \(.throughput.shellLoopsVsXargs | r2) x xargs (\(.throughput.perRound.shellLoopsVsXargs | list)); the stack runs \(.throughput.stackVsShellLoops | r2) of it (\(.throughput.perRound.stackVsShellLoops | list)) |",
   "| what the exec per item (its own `$$`) costs: the shell loops / the same loops running each command in their subshell | \(.throughput.shellLoopsVsSharedPidLoops | r2) (\(.throughput.perRound.shellLoopsVsSharedPidLoops | list)); \(.throughput.sharedPidLoopsPerSecond | round) items/s without it |",
   "| one-item task, submit to done p50 / p90 / p99 | \(.latency.p50Ms) / \(.latency.p90Ms) / \(.latency.p99Ms) ms |",
+  "| one-item task while a long task fills every slot (\(.fairness.longTaskItems) items of sleep 0.25), p50 / p99, next to idle p50 | \(.fairness.p50Ms) / \(.fairness.p99Ms) ms vs \(.fairness.idleP50Ms) ms idle (\(.fairness.p50VsIdle | r2) x); \(.fairness.endedWhileSaturated) of \(.fairness.probes) ended before the long task |",
   "| floor of it: the POST p50 + the item on its worker p50 + 2 Kafka hops alone (avg, tight polling) | \(.latency.acceptP50Ms) + \(.latency.itemP50Ms) + 2 x \(.latency.kafkaHopAvgMs | r2) = \(.latency.stagesMs * 10 | round / 10) ms |",
   "| accepted submits/s (\(.submitRate.clients) clients, \(.submitRate.seconds) s) | \(.submitRate.acceptedPerSecond) (p99 \(.submitRate.p99Ms) ms, \(.submitRate.errors) errors) |",
   "| CPU per accepted submit while wrk ran: scheduler / Redis / Kafka / whole machine | \(.submitRate.cpuPerAccepted | "\(.schedulerMs) / \(.redisMs) / \(.kafkaMs) / \(.machineMs) ms; at the first three alone \(.servicesCeilingPerSecond)/s") |",

@@ -22,6 +22,9 @@ import java.util.stream.IntStream;
  * latency BASE TASKS              one-item tasks one after another (after 20 not measured), submit-to-terminal percentiles,
  *                                 the POST's p50 and the p50 of the item's own time on its worker (its durationMs)
  * big BASE ITEMS [SECONDS]        one task of ITEMS items: accepted, completed, elapsed; cancelled after SECONDS
+ * saturated BASE SLOTS PROBES     a long task of {@code sleep 0.25} items, 30 s of work for each of SLOTS slots; from 3 s
+ *                                 on, PROBES one-item tasks, one a second: their submit-to-terminal percentiles, and
+ *                                 how many ended while the long task still ran (then it is cancelled)
  * </pre>
  */
 public class Bench {
@@ -42,6 +45,7 @@ public class Bench {
             case "throughput" -> throughput(base, Integer.parseInt(args[2]));
             case "latency" -> latency(base, Integer.parseInt(args[2]));
             case "big" -> big(base, Integer.parseInt(args[2]), args.length > 3 ? Integer.parseInt(args[3]) : Integer.MAX_VALUE);
+            case "saturated" -> saturated(base, Integer.parseInt(args[2]), Integer.parseInt(args[3]));
             default -> throw new IllegalArgumentException("unknown mode " + args[0]);
         }
     }
@@ -155,6 +159,52 @@ public class Bench {
         long succeeded = Long.parseLong(find(SUCCEEDED, view));
         System.out.printf(Locale.ROOT, "{\"items\":%d,\"acceptedSeconds\":%.2f,\"seconds\":%.1f,\"itemsPerSecond\":%.1f,\"status\":\"%s\",\"succeeded\":%d,\"cutOff\":%b}%n",
                 count, acceptedSeconds, seconds, succeeded / seconds, find(STATUS, view), succeeded, cutOff);
+    }
+
+    /**
+     * What a small task waits while a long one fills every slot: the head-of-line blocking a fair scheduler removes.
+     * Each probe is timed on a thread of its own, so a slow one does not delay the next submit.
+     */
+    private static void saturated(String base, int slots, int probes) throws Exception {
+        int longItems = slots * 120;
+        String longTask = submit(base, "{\"templateFunction\":\"sleep 0.25\",\"inputList\":" + items(longItems) + "}");
+        Thread.sleep(3_000);
+        List<Double> millis = Collections.synchronizedList(new ArrayList<>());
+        List<Boolean> whileSaturated = Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < probes; i++) {
+            String body = "{\"templateFunction\":\"" + TRIVIAL + "\",\"inputList\":[\"probe-" + i + "\"]}";
+            Thread probe = new Thread(() -> {
+                try {
+                    long started = System.nanoTime();
+                    String done = awaitTerminal(base, submit(base, body), 20_000);
+                    millis.add((System.nanoTime() - started) / 1e6);
+                    whileSaturated.add(!TERMINAL.contains(find(STATUS, view(base, longTask))));
+                    if (!"COMPLETED".equals(find(STATUS, done))) {
+                        throw new IllegalStateException("a probe ended " + done);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            probe.start();
+            threads.add(probe);
+            Thread.sleep(1_000);
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        if (millis.size() != probes) {
+            throw new IllegalStateException((probes - millis.size()) + " probe(s) failed (above)");
+        }
+        HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/tasks/" + longTask + "/cancel")).POST(HttpRequest.BodyPublishers.noBody())
+                .header("Authorization", AUTHORIZATION).build(), HttpResponse.BodyHandlers.discarding());
+        awaitTerminal(base, longTask, 100_000);
+        List<Double> sorted = new ArrayList<>(millis);
+        Collections.sort(sorted);
+        System.out.printf(Locale.ROOT, "{\"slots\":%d,\"longTaskItems\":%d,\"probes\":%d,\"endedWhileSaturated\":%d,\"p50Ms\":%.1f,\"p99Ms\":%.1f,\"maxMs\":%.1f}%n",
+                slots, longItems, probes, whileSaturated.stream().filter(b -> b).count(), percentile(sorted, 50), percentile(sorted, 99),
+                sorted.get(sorted.size() - 1));
     }
 
     private static double percentile(List<Double> sorted, int p) {
