@@ -73,7 +73,9 @@ public final class ShardSignature {
     private static byte[] canonical(TaskShard shard) {
         StringBuilder text = new StringBuilder();
         for (Object field : new Object[] {shard.taskId(), shard.shardIndex(), shard.shardCount(), shard.startIndex(), shard.endIndex(),
-                shard.command(), shard.withoutItems(), shard.timeoutSeconds(), shard.maxRetries(), shard.round(), shard.halt()}) {
+                // No timeout signs as 0, the form of earlier versions: their shards verify here and ours there.
+                shard.command(), shard.withoutItems(), shard.timeoutSeconds() == null ? 0L : shard.timeoutSeconds(), shard.maxRetries(),
+                shard.round(), shard.halt()}) {
             String value = String.valueOf(field);
             text.append(value.length()).append(':').append(value).append(';');
         }

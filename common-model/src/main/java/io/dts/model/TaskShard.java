@@ -1,5 +1,7 @@
 package io.dts.model;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 /**
  * One worker's share of a task: the item indices {@code [startIndex, endIndex)}. The items themselves
  * stay in Redis, so a shard of a million items still fits in one small Kafka record.
@@ -20,7 +22,8 @@ public record TaskShard(
         long endIndex,
         String command,
         boolean withoutItems,
-        Long timeoutSeconds,
+        // Left out when none: a worker of an earlier version reads the absent field as its 0 for none.
+        @JsonInclude(JsonInclude.Include.NON_NULL) Long timeoutSeconds,
         int maxRetries,
         int round,
         ShardHalt halt) {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.json.JsonMapper;
 
 class ShardSignatureTest {
 
@@ -31,6 +32,18 @@ class ShardSignatureTest {
         assertThat(KEY.verify(SHARD, null)).isFalse();
         assertThat(KEY.verify(SHARD, new byte[0])).isFalse();
         assertThat(KEY.verify(SHARD, otherKey.sign(SHARD))).isFalse();
+    }
+
+    @Test
+    void a_shard_without_timeout_is_sent_and_signed_as_earlier_versions_sent_none() {
+        TaskShard none = new TaskShard("t-1", 0, 2, 0, 10, "echo {{item}}", false, null, 1, 1, null);
+        TaskShard earlierZero = new TaskShard("t-1", 0, 2, 0, 10, "echo {{item}}", false, 0L, 1, 1, null);
+        JsonMapper json = JsonMapper.builder().build();
+
+        assertThat(KEY.verify(earlierZero, KEY.sign(none))).as("a worker of an earlier version reads 0 and verifies").isTrue();
+        assertThat(KEY.verify(none, KEY.sign(earlierZero))).as("a shard an earlier scheduler signed verifies here").isTrue();
+        assertThat(json.writeValueAsString(none)).doesNotContain("timeoutSeconds");
+        assertThat(json.readValue(json.writeValueAsString(none), TaskShard.class)).isEqualTo(none);
     }
 
     @Test

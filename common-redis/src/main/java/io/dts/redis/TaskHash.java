@@ -33,9 +33,11 @@ public final class TaskHash {
     public static final Field<Integer> ROUND = Field.count("round");
     /** How long the task's keys live once it is finished. */
     public static final Field<Duration> RETENTION = Field.seconds("retentionSeconds");
-    /** Absent when the task sets none (the worker's default applies); tasks an earlier version saved hold 0 for that. */
-    public static final Field<Long> TIMEOUT_SECONDS = new Field<>("timeoutSeconds",
-            stored -> "0".equals(stored) ? null : Long.valueOf(stored), String::valueOf);
+    /**
+     * {@code null} when the task sets none (the worker's default applies), stored as 0 as earlier versions did,
+     * so that a scheduler of one version reads a task another saved.
+     */
+    public static final Field<Long> TIMEOUT_SECONDS = new Field<>("timeoutSeconds", Long::valueOf, String::valueOf, "0");
     public static final Field<Integer> MAX_RETRIES = Field.count("maxRetries");
     public static final Field<Instant> CREATED_AT = Field.instant("createdAt");
     public static final Field<Instant> UPDATED_AT = Field.instant("updatedAt");
@@ -89,28 +91,50 @@ public final class TaskHash {
                 + shard.getValue().offset()).collect(Collectors.joining(","));
     }
 
-    /** One field of the hash: its name and how its value is stored as text. */
-    public record Field<T>(String name, Function<String, T> parse, Function<T, String> format) {
+    /** One field of the hash: its name and how its value is stored as text. Only this class defines them. */
+    public static final class Field<T> {
 
-        static Field<String> text(String name) {
+        private final String name;
+        private final Function<String, T> parser;
+        private final Function<T, String> formatter;
+        /** What stands for {@code null} in the hash, or {@code null} when a null value is simply not written. */
+        private final String none;
+
+        private Field(String name, Function<String, T> parser, Function<T, String> formatter, String none) {
+            this.name = name;
+            this.parser = parser;
+            this.formatter = formatter;
+            this.none = none;
+        }
+
+        private Field(String name, Function<String, T> parser, Function<T, String> formatter) {
+            this(name, parser, formatter, null);
+        }
+
+        private static Field<String> text(String name) {
             return new Field<>(name, Function.identity(), Function.identity());
         }
 
-        static Field<Long> number(String name) {
+        private static Field<Long> number(String name) {
             return new Field<>(name, Long::valueOf, String::valueOf);
         }
 
-        static Field<Integer> count(String name) {
+        private static Field<Integer> count(String name) {
             return new Field<>(name, Integer::valueOf, String::valueOf);
         }
 
-        static Field<Duration> seconds(String name) {
+        private static Field<Duration> seconds(String name) {
             return new Field<>(name, stored -> Duration.ofSeconds(Long.parseLong(stored)), duration -> String.valueOf(duration.toSeconds()));
         }
 
         /** Epoch milliseconds. */
-        static Field<Instant> instant(String name) {
+        private static Field<Instant> instant(String name) {
             return new Field<>(name, stored -> Instant.ofEpochMilli(Long.parseLong(stored)), instant -> String.valueOf(instant.toEpochMilli()));
+        }
+
+        /** The field's name in the hash, as HGET and the Lua scripts take it. */
+        public String name() {
+            return name;
         }
 
         /** Its value in {@code hash} (as HGETALL answers it), {@code null} when absent. */
@@ -120,18 +144,19 @@ public final class TaskHash {
 
         /** A stored value (as HGET answers it) read, {@code null} when absent. */
         public T parse(Object stored) {
-            return stored == null ? null : parse.apply(stored.toString());
+            return stored == null || stored.toString().equals(none) ? null : parser.apply(stored.toString());
         }
 
         /** The value as stored. */
         public String format(T value) {
-            return format.apply(value);
+            return value == null ? none : formatter.apply(value);
         }
 
-        /** Puts the value into {@code hash}, to be written; nothing for {@code null}. */
+        /** Puts the value into {@code hash}, to be written; nothing for {@code null} unless the field stores a form of it. */
         public void put(Map<String, String> hash, T value) {
-            if (value != null) {
-                hash.put(name, format(value));
+            String stored = format(value);
+            if (stored != null) {
+                hash.put(name, stored);
             }
         }
     }

@@ -17,7 +17,6 @@ import java.util.stream.Collectors;
 
 import io.dts.model.ShardHalt;
 import io.dts.model.TaskStatus;
-import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.core.RedisOperations;
 import org.springframework.data.redis.core.SessionCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -47,10 +46,10 @@ public class TaskLifecycle {
         void between(String taskId);
     }
 
-    private static final RedisScript<Long> MOVE_TO = RedisScript.of(new ClassPathResource("redis/move-to.lua"), Long.class);
-    private static final RedisScript<String> COMPLETE_SHARD = RedisScript.of(new ClassPathResource("redis/complete-shard.lua"), String.class);
-    private static final RedisScript<Long> REOPEN_FAILED = RedisScript.of(new ClassPathResource("redis/reopen-failed.lua"), Long.class);
-    private static final RedisScript<Long> COUNT_HALT_FAILURE = RedisScript.of(new ClassPathResource("redis/count-halt-failure.lua"), Long.class);
+    private static final RedisScript<Long> MOVE_TO = LuaScripts.load("move-to.lua", Long.class);
+    private static final RedisScript<String> COMPLETE_SHARD = LuaScripts.load("complete-shard.lua", String.class);
+    private static final RedisScript<Long> REOPEN_FAILED = LuaScripts.load("reopen-failed.lua", Long.class);
+    private static final RedisScript<Long> COUNT_HALT_FAILURE = LuaScripts.load("count-halt-failure.lua", Long.class);
     /** For each status, the statuses a task may move to it from, as the scripts take them (",A,B,"). */
     private static final Map<TaskStatus, String> MOVABLE_FROM = Arrays.stream(TaskStatus.values()).collect(Collectors.toMap(
             next -> next,

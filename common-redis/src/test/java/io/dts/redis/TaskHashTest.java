@@ -45,7 +45,6 @@ class TaskHashTest {
     void an_absent_field_reads_as_null_and_null_is_not_written() {
         Map<String, String> hash = new HashMap<>();
         TaskHash.LAST_ERROR.put(hash, null);
-        TaskHash.TIMEOUT_SECONDS.put(hash, null);
         TaskHash.putHalt(hash, null);
 
         assertThat(hash).isEmpty();
@@ -55,12 +54,14 @@ class TaskHashTest {
     }
 
     @Test
-    void no_timeout_is_one_absence_and_the_zero_older_versions_wrote_reads_as_it() {
+    void no_timeout_is_null_in_code_and_stored_as_the_0_every_version_reads() {
         Map<String, String> hash = new HashMap<>();
+        TaskHash.TIMEOUT_SECONDS.put(hash, null);
+        assertThat(hash).containsExactly(Map.entry("timeoutSeconds", "0"));
+        assertThat(TaskHash.TIMEOUT_SECONDS.from(hash)).isNull();
+
         TaskHash.TIMEOUT_SECONDS.put(hash, 30L);
         assertThat(TaskHash.TIMEOUT_SECONDS.from(hash)).isEqualTo(30L);
-
-        assertThat(TaskHash.TIMEOUT_SECONDS.from(Map.of("timeoutSeconds", "0"))).isNull();
         assertThat(TaskHash.TIMEOUT_SECONDS.from(Map.of())).isNull();
     }
 

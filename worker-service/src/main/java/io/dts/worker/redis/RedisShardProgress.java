@@ -15,11 +15,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.dts.model.ItemResult;
 import io.dts.model.ShardHalt;
 import io.dts.model.TaskStatus;
+import io.dts.redis.LuaScripts;
 import io.dts.redis.RedisKeys;
 import io.dts.redis.TaskHash;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
-import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.RedisOperations;
 import org.springframework.data.redis.core.SessionCallback;
@@ -40,10 +40,10 @@ import tools.jackson.databind.json.JsonMapper;
 @Repository
 public class RedisShardProgress implements ShardProgress {
 
-    private static final RedisScript<Long> HOLD_RUN = RedisScript.of(new ClassPathResource("redis/hold-run.lua"), Long.class);
-    private static final RedisScript<Long> RENEW_RUN = RedisScript.of(new ClassPathResource("redis/renew-run.lua"), Long.class);
+    private static final RedisScript<Long> HOLD_RUN = LuaScripts.load("hold-run.lua", Long.class);
+    private static final RedisScript<Long> RENEW_RUN = LuaScripts.load("renew-run.lua", Long.class);
     @SuppressWarnings("rawtypes")
-    private static final RedisScript<List> COUNT_RUNS = RedisScript.of(new ClassPathResource("redis/count-runs.lua"), List.class);
+    private static final RedisScript<List> COUNT_RUNS = LuaScripts.load("count-runs.lua", List.class);
 
     private final TaskRedis tasks;
     private final TaskLifecycle lifecycle;

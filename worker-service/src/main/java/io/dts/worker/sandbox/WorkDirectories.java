@@ -169,7 +169,7 @@ public class WorkDirectories {
         try (Stream<Path> entries = Files.list(filesDirectory)) {
             for (Path entry : entries.toList()) {
                 if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
-                   remove(entry);
+                    remove(entry);
                 } else {
                     Files.deleteIfExists(entry);
                 }

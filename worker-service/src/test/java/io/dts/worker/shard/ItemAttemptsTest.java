@@ -35,17 +35,17 @@ class ItemAttemptsTest {
 
     private final List<Duration> waits = new CopyOnWriteArrayList<>();
     private final RunningWork running = new RunningWork();
-    private ItemLauncher runner;
+    private ItemLauncher launcher;
 
     @AfterEach
     void closeShells() {
-        runner.closeShells();
+        launcher.closeShells();
     }
 
     private ItemAttempts attempts(Duration backoff, Duration maxBackoff) {
         WorkerProperties properties = aWorker(workDir).itemRetryBackoff(backoff, maxBackoff).build();
-        runner = TestItemLaunchers.aLauncher(properties);
-        return new ItemAttempts(properties, runner, running, CLOCK, waits::add);
+        launcher = TestItemLaunchers.aLauncher(properties);
+        return new ItemAttempts(properties, launcher, running, CLOCK, waits::add);
     }
 
     private ItemAttempts attempts() {
@@ -70,6 +70,19 @@ class ItemAttemptsTest {
         assertThat(result.index()).isEqualTo(7);
         assertThat(result.finishedAt()).isEqualTo(CLOCK.millis());
         assertThat(waits).isEmpty();
+    }
+
+    @Test
+    void a_shard_without_timeout_and_one_an_earlier_scheduler_sent_with_0_both_take_the_workers_default() {
+        ItemAttempts attempts = attempts();
+        TaskShard none = aShard("sleep 0.3; echo {{item}}", 0);
+        TaskShard earlierZero = new TaskShard("task-1", 0, 1, 0, 1, none.command(), false, 0L, 0, 1, null);
+
+        for (TaskShard shard : List.of(none, earlierZero)) {
+            ItemResult result = run(attempts, shard, "a");
+            assertThat(result.timedOut()).as("timeoutSeconds %s", shard.timeoutSeconds()).isFalse();
+            assertThat(result.stdout()).isEqualTo("a\n");
+        }
     }
 
     @Test

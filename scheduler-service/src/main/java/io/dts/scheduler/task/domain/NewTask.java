@@ -54,7 +54,8 @@ public record NewTask(
             update(digest, owner);
             update(digest, templateFunction);
             update(digest, command);
-            update(digest, timeoutSeconds + "/" + maxRetries + "/" + items.size() + "/" + halt);
+            // No timeout hashes as 0, as it did when 0 stood for none: a request sent again after an upgrade still matches.
+            update(digest, (timeoutSeconds == null ? 0 : timeoutSeconds) + "/" + maxRetries + "/" + items.size() + "/" + halt);
             items.forEach(item -> update(digest, item));
             return new NewTask(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, halt, retention, createdAt,
                     HexFormat.of().formatHex(digest.digest()));

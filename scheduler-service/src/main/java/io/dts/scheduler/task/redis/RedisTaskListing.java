@@ -34,6 +34,8 @@ class RedisTaskListing {
     private static final List<Object> SUMMARY_FIELDS = Stream.of(TaskHash.STATUS, TaskHash.ITEMS_TOTAL, TaskHash.CHUNKS_TO_EXECUTE,
             TaskHash.ATTEMPTS, TaskHash.ROUND, TaskHash.CREATED_AT, TaskHash.UPDATED_AT, TaskHash.FINISHED_AT, TaskHash.OWNER)
             .<Object>map(TaskHash.Field::name).toList();
+    /** Replies per task in a page's pipeline: its summary fields, then its counts. */
+    private static final int PER_TASK = 1 + TaskReads.COUNTS;
 
     private final TaskRedis tasks;
     private final StringRedisTemplate redis;
@@ -122,13 +124,13 @@ class RedisTaskListing {
                     RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
                     for (String id : masterIds) {
                         ops.opsForHash().multiGet(RedisKeys.task(id), SUMMARY_FIELDS);
-                        RedisTaskStore.queueCounts(ops, id);
+                        TaskReads.queueCounts(ops, id);
                     }
                     return null;
                 }
             });
             for (int i = 0; i < masterIds.size(); i++) {
-                List<?> values = (List<?>) replies.get(5 * i);
+                List<?> values = (List<?>) replies.get(PER_TASK * i);
                 Map<Object, Object> hash = new HashMap<>();
                 for (int field = 0; field < SUMMARY_FIELDS.size(); field++) {
                     hash.put(SUMMARY_FIELDS.get(field), values.get(field));
@@ -138,7 +140,7 @@ class RedisTaskListing {
                     continue; // expired, or its save failed half-way
                 }
                 found.put(masterIds.get(i), new TaskSummary(masterIds.get(i), status, TaskHash.OWNER.from(hash), TaskHash.ITEMS_TOTAL.from(hash),
-                        RedisTaskStore.progress(hash, replies.subList(5 * i + 1, 5 * i + 5)), RedisTaskStore.times(hash)));
+                        TaskReads.progress(hash, replies.subList(PER_TASK * i + 1, PER_TASK * (i + 1))), TaskReads.times(hash)));
             }
         });
         return ids.stream().map(found::get).filter(Objects::nonNull).toList();

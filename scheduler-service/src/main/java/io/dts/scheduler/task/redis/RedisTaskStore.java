@@ -23,9 +23,7 @@ import io.dts.scheduler.task.domain.NewTask;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskDefinition;
 import io.dts.scheduler.task.domain.TaskPage;
-import io.dts.scheduler.task.domain.TaskProgress;
 import io.dts.scheduler.task.domain.TaskStore;
-import io.dts.scheduler.task.domain.TaskTimes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.data.redis.core.RedisOperations;
@@ -191,7 +189,7 @@ public class RedisTaskStore implements TaskStore {
             public <K, V> Object execute(RedisOperations<K, V> operations) {
                 RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
                 ops.opsForHash().entries(RedisKeys.task(taskId));
-                queueCounts(ops, taskId);
+                TaskReads.queueCounts(ops, taskId);
                 return null;
             }
         });
@@ -209,31 +207,11 @@ public class RedisTaskStore implements TaskStore {
                 TaskHash.TIMEOUT_SECONDS.from(hash),
                 TaskHash.MAX_RETRIES.from(hash),
                 TaskHash.halt(hash));
-        return Optional.of(new Task(TaskHash.ID.from(hash), status, definition, progress(hash, replies.subList(1, 5)), times(hash),
+        return Optional.of(new Task(TaskHash.ID.from(hash), status, definition,
+                TaskReads.progress(hash, replies.subList(1, 1 + TaskReads.COUNTS)), TaskReads.times(hash),
                 TaskHash.WAITING_REASON.from(hash), TaskHash.LAST_ERROR.from(hash), TaskHash.SHARDS_PUBLISHED.from(hash),
                 Optional.ofNullable(TaskHash.SHARD_PLACEMENTS.from(hash)).orElse(Map.of()),
                 Boolean.TRUE.equals(TaskHash.HALTED.from(hash)) ? TaskHash.HALT_REASON.from(hash) : null));
-    }
-
-    /** Its progress, from its hash and the sizes of its shards-done, results, failed and skipped keys, in that order. */
-    static TaskProgress progress(Map<?, ?> hash, List<Object> counts) {
-        long itemsDone = (Long) counts.get(1);
-        long itemsFailed = (Long) counts.get(2);
-        long itemsSkipped = (Long) counts.get(3);
-        return new TaskProgress(TaskHash.CHUNKS_TO_EXECUTE.from(hash), ((Long) counts.get(0)).intValue(), itemsDone - itemsFailed,
-                itemsFailed - itemsSkipped, itemsSkipped, TaskHash.ATTEMPTS.from(hash), TaskHash.ROUND.from(hash));
-    }
-
-    static TaskTimes times(Map<?, ?> hash) {
-        return new TaskTimes(TaskHash.CREATED_AT.from(hash), TaskHash.UPDATED_AT.from(hash), TaskHash.FINISHED_AT.from(hash));
-    }
-
-    /** Queues the reads {@link #progress} counts, for one task. */
-    static void queueCounts(RedisOperations<String, String> ops, String taskId) {
-        ops.opsForSet().size(RedisKeys.shardsDone(taskId));
-        ops.opsForHash().size(RedisKeys.results(taskId));
-        ops.opsForSet().size(RedisKeys.failed(taskId));
-        ops.opsForSet().size(RedisKeys.skipped(taskId));
     }
 
     @Override

@@ -16,7 +16,6 @@ import io.dts.model.ShardSignature;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskSubmitted;
 import io.dts.scheduler.config.PubsubProperties;
-import io.dts.scheduler.task.domain.TaskPublisher;
 import io.dts.testsupport.KafkaBroker;
 import io.dts.testsupport.TestInfrastructure;
 import org.apache.kafka.clients.admin.Admin;
