@@ -28,6 +28,13 @@ public record TaskShard(
         int round,
         ShardHalt halt) {
 
+    public TaskShard {
+        // A scheduler of an earlier version sends 0 for none: read as the none of this one.
+        if (timeoutSeconds != null && timeoutSeconds <= 0) {
+            timeoutSeconds = null;
+        }
+    }
+
     public long size() {
         return endIndex - startIndex;
     }

@@ -10,6 +10,7 @@ import java.util.stream.Collectors;
 import io.dts.model.ShardHalt;
 import io.dts.model.ShardPlacement;
 import io.dts.model.TaskStatus;
+import org.springframework.data.redis.core.RedisOperations;
 
 /**
  * The task hash {@link RedisKeys#task}, written by the scheduler and updated by workers: the one place that names
@@ -140,6 +141,11 @@ public final class TaskHash {
         /** Its value in {@code hash} (as HGETALL answers it), {@code null} when absent. */
         public T from(Map<?, ?> hash) {
             return parse(hash.get(name));
+        }
+
+        /** Its value in the hash of task {@code taskId}, read with one HGET; {@code null} when absent. */
+        public T read(RedisOperations<String, String> redis, String taskId) {
+            return parse(redis.opsForHash().get(RedisKeys.task(taskId), name));
         }
 
         /** A stored value (as HGET answers it) read, {@code null} when absent. */

@@ -191,7 +191,7 @@ public class TaskLifecycle {
 
     /** True once the task halted in its current round. */
     public boolean halted(String taskId) {
-        return Boolean.TRUE.equals(TaskHash.HALTED.parse(tasks.forTask(taskId).opsForHash().get(RedisKeys.task(taskId), TaskHash.HALTED.name())));
+        return Boolean.TRUE.equals(TaskHash.HALTED.read(tasks.forTask(taskId), taskId));
     }
 
     /** Says, visibly on the task, why an accepted task is not sharded yet, and has it swept again at once. */
@@ -287,7 +287,7 @@ public class TaskLifecycle {
 
     /** The task's status, {@code null} when it is gone. */
     private TaskStatus status(String taskId) {
-        return TaskHash.STATUS.parse(tasks.forTask(taskId).opsForHash().get(RedisKeys.task(taskId), TaskHash.STATUS.name()));
+        return TaskHash.STATUS.read(tasks.forTask(taskId), taskId);
     }
 
     /** Every key of the task, the given ones first in their order, as the scripts take them. */

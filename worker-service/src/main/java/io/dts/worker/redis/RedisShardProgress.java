@@ -63,7 +63,7 @@ public class RedisShardProgress implements ShardProgress {
 
     @Override
     public Optional<TaskStatus> status(String taskId) {
-        return Optional.ofNullable(TaskHash.STATUS.parse(tasks.forTask(taskId).opsForHash().get(RedisKeys.task(taskId), TaskHash.STATUS.name())));
+        return Optional.ofNullable(TaskHash.STATUS.read(tasks.forTask(taskId), taskId));
     }
 
     @Override

@@ -63,10 +63,8 @@ class ItemAttempts {
      * @return the last attempt's outcome, with the number of attempts
      */
     ItemResult run(TaskShard shard, Command command, long index, String item) {
-        // The one place the worker's default applies: a task that sets no timeout carries none to here
-        // (a shard a scheduler of an earlier version published carries 0 for that).
-        Long seconds = shard.timeoutSeconds();
-        Duration timeout = seconds == null || seconds <= 0 ? properties.defaultTimeout() : Duration.ofSeconds(seconds);
+        // The one place the worker's default applies: a task that sets no timeout carries none to here.
+        Duration timeout = shard.timeoutSeconds() == null ? properties.defaultTimeout() : Duration.ofSeconds(shard.timeoutSeconds());
         long bytes = item == null ? 0 : ItemPlaceholder.expandedBytes(command.bytes(), command.placeholders(), item);
         if (bytes > ItemPlaceholder.MAX_COMMAND_BYTES) {
             // The scheduler refuses such tasks; a shard from elsewhere must not make this worker build it.

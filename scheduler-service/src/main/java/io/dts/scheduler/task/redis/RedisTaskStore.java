@@ -90,7 +90,7 @@ public class RedisTaskStore implements TaskStore {
         AtomicReference<String> existing = new AtomicReference<>();
         saveWithItems(task, upload -> RedisTransactions.watchAndUpdate(tasks.forTask(task.id()), List.of(key), ops -> {
             if (Boolean.TRUE.equals(ops.hasKey(key))) {
-                existing.set(Optional.ofNullable(TaskHash.FINGERPRINT.parse(ops.opsForHash().get(key, TaskHash.FINGERPRINT.name()))).orElse(""));
+                existing.set(Optional.ofNullable(TaskHash.FINGERPRINT.read(ops, task.id())).orElse(""));
                 return Optional.empty();
             }
             existing.set(null);
