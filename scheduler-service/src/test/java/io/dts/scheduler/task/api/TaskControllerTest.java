@@ -140,6 +140,17 @@ class TaskControllerTest {
     }
 
     @Test
+    void a_timeout_of_zero_or_less_is_a_400_not_the_none_it_is_stored_as() throws Exception {
+        for (String timeout : new String[] {"0", "-1"}) {
+            submit("{\"templateFunction\":\"echo\",\"timeoutSeconds\":" + timeout + "}")
+                    .andExpect(status().isBadRequest())
+                    .andExpect(content().contentType(MediaType.APPLICATION_PROBLEM_JSON))
+                    .andExpect(jsonPath("$.errors[0].field").value("timeoutSeconds"));
+        }
+        assertNothingSaved();
+    }
+
+    @Test
     void a_wrong_type_is_a_400_naming_the_field() throws Exception {
         submit("{\"templateFunction\":\"echo\",\"timeoutSeconds\":\"soon\"}")
                 .andExpect(status().isBadRequest())
