@@ -40,6 +40,10 @@ public final class TaskHash {
      */
     public static final Field<Long> TIMEOUT_SECONDS = new Field<>("timeoutSeconds", Long::valueOf, String::valueOf, "0");
     public static final Field<Integer> MAX_RETRIES = Field.count("maxRetries");
+    /** Higher runs first among waiting items (0-9); absent (a task of an earlier version) for 0. */
+    public static final Field<Integer> PRIORITY = Field.count("priority");
+    /** Items of the task that may run at once in the cluster; absent for no cap. */
+    public static final Field<Integer> MAX_PARALLEL = Field.count("maxParallel");
     public static final Field<Instant> CREATED_AT = Field.instant("createdAt");
     public static final Field<Instant> UPDATED_AT = Field.instant("updatedAt");
     public static final Field<Instant> FINISHED_AT = Field.instant("finishedAt");

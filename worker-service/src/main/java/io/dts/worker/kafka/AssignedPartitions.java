@@ -20,6 +20,7 @@ public class AssignedPartitions implements ConsumerAwareRebalanceListener {
 
     private final Set<Integer> partitions = new ConcurrentSkipListSet<>();
     private volatile Runnable onChange = () -> { };
+    private volatile Gone onGone = gone -> { };
 
     @Override
     public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> assigned) {
@@ -29,22 +30,37 @@ public class AssignedPartitions implements ConsumerAwareRebalanceListener {
 
     @Override
     public void onPartitionsRevokedAfterCommit(Consumer<?, ?> consumer, Collection<TopicPartition> revoked) {
-        revoked.forEach(p -> partitions.remove(p.partition()));
+        gone(revoked);
+    }
+
+    private void gone(Collection<TopicPartition> gone) {
+        List<Integer> numbers = gone.stream().map(TopicPartition::partition).toList();
+        partitions.removeAll(numbers);
+        onGone.partitions(numbers);
         onChange.run();
     }
 
     @Override
     public void onPartitionsLost(Consumer<?, ?> consumer, Collection<TopicPartition> lost) {
-        lost.forEach(p -> partitions.remove(p.partition()));
-        onChange.run();
+        gone(lost);
     }
 
     public List<Integer> current() {
         return List.copyOf(partitions);
     }
 
+    /** Called with the partitions revoked or lost: their shards are another worker's to commit now. */
+    void onGone(Gone callback) {
+        this.onGone = callback;
+    }
+
     /** Called after each change, to publish the partitions without waiting for the next beat. */
     public void onChange(Runnable callback) {
         this.onChange = callback;
+    }
+
+    /** What is told of partitions revoked or lost. */
+    interface Gone {
+        void partitions(List<Integer> partitions);
     }
 }

@@ -9,10 +9,11 @@ import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaOperations;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
+import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.DefaultErrorHandler;
-import org.springframework.util.backoff.ExponentialBackOff;
+import org.springframework.util.backoff.FixedBackOff;
 
-/** The shard listener container: tracks assigned partitions; failed shards are retried, then dead-lettered. */
+/** The shard listener container: tracks assigned partitions; a record that cannot be read goes to the dead letter topic. */
 @Configuration(proxyBeanMethods = false)
 public class KafkaConfig {
 
@@ -29,11 +30,10 @@ public class KafkaConfig {
         ConcurrentKafkaListenerContainerFactory<Object, Object> factory = new ConcurrentKafkaListenerContainerFactory<>();
         configurer.configure(factory, consumerFactory);
         factory.getContainerProperties().setConsumerRebalanceListener(partitions);
-        // A shard fails when Redis cannot take its results: retry for about a minute before the DLT.
-        ExponentialBackOff backOff = new ExponentialBackOff(1_000, 2);
-        backOff.setMaxInterval(10_000);
-        backOff.setMaxElapsedTime(60_000);
-        factory.setCommonErrorHandler(new DefaultErrorHandler(new DeadLetterPublishingRecoverer(kafka), backOff));
+        // Offsets are acknowledged by HeldShards, each once it and every shard before it on its partition are finished.
+        factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.MANUAL);
+        // The listener never throws (a shard's failures are ShardListener's to retry): what fails here is a record that cannot be read.
+        factory.setCommonErrorHandler(new DefaultErrorHandler(new DeadLetterPublishingRecoverer(kafka), new FixedBackOff(0, 0)));
         return factory;
     }
 }

@@ -1,6 +1,8 @@
 package io.dts.worker.kafka;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 import io.dts.model.ShardSignature;
 import io.dts.model.TaskShard;
@@ -11,16 +13,21 @@ import org.slf4j.LoggerFactory;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.support.Acknowledgment;
+import org.springframework.kafka.support.KafkaHeaders;
 import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.stereotype.Component;
+import org.springframework.util.backoff.BackOff;
+import org.springframework.util.backoff.BackOffExecution;
+import org.springframework.util.backoff.ExponentialBackOff;
 
 /**
- * Takes shards from Kafka. The listener returns at once with a future, so the consumer thread keeps
- * polling (no rebalance however long a shard runs); spring-kafka commits a shard's offset only when
- * its future completes, which is after its results are in Redis, and pauses the consumer meanwhile.
- * A shard handed back by a stopping worker is put back on the topic before its offset is committed.
- * A shard without the {@link ShardSignature} of the key schedulers and workers share never runs: it goes
- * to the dead letter topic as it came.
+ * Takes shards from Kafka. The listener returns at once, so the consumer thread keeps polling (no rebalance however
+ * long a shard runs) and keeps taking shards while others run ({@link HeldShards}); a shard's offset is committed
+ * only once its results are in Redis. A shard that cannot be recorded (Redis gone for longer than the worker waits)
+ * is tried again with a growing pause for about a minute, then goes to the dead letter topic. A shard handed back by
+ * a stopping worker is put back on the topic before its offset is committed. A shard without the
+ * {@link ShardSignature} of the key schedulers and workers share never runs: it goes to the dead letter topic as it came.
  */
 @Component
 public class ShardListener {
@@ -31,25 +38,59 @@ public class ShardListener {
     private final KafkaTemplate<String, Object> kafka;
     private final PubsubProperties pubsub;
     private final ShardSignature signature;
+    private final HeldShards held;
+    private final BackOff retries;
 
-    public ShardListener(ShardExecutor executor, KafkaTemplate<String, Object> kafka, PubsubProperties pubsub, ShardSignature signature) {
+    public ShardListener(ShardExecutor executor, KafkaTemplate<String, Object> kafka, PubsubProperties pubsub, ShardSignature signature,
+                         HeldShards held) {
         this.executor = executor;
         this.kafka = kafka;
         this.pubsub = pubsub;
         this.signature = signature;
+        this.held = held;
+        ExponentialBackOff backOff = new ExponentialBackOff(1_000, 2);
+        backOff.setMaxInterval(10_000);
+        backOff.setMaxElapsedTime(60_000);
+        this.retries = backOff;
     }
 
-    @KafkaListener(id = "shards", topics = "${pubsub.task-shard.topic}", groupId = "${worker.consumer-group}")
-    public CompletableFuture<Void> onShard(TaskShard shard, @Header(name = ShardSignature.HEADER, required = false) byte[] signed) {
-        if (!signature.verify(shard, signed)) {
+    @KafkaListener(id = HeldShards.LISTENER_ID, topics = "${pubsub.task-shard.topic}", groupId = "${worker.consumer-group}")
+    public void onShard(TaskShard shard, @Header(name = ShardSignature.HEADER, required = false) byte[] signed,
+                        @Header(KafkaHeaders.RECEIVED_PARTITION) int partition, @Header(KafkaHeaders.OFFSET) long offset, Acknowledgment ack) {
+        HeldShards.Receipt receipt = held.take(partition, offset, ack);
+        CompletableFuture<Void> finished;
+        if (signature.verify(shard, signed)) {
+            finished = process(shard, retries.start());
+        } else {
             log.warn("Task {} shard {}: {} signature, not run; sent to the dead letter topic", shard.taskId(), shard.shardIndex(),
                     signed == null ? "no" : "a wrong");
-            return send(pubsub.shardDeadLetterTopic(), shard, false);
+            finished = send(pubsub.shardDeadLetterTopic(), shard, false);
         }
+        finished.whenComplete((done, failure) -> {
+            if (failure != null) {
+                // Left uncommitted: Kafka gives it again after a restart or a rebalance.
+                log.error("Task {} shard {}: could not be put on Kafka: {}", shard.taskId(), shard.shardIndex(), failure.getMessage());
+            } else {
+                held.finish(receipt);
+            }
+        });
+    }
+
+    private CompletableFuture<Void> process(TaskShard shard, BackOffExecution backOff) {
         return executor.execute(shard).thenCompose(fate -> switch (fate) {
-            case FINISHED -> CompletableFuture.completedFuture(null);
+            case FINISHED -> CompletableFuture.<Void>completedFuture(null);
             case HANDED_BACK -> handBack(shard);
             case QUARANTINED -> deadLetter(shard);
+        }).exceptionallyCompose(failure -> {
+            long pause = backOff.nextBackOff();
+            if (pause == BackOffExecution.STOP) {
+                log.error("Task {} shard {}: failed for good ({}); sent to the dead letter topic", shard.taskId(), shard.shardIndex(),
+                        failure.getMessage());
+                return deadLetter(shard);
+            }
+            log.warn("Task {} shard {}: failed ({}); trying again in {} ms", shard.taskId(), shard.shardIndex(), failure.getMessage(), pause);
+            Executor later = CompletableFuture.delayedExecutor(pause, TimeUnit.MILLISECONDS);
+            return CompletableFuture.supplyAsync(() -> null, later).thenCompose(ignored -> process(shard, backOff));
         });
     }
 

@@ -31,8 +31,20 @@ public interface ShardProgress {
      *                     process is no longer alive: workers that died (or lost Redis for good) running it
      * @param liveHolders  runs of this shard and round registered by {@link #hold} whose worker process is
      *                     alive and whose lease has not run out: a run that still goes, here or on another worker
+     * @param scheduling   how the task's items take their turns on the workers' slots
      */
-    record ShardState(TaskStatus status, int round, boolean done, int deadHolders, int liveHolders) {
+    record ShardState(TaskStatus status, int round, boolean done, int deadHolders, int liveHolders, Scheduling scheduling) {
+    }
+
+    /**
+     * @param owner       who submitted the task; fair share is between owners
+     * @param priority    0-9, higher first
+     * @param maxParallel items of the task that may run at once in the cluster; {@code null} for no cap
+     */
+    record Scheduling(String owner, int priority, Integer maxParallel) {
+
+        /** A task saved by an earlier version: no owner, priority 0, no cap. */
+        public static final Scheduling DEFAULT = new Scheduling("", 0, null);
     }
 
     /**

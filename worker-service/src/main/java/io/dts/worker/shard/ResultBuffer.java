@@ -11,9 +11,9 @@ import java.util.function.Consumer;
 import io.dts.model.ItemResult;
 
 /**
- * One slice's finished results on their way to Redis, written in batches: once {@code worker.result-batch}
- * are waiting, or once {@code worker.result-flush-interval} has passed since the last write. Not thread-safe:
- * each slice has its own.
+ * One shard's finished results on their way to Redis, written in batches: once {@code worker.result-batch}
+ * are waiting, or once {@code worker.result-flush-interval} has passed since the last write. Shared by the slots
+ * running the shard's items.
  */
 final class ResultBuffer {
 
@@ -34,19 +34,19 @@ final class ResultBuffer {
         this.lastWrite = clock.instant();
     }
 
-    void add(ItemResult result) {
+    synchronized void add(ItemResult result) {
         pending.add(result);
     }
 
     /** Writes what is waiting when the batch is full or the interval has passed. */
-    void flushIfDue() {
+    synchronized void flushIfDue() {
         if (pending.size() >= batch || !clock.instant().isBefore(lastWrite.plus(interval))) {
             flush();
         }
     }
 
     /** Writes what is waiting now. */
-    void flush() {
+    synchronized void flush() {
         if (!pending.isEmpty()) {
             write.accept(Collections.unmodifiableList(pending));
             pending.clear();

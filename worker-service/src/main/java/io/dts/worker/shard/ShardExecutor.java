@@ -15,6 +15,7 @@ import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.item.ItemLauncher;
 import io.dts.worker.redis.PatientRedis;
 import io.dts.worker.redis.ShardProgress;
+import io.dts.worker.redis.ShardProgress.Scheduling;
 import io.dts.worker.redis.ShardProgress.ShardState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +26,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * Decides what becomes of each shard this worker is given (its {@link ShardFate}): skipped (stale, done, or
- * its task over), quarantined, or run ({@link SlicePool}, under the {@link Quarantine} guard) and then
+ * its task over), quarantined, or run ({@link Slots}, under the {@link Quarantine} guard) and then
  * marked done, or handed back when the worker stops. Only when every item's result is in Redis is the shard marked
  * done, and only then does the returned future complete, so the Kafka offset is committed after the
  * work is recorded. It also stops cancelled tasks and drains the worker on a clean stop.
@@ -39,20 +40,20 @@ public class ShardExecutor {
     private final ShardProgress progress;
     private final PatientRedis redis;
     private final RunningWork running;
-    private final SlicePool slices;
+    private final Slots slots;
     private final Quarantine quarantine;
     private final ItemLauncher launcher;
     private final TaskEvents events;
     private final Clock clock;
     private final ExecutorService coordinators;
 
-    ShardExecutor(WorkerProperties properties, ShardProgress progress, PatientRedis redis, RunningWork running, SlicePool slices,
+    ShardExecutor(WorkerProperties properties, ShardProgress progress, PatientRedis redis, RunningWork running, Slots slots,
                   Quarantine quarantine, ItemLauncher launcher, TaskEvents events, Clock clock) {
         this.properties = properties;
         this.progress = progress;
         this.redis = redis;
         this.running = running;
-        this.slices = slices;
+        this.slots = slots;
         this.quarantine = quarantine;
         this.launcher = launcher;
         this.events = events;
@@ -140,7 +141,8 @@ public class ShardExecutor {
                     complete(shard);
                     return ShardFate.QUARANTINED;
                 }
-                Optional<ShardFate> fate = quarantine.run(shard, deaths, lease -> runHeld(shard, lease));
+                Scheduling scheduling = state.get().scheduling();
+                Optional<ShardFate> fate = quarantine.run(shard, deaths, lease -> runHeld(shard, scheduling, lease));
                 if (fate.isPresent()) {
                     return fate.get();
                 }
@@ -195,10 +197,10 @@ public class ShardExecutor {
         return state.get().done() ? Optional.of("already done") : Optional.empty();
     }
 
-    private ShardFate runHeld(TaskShard shard, ShardLease lease) {
+    private ShardFate runHeld(TaskShard shard, Scheduling scheduling, ShardLease lease) {
         String taskId = shard.taskId();
         long started = clock.millis();
-        int skipped = slices.run(shard, lease::held);
+        int skipped = slots.run(shard, scheduling, lease::held);
         if (running.draining() || !lease.held()) {
             // Stopping, or the shard is another run's now: that run finishes it, or the one this hand-back makes.
             return ShardFate.HANDED_BACK;

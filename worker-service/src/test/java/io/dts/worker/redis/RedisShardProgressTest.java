@@ -25,6 +25,7 @@ import io.dts.redis.TaskHash;
 import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
+import io.dts.worker.redis.ShardProgress.Scheduling;
 import io.dts.worker.redis.ShardProgress.ShardState;
 import io.dts.worker.shard.ShardLease;
 import org.junit.jupiter.api.AfterAll;
@@ -218,10 +219,19 @@ class RedisShardProgressTest {
         redis.opsForHash().put(RedisKeys.task(task), TaskHash.ROUND.name(), "2");
         progress.completeShard(task, 1, 2);
 
-        assertThat(progress.state(task, 0, 2)).contains(new ShardState(TaskStatus.INPROGRESS, 2, false, 0, 0));
-        assertThat(progress.state(task, 1, 2)).contains(new ShardState(TaskStatus.INPROGRESS, 2, true, 0, 0));
+        assertThat(progress.state(task, 0, 2)).contains(new ShardState(TaskStatus.INPROGRESS, 2, false, 0, 0, Scheduling.DEFAULT));
+        assertThat(progress.state(task, 1, 2)).contains(new ShardState(TaskStatus.INPROGRESS, 2, true, 0, 0, Scheduling.DEFAULT));
         assertThat(progress.state(task, 0, 1).map(ShardState::round)).as("a shard of round 1 sees round 2").contains(2);
         assertThat(progress.state(UUID.randomUUID().toString(), 0, 1)).isEmpty();
+    }
+
+    @Test
+    void the_state_of_a_shard_tells_how_its_items_take_their_turns() {
+        String task = aTaskInProgress(2, 1);
+        redis.opsForHash().putAll(RedisKeys.task(task), Map.of(TaskHash.OWNER.name(), "ann", TaskHash.PRIORITY.name(), "7",
+                TaskHash.MAX_PARALLEL.name(), "3"));
+
+        assertThat(progress.state(task, 0, 1).map(ShardState::scheduling)).contains(new Scheduling("ann", 7, 3));
     }
 
     @Test

@@ -108,7 +108,7 @@ class ShardExecutorTest {
         PatientRedis patientRedis = new PatientRedis(properties);
         RunningWork running = new RunningWork();
         ItemChunks chunks = new ItemChunks(progress, patientRedis);
-        SlicePool shards = new SlicePool(properties, chunks, new ItemAttempts(properties, runner, running, clock), running, progress,
+        Slots shards = new Slots(properties, chunks, new ItemAttempts(properties, runner, running, clock), running, progress,
                 patientRedis, new HaltWatch(progress, patientRedis, runner), clock);
         Quarantine quarantine = new Quarantine(properties, progress, patientRedis, chunks, instance, clock);
         ShardExecutor executor = new ShardExecutor(properties, progress, patientRedis, running, shards, quarantine, runner, publisher,

@@ -41,6 +41,7 @@ import io.dts.worker.redis.ItemChunks;
 import io.dts.worker.redis.PatientRedis;
 import io.dts.worker.redis.RedisShardProgress;
 import io.dts.worker.redis.ShardProgress;
+import io.dts.worker.redis.ShardProgress.Scheduling;
 import io.dts.worker.sandbox.ItemSandbox;
 import io.dts.worker.sandbox.ProcessKiller;
 import io.dts.worker.sandbox.RunningProcesses;
@@ -58,7 +59,7 @@ import tools.jackson.databind.json.JsonMapper;
  * One shard run with real bash processes and a real Redis: every unrecorded item runs once, and runs
  * again in a further pass when Redis lost its result, up to {@code worker.max-passes}.
  */
-class SlicePoolTest {
+class SlotsTest {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -96,11 +97,11 @@ class SlicePoolTest {
         cleanups.forEach(Runnable::run);
     }
 
-    private SlicePool aSlicePool(TestWorkerProperties settings, ShardProgress store) {
+    private Slots someSlots(TestWorkerProperties settings, ShardProgress store) {
         WorkerProperties properties = settings.build();
         ItemLauncher launcher = TestItemLaunchers.aLauncher(properties);
         PatientRedis patientRedis = new PatientRedis(properties);
-        SlicePool pool = new SlicePool(properties, new ItemChunks(store, patientRedis),
+        Slots pool = new Slots(properties, new ItemChunks(store, patientRedis),
                 new ItemAttempts(properties, launcher, running, Clock.systemUTC()), running, store, patientRedis,
                 new HaltWatch(store, patientRedis, launcher), Clock.systemUTC());
         cleanups.add(() -> {
@@ -110,8 +111,8 @@ class SlicePoolTest {
         return pool;
     }
 
-    private SlicePool aSlicePool() {
-        return aSlicePool(aWorker(workDir), progress);
+    private Slots someSlots() {
+        return someSlots(aWorker(workDir), progress);
     }
 
     /** A task's items {@code item-0 .. item-(n-1)}. */
@@ -167,7 +168,7 @@ class SlicePoolTest {
         };
         PatientRedis patientRedis = new PatientRedis(properties);
         HaltWatch halts = new HaltWatch(progress, patientRedis, launcher);
-        SlicePool pool = new SlicePool(properties, new ItemChunks(progress, patientRedis),
+        Slots pool = new Slots(properties, new ItemChunks(progress, patientRedis),
                 new ItemAttempts(properties, launcher, running, Clock.systemUTC()), running, progress, patientRedis, halts, Clock.systemUTC());
         ScheduledExecutorService checks = Executors.newSingleThreadScheduledExecutor();
         cleanups.add(() -> {
@@ -181,7 +182,7 @@ class SlicePoolTest {
                 new ShardHalt("halt now,fail=1", 1, true));
 
         long started = System.nanoTime();
-        pool.run(shard, HELD);
+        pool.run(shard, Scheduling.DEFAULT, HELD);
 
         assertThat(Duration.ofNanos(System.nanoTime() - started)).as("the late sleep was killed").isLessThan(Duration.ofSeconds(10));
         assertThat(resultOf(task, 0).exitCode()).isEqualTo(1);
@@ -194,7 +195,7 @@ class SlicePoolTest {
         progress.record(task, List.of(ItemResult.ran(4, "item-4", 0, false, "before\n", false, "", false, 1, 1, "w", 0)));
         Path ran = TestItemLaunchers.itemWritable(workDir).resolve("runs");
 
-        int skipped = aSlicePool().run(aShard(task, 10, "echo {{item}} >> " + ran + "; echo {{item}}"), HELD);
+        int skipped = someSlots().run(aShard(task, 10, "echo {{item}} >> " + ran + "; echo {{item}}"), Scheduling.DEFAULT, HELD);
 
         assertThat(skipped).isEqualTo(1);
         assertThat(runs(ran)).hasSize(9).doesNotContain("item-4");
@@ -208,7 +209,7 @@ class SlicePoolTest {
         Path ran = TestItemLaunchers.itemWritable(workDir).resolve("runs");
         LosingProgress losingTheFirstWrite = new LosingProgress(1);
 
-        aSlicePool(aWorker(workDir).threads(1), losingTheFirstWrite).run(aShard(task, 5, "echo {{item}} >> " + ran), HELD);
+        someSlots(aWorker(workDir).threads(1), losingTheFirstWrite).run(aShard(task, 5, "echo {{item}} >> " + ran), Scheduling.DEFAULT, HELD);
 
         assertThat(IntStream.range(0, 5).mapToObj(i -> resultOf(task, i))).doesNotContainNull();
         assertThat(losingTheFirstWrite.lost).hasPositiveValue();
@@ -220,8 +221,8 @@ class SlicePoolTest {
         String task = aTaskOf(1);
         Path ran = TestItemLaunchers.itemWritable(workDir).resolve("runs");
 
-        assertThatThrownBy(() -> aSlicePool(aWorker(workDir).maxPasses(2), new LosingProgress(Integer.MAX_VALUE))
-                .run(aShard(task, 1, "echo {{item}} >> " + ran), HELD))
+        assertThatThrownBy(() -> someSlots(aWorker(workDir).maxPasses(2), new LosingProgress(Integer.MAX_VALUE))
+                .run(aShard(task, 1, "echo {{item}} >> " + ran), Scheduling.DEFAULT, HELD))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("results still missing after 2 passes");
         assertThat(runs(ran)).containsExactly("item-0", "item-0");
     }
@@ -233,7 +234,7 @@ class SlicePoolTest {
         running.shardStarted(task);
         running.cancel(task);
 
-        aSlicePool().run(aShard(task, 3, "echo {{item}} >> " + ran), HELD);
+        someSlots().run(aShard(task, 3, "echo {{item}} >> " + ran), Scheduling.DEFAULT, HELD);
 
         assertThat(runs(ran)).isEmpty();
         assertThat(resultOf(task, 0)).isNull();
@@ -242,10 +243,10 @@ class SlicePoolTest {
     @Test
     void a_fault_of_this_worker_fails_the_run() throws Exception {
         String task = aTaskOf(3);
-        SlicePool pool = aSlicePool(aWorker(workDir), progress);
+        Slots pool = someSlots(aWorker(workDir), progress);
         TestItemLaunchers.breakWorkDirectories(workDir);
 
-        assertThatThrownBy(() -> pool.run(aShard(task, 3, "echo {{item}}"), HELD))
+        assertThatThrownBy(() -> pool.run(aShard(task, 3, "echo {{item}}"), Scheduling.DEFAULT, HELD))
                 .isInstanceOf(UncheckedIOException.class);
         assertThat(resultOf(task, 0)).isNull();
     }
