@@ -933,8 +933,16 @@
 
   // ---------------------------------------------------------------- workers
 
+  // What each busy slot runs (task and item index); a worker of an earlier version only says which tasks.
+  function slotRuns(worker) {
+    if (Array.isArray(worker.slots)) {
+      return worker.slots.map((slot) => ({ id: slot.taskId, label: ' #' + slot.itemIndex }));
+    }
+    return (Array.isArray(worker.runningTasks) ? worker.runningTasks : []).map((id) => ({ id, label: '' }));
+  }
+
   function workerRow(worker) {
-    const running = Array.isArray(worker.runningTasks) ? worker.runningTasks : [];
+    const running = slotRuns(worker);
     return el('tr', { 'data-worker-id': worker.id },
       el('td', {}, el('code', { text: worker.id })),
       el('td', { className: 'wide', text: worker.host || '—' }),
@@ -942,7 +950,7 @@
       el('td', { className: 'num', text: worker.busyThreads ?? '—' }),
       el('td', {}, timeElement(worker.lastHeartbeat)),
       el('td', { className: 'wide' }, ...(running.length
-        ? running.map((id, i) => [i > 0 ? ', ' : null, el('a', { href: taskHash(id) }, el('code', { text: id }))]).flat()
+        ? running.map((run, i) => [i > 0 ? ', ' : null, el('a', { href: taskHash(run.id) }, el('code', { text: run.id })), run.label]).flat()
         : [el('span', { className: 'muted', text: '—' })])));
   }
 

@@ -80,10 +80,20 @@ public final class RedisKeys {
         return task(taskId) + ":deliveries";
     }
 
+    /**
+     * Sorted set: one member per item of a task with a {@code maxParallel} running now anywhere, scored by the end of
+     * its lease (Redis's time, epoch ms). A slot adds one before the item starts unless the set holds
+     * {@code maxParallel} live members, renews it while the item runs and removes it when the item ends; a dead
+     * worker's members run out.
+     */
+    public static String runningItems(String taskId) {
+        return task(taskId) + ":running";
+    }
+
     /** Every key of one task, to expire them together when it finishes. */
     public static List<String> allOf(String taskId) {
         return List.of(task(taskId), items(taskId), results(taskId), recorded(taskId), failed(taskId), shardsDone(taskId),
-                deliveries(taskId), skipped(taskId), haltFailures(taskId));
+                deliveries(taskId), skipped(taskId), haltFailures(taskId), runningItems(taskId));
     }
 
     /** String with TTL: the latest {@link io.dts.model.WorkerHeartbeat} JSON of one worker; gone when it dies. */

@@ -4,6 +4,8 @@ import java.time.Duration;
 
 import io.dts.model.InputLimits;
 import io.dts.model.ItemPlaceholder;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -41,6 +43,7 @@ import org.springframework.validation.annotation.Validated;
  * @param retention       how long a finished task and its results are kept; running tasks never expire
  * @param stallTimeout    a running task with no progress for this long, and no live worker running it,
  *                        gets its unfinished shards published again
+ * @param maxPriority     the highest {@code priority} each role that submits may give a task
  */
 @Validated
 @ConfigurationProperties("scheduler")
@@ -64,7 +67,12 @@ public record SchedulerProperties(
         @Min(1) int maxResultsPage,
         @NotNull DataSize maxResultsPageSize,
         @NotNull Duration retention,
-        @NotNull Duration stallTimeout) {
+        @NotNull Duration stallTimeout,
+        @NotNull @Valid MaxPriority maxPriority) {
+
+    /** The highest priority a submitter's and an operator's tasks may have, each 0-9. */
+    public record MaxPriority(@Min(0) @Max(9) int submitter, @Min(0) @Max(9) int operator) {
+    }
 
     /** Deepest JSON nesting of a variable or an item: no command needs more, and a deep tree costs stack to write out. */
     public static final int MAX_JSON_DEPTH = 32;

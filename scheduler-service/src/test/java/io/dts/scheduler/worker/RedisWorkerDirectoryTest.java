@@ -49,7 +49,7 @@ class RedisWorkerDirectoryTest {
 
     private void beat(String id, Instant at) {
         String worker = prefix + id;
-        WorkerHeartbeat beat = new WorkerHeartbeat(worker, "i-" + id, "host", 1, 2, 0, 0, at.toEpochMilli(), List.of(0), List.of(), Map.of());
+        WorkerHeartbeat beat = new WorkerHeartbeat(worker, "i-" + id, "host", 1, 2, 0, 0, at.toEpochMilli(), List.of(0), List.of(), Map.of(), List.of());
         redis.opsForValue().set(RedisKeys.worker(worker), JSON.writeValueAsString(beat), Duration.ofMinutes(1));
         redis.opsForZSet().add(RedisKeys.WORKERS, worker, at.toEpochMilli());
     }

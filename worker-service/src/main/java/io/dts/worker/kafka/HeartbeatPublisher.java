@@ -71,7 +71,7 @@ public class HeartbeatPublisher {
             long now = clock.millis();
             WorkerHeartbeat heartbeat = new WorkerHeartbeat(properties.id(), instance.id(), WorkerProperties.hostName(),
                     ProcessHandle.current().pid(), properties.threads(), load.busyThreads(), startedAt, now, partitions.current(),
-                    List.copyOf(load.runningTasks()), load.runningItems());
+                    List.copyOf(load.runningTasks()), load.runningItems(), load.slots());
             redis.opsForValue().set(RedisKeys.worker(properties.id()), json.writeValueAsString(heartbeat), properties.heartbeatTtl());
             redis.opsForZSet().add(RedisKeys.WORKERS, properties.id(), now);
         } catch (RuntimeException e) {

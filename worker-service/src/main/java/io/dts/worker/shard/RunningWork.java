@@ -1,11 +1,13 @@
 package io.dts.worker.shard;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.dts.model.WorkerHeartbeat;
 import org.springframework.stereotype.Component;
 
 /**
@@ -20,6 +22,8 @@ public class RunningWork implements WorkerLoad {
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
     private final AtomicInteger busyThreads = new AtomicInteger();
     private final Map<String, Integer> itemsPerTask = new ConcurrentHashMap<>();
+    /** The item each busy slot runs, by the slot's thread. */
+    private final Map<Thread, WorkerHeartbeat.Slot> slots = new ConcurrentHashMap<>();
     /** Set when the worker stops: running items finish and are recorded, no new item starts. */
     private volatile boolean draining;
     /** Set when the drain kills the items still running: their outcomes are the kill's, not the items'. */
@@ -33,6 +37,11 @@ public class RunningWork implements WorkerLoad {
     @Override
     public Map<String, Integer> runningItems() {
         return Map.copyOf(itemsPerTask);
+    }
+
+    @Override
+    public List<WorkerHeartbeat.Slot> slots() {
+        return List.copyOf(slots.values());
     }
 
     @Override
@@ -55,12 +64,15 @@ public class RunningWork implements WorkerLoad {
         });
     }
 
-    void itemStarted(String taskId) {
+    /** Called on the slot's thread, as is {@link #itemEnded}. */
+    void itemStarted(String taskId, String owner, long itemIndex, long now) {
         busyThreads.incrementAndGet();
         itemsPerTask.merge(taskId, 1, Integer::sum);
+        slots.put(Thread.currentThread(), new WorkerHeartbeat.Slot(taskId, owner, itemIndex, now));
     }
 
     void itemEnded(String taskId) {
+        slots.remove(Thread.currentThread());
         busyThreads.decrementAndGet();
         itemsPerTask.computeIfPresent(taskId, (id, count) -> count > 1 ? count - 1 : null);
     }

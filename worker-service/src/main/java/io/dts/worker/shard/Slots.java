@@ -1,6 +1,7 @@
 package io.dts.worker.shard;
 
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
@@ -11,7 +12,9 @@ import io.dts.model.TaskShard;
 import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.queue.ItemQueue;
 import io.dts.worker.redis.ItemChunks;
+import io.dts.worker.redis.OtherWorkers;
 import io.dts.worker.redis.PatientRedis;
+import io.dts.worker.redis.RunningItemLeases;
 import io.dts.worker.redis.ShardProgress;
 import io.dts.worker.redis.ShardProgress.Scheduling;
 import io.dts.worker.shard.ItemAttempts.Command;
@@ -32,6 +35,8 @@ import org.springframework.stereotype.Component;
 class Slots {
 
     private static final Logger log = LoggerFactory.getLogger(Slots.class);
+    /** How long a task's items wait before they ask again for a place, once maxParallel of them run in the cluster. */
+    private static final long PLACE_RETRY_MILLIS = 200;
 
     private final WorkerProperties properties;
     private final ItemChunks chunks;
@@ -40,12 +45,13 @@ class Slots {
     private final ShardProgress progress;
     private final PatientRedis redis;
     private final HaltWatch halts;
+    private final RunningItemLeases places;
     private final Clock clock;
     private final ItemQueue queue;
     private final ExecutorService slots;
 
     Slots(WorkerProperties properties, ItemChunks chunks, ItemAttempts attempts, RunningWork running, ShardProgress progress,
-          PatientRedis redis, HaltWatch halts, Clock clock) {
+          PatientRedis redis, HaltWatch halts, RunningItemLeases places, OtherWorkers others, Clock clock) {
         this.properties = properties;
         this.chunks = chunks;
         this.attempts = attempts;
@@ -53,8 +59,9 @@ class Slots {
         this.progress = progress;
         this.redis = redis;
         this.halts = halts;
+        this.places = places;
         this.clock = clock;
-        this.queue = new ItemQueue(clock, owner -> 0);
+        this.queue = new ItemQueue(clock, others::running);
         CustomizableThreadFactory threads = new CustomizableThreadFactory("slot-");
         threads.setDaemon(true);
         this.slots = Executors.newFixedThreadPool(properties.threads(), threads);
@@ -78,15 +85,36 @@ class Slots {
         }
     }
 
-    /** A slot: runs the items the queue gives it until the worker stops. */
+    /**
+     * A slot: runs the items the queue gives it until the worker stops. An item of a task with a {@code maxParallel}
+     * first takes one of the task's places in the cluster; when none is free it goes back to wait.
+     */
     private void serve() {
         for (ItemQueue.Turn turn = queue.take(); turn != null; turn = queue.take()) {
+            Optional<RunningItemLeases.Lease> place;
+            try {
+                place = place(turn);
+            } catch (RuntimeException e) {
+                log.warn("Task {}: could not take a place for an item in Redis: {}", turn.from().shard().taskId(), e.getMessage());
+                place = Optional.empty();
+            }
+            if (turn.from().scheduling().maxParallel() != null && place.isEmpty()) {
+                queue.putBack(turn, PLACE_RETRY_MILLIS);
+                continue;
+            }
             try {
                 turn.run();
             } finally {
+                place.ifPresent(places::release);
                 queue.ended(turn);
             }
         }
+    }
+
+    /** One of the task's maxParallel places in the cluster; empty when it has no cap, or when every place is taken. */
+    private Optional<RunningItemLeases.Lease> place(ItemQueue.Turn turn) {
+        Integer maxParallel = turn.from().scheduling().maxParallel();
+        return maxParallel == null ? Optional.empty() : places.take(turn.from().shard().taskId(), maxParallel);
     }
 
     private int runPasses(TaskShard shard, Scheduling scheduling, BooleanSupplier held) {
@@ -108,7 +136,7 @@ class Slots {
 
     /** Runs every unrecorded item of the shard once on the worker's slots; returns how many were skipped. */
     private int runPass(TaskShard shard, Scheduling scheduling, Command command, BooleanSupplier held) {
-        Pass pass = new Pass(shard, command, held);
+        Pass pass = new Pass(shard, scheduling.owner(), command, held);
         ItemQueue.Waiting waiting = queue.open(shard, scheduling, pass::run);
         pass.waiting = waiting;
         int skipped = 0;
@@ -150,14 +178,16 @@ class Slots {
     /** One pass over a shard's items: what its slots share. */
     private final class Pass {
         private final TaskShard shard;
+        private final String owner;
         private final Command command;
         private final BooleanSupplier held;
         private final ResultBuffer results;
         private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
         private ItemQueue.Waiting waiting;
 
-        Pass(TaskShard shard, Command command, BooleanSupplier held) {
+        Pass(TaskShard shard, String owner, Command command, BooleanSupplier held) {
             this.shard = shard;
+            this.owner = owner;
             this.command = command;
             this.held = held;
             this.results = new ResultBuffer(batch -> redis.run(() -> progress.record(shard.taskId(), batch)),
@@ -185,7 +215,7 @@ class Slots {
 
         private void runStarted(ItemQueue.Item item) {
             String taskId = shard.taskId();
-            running.itemStarted(taskId);
+            running.itemStarted(taskId, owner, item.index(), clock.millis());
             try {
                 ItemResult result = attempts.run(shard, command, item.index(), item.value());
                 if (!result.succeeded() && halts.killedItems(shard)) {

@@ -70,6 +70,11 @@ class HeartbeatPublisherTest {
             public Map<String, Integer> runningItems() {
                 return Map.of("task-a", busyThreads);
             }
+
+            @Override
+            public List<WorkerHeartbeat.Slot> slots() {
+                return List.of(new WorkerHeartbeat.Slot("task-a", "ann", 7, 1_000));
+            }
         };
     }
 
@@ -85,6 +90,7 @@ class HeartbeatPublisherTest {
         assertThat(heartbeat.busyThreads()).isEqualTo(1);
         assertThat(heartbeat.runningTasks()).containsExactly("task-a");
         assertThat(heartbeat.runningItems()).isEqualTo(Map.of("task-a", 1));
+        assertThat(heartbeat.slots()).containsExactly(new WorkerHeartbeat.Slot("task-a", "ann", 7, 1_000));
         assertThat(heartbeat.threads()).isEqualTo(properties.threads());
         assertThat(heartbeat.instanceId()).isEqualTo(instance.id());
         assertThat(redis.opsForZSet().score(RedisKeys.WORKERS, properties.id())).isEqualTo((double) clock.millis());

@@ -84,7 +84,7 @@ class RunningWorkTest {
                     start.await();
                     for (int i = 0; i < rounds; i++) {
                         running.shardStarted(task);
-                        running.itemStarted(task);
+                        running.itemStarted(task, "ann", 0, 0);
                         assertThat(running.runningTasks()).contains(task);
                         running.itemEnded(task);
                         running.cancel(task);

@@ -39,7 +39,9 @@ import io.dts.worker.item.TestItemLaunchers;
 import io.dts.worker.kafka.AssignedPartitions;
 import io.dts.worker.kafka.HeartbeatPublisher;
 import io.dts.worker.redis.ItemChunks;
+import io.dts.worker.redis.OtherWorkers;
 import io.dts.worker.redis.PatientRedis;
+import io.dts.worker.redis.RunningItemLeases;
 import io.dts.worker.redis.RedisShardProgress;
 import io.dts.worker.redis.ShardProgress;
 import org.junit.jupiter.api.AfterAll;
@@ -109,7 +111,8 @@ class ShardExecutorTest {
         RunningWork running = new RunningWork();
         ItemChunks chunks = new ItemChunks(progress, patientRedis);
         Slots shards = new Slots(properties, chunks, new ItemAttempts(properties, runner, running, clock), running, progress,
-                patientRedis, new HaltWatch(progress, patientRedis, runner), clock);
+                patientRedis, new HaltWatch(progress, patientRedis, runner), new RunningItemLeases(taskRedis, patientRedis, properties, instance),
+                new OtherWorkers(redis, JSON, properties), clock);
         Quarantine quarantine = new Quarantine(properties, progress, patientRedis, chunks, instance, clock);
         ShardExecutor executor = new ShardExecutor(properties, progress, patientRedis, running, shards, quarantine, runner, publisher,
                 clock);
@@ -262,7 +265,7 @@ class ShardExecutorTest {
         String previous = UUID.randomUUID().toString();
         // The previous process under this id was killed running the shard; its keys have not expired yet.
         redis.opsForValue().set(RedisKeys.worker(id), JSON.writeValueAsString(new WorkerHeartbeat(id, previous, "host", 1, 2, 1, 0, 0,
-                List.of(0), List.of(task), Map.of(task, 1))), Duration.ofMinutes(1));
+                List.of(0), List.of(task), Map.of(task, 1), List.of())), Duration.ofMinutes(1));
         redis.opsForValue().set(RedisKeys.workerInstance(previous), id, Duration.ofMinutes(1));
         progress.hold(task, 0, 1, previous, Duration.ofMinutes(1)).orElseThrow();
         assertThat(progress.state(task, 0, 1).orElseThrow().deadHolders()).isZero();

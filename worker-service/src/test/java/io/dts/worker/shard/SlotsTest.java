@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -33,12 +34,15 @@ import io.dts.redis.TaskLifecycle;
 import io.dts.redis.TaskRedis;
 import io.dts.testsupport.RedisConnections;
 import io.dts.worker.config.TestWorkerProperties;
+import io.dts.worker.WorkerInstance;
 import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.item.ItemLauncher;
 import io.dts.worker.item.ItemRun;
 import io.dts.worker.item.TestItemLaunchers;
 import io.dts.worker.redis.ItemChunks;
+import io.dts.worker.redis.OtherWorkers;
 import io.dts.worker.redis.PatientRedis;
+import io.dts.worker.redis.RunningItemLeases;
 import io.dts.worker.redis.RedisShardProgress;
 import io.dts.worker.redis.ShardProgress;
 import io.dts.worker.redis.ShardProgress.Scheduling;
@@ -103,7 +107,8 @@ class SlotsTest {
         PatientRedis patientRedis = new PatientRedis(properties);
         Slots pool = new Slots(properties, new ItemChunks(store, patientRedis),
                 new ItemAttempts(properties, launcher, running, Clock.systemUTC()), running, store, patientRedis,
-                new HaltWatch(store, patientRedis, launcher), Clock.systemUTC());
+                new HaltWatch(store, patientRedis, launcher), new RunningItemLeases(taskRedis, patientRedis, properties, new WorkerInstance()),
+                new OtherWorkers(redis, JSON, properties), Clock.systemUTC());
         cleanups.add(() -> {
             pool.shutdown();
             launcher.closeShells();
@@ -169,7 +174,9 @@ class SlotsTest {
         PatientRedis patientRedis = new PatientRedis(properties);
         HaltWatch halts = new HaltWatch(progress, patientRedis, launcher);
         Slots pool = new Slots(properties, new ItemChunks(progress, patientRedis),
-                new ItemAttempts(properties, launcher, running, Clock.systemUTC()), running, progress, patientRedis, halts, Clock.systemUTC());
+                new ItemAttempts(properties, launcher, running, Clock.systemUTC()), running, progress, patientRedis, halts,
+                new RunningItemLeases(taskRedis, patientRedis, properties, new WorkerInstance()),
+                new OtherWorkers(redis, JSON, properties), Clock.systemUTC());
         ScheduledExecutorService checks = Executors.newSingleThreadScheduledExecutor();
         cleanups.add(() -> {
             checks.shutdownNow();
@@ -249,6 +256,48 @@ class SlotsTest {
         assertThatThrownBy(() -> pool.run(aShard(task, 3, "echo {{item}}"), Scheduling.DEFAULT, HELD))
                 .isInstanceOf(UncheckedIOException.class);
         assertThat(resultOf(task, 0)).isNull();
+    }
+
+    @Test
+    void a_one_item_task_runs_at_the_next_free_slot_not_after_a_long_task_that_came_first() throws Exception {
+        String longTask = aTaskOf(20);
+        String smallTask = aTaskOf(1);
+        Slots pool = someSlots(aWorker(workDir).threads(2), progress);
+        CompletableFuture<Integer> longRun = CompletableFuture.supplyAsync(
+                () -> pool.run(aShard(longTask, 20, "sleep 0.25"), new Scheduling("ann", 0, null), HELD));
+        Thread.sleep(300);
+
+        long started = System.nanoTime();
+        pool.run(aShard(smallTask, 1, "true"), new Scheduling("bob", 0, null), HELD);
+        Duration small = Duration.ofNanos(System.nanoTime() - started);
+
+        assertThat(longRun).as("the long task still runs").isNotDone();
+        assertThat(small).as("one item's time of the long task, not its 2.5 s").isLessThan(Duration.ofMillis(1_000));
+        longRun.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void a_task_with_max_parallel_runs_at_most_that_many_items_at_once_over_two_workers() throws Exception {
+        String task = aTaskOf(12);
+        Scheduling twoAtOnce = new Scheduling("ann", 0, 2);
+        String command = "echo $(date +%s%N); sleep 0.2; echo $(date +%s%N)";
+        Slots worker1 = someSlots(aWorker(workDir).threads(3), progress);
+        Slots worker2 = someSlots(aWorker(workDir).threads(3), progress);
+
+        CompletableFuture<Integer> first = CompletableFuture.supplyAsync(() -> worker1.run(
+                new TaskShard(task, 0, 2, 0, 6, command, false, null, 0, 1, null), twoAtOnce, HELD));
+        worker2.run(new TaskShard(task, 1, 2, 6, 12, command, false, null, 0, 1, null), twoAtOnce, HELD);
+        first.get(30, TimeUnit.SECONDS);
+
+        List<long[]> spans = IntStream.range(0, 12).mapToObj(i -> resultOf(task, i).stdout().trim().split("\n"))
+                .map(lines -> new long[] {Long.parseLong(lines[0]), Long.parseLong(lines[1])}).toList();
+        assertThat(mostAtOnce(spans)).isEqualTo(2);
+    }
+
+    /** The most spans that overlap at any instant, from their own start and end times. */
+    private static int mostAtOnce(List<long[]> spans) {
+        return (int) spans.stream().mapToLong(span -> spans.stream().filter(other -> other[0] <= span[0] && span[0] < other[1]).count())
+                .max().orElse(0);
     }
 
     /** The real store, except that it acknowledges its first result writes without making them: a Redis that restarted. */

@@ -12,6 +12,7 @@ import io.dts.scheduler.task.domain.Caller;
 import io.dts.scheduler.task.domain.InvalidTaskException;
 import io.dts.scheduler.task.domain.TaskIds;
 import io.dts.scheduler.task.domain.TaskService;
+import io.dts.scheduler.worker.WorkerDirectory;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Validator;
 import org.springframework.http.MediaType;
@@ -52,8 +53,10 @@ public class ScheduleAliasController {
     private final TaskService tasks;
     private final JsonMapper json;
     private final Validator validator;
+    private final WorkerDirectory workers;
 
-    public ScheduleAliasController(TaskService tasks, JsonMapper json, Validator validator) {
+    public ScheduleAliasController(TaskService tasks, JsonMapper json, Validator validator, WorkerDirectory workers) {
+        this.workers = workers;
         this.tasks = tasks;
         this.json = json;
         this.validator = validator;
@@ -121,7 +124,7 @@ public class ScheduleAliasController {
 
     @GetMapping("/status")
     public TaskView status(@RequestParam String taskId, Caller caller) {
-        return TaskView.of(tasks.get(taskId, caller));
+        return TaskView.of(tasks.get(taskId, caller), workers);
     }
 
     @GetMapping("/ping")
@@ -141,7 +144,7 @@ public class ScheduleAliasController {
                 variables == null ? null : StringNode.valueOf(variables),
                 inputList(form.get("inputList")),
                 number(form.getFirst("timeoutSeconds"), "timeoutSeconds"),
-                maxRetries == null ? null : (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, maxRetries)), null);
+                maxRetries == null ? null : (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, maxRetries)), null, null, null);
     }
 
     /** Items repeated one per field, or one JSON array read item by item like a JSON body's. */

@@ -12,6 +12,7 @@ import io.dts.scheduler.task.domain.ResultsPage;
 import io.dts.scheduler.task.domain.TaskPage;
 import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskService;
+import io.dts.scheduler.worker.WorkerDirectory;
 import jakarta.validation.Valid;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
@@ -33,8 +34,10 @@ public class TaskController {
     static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
     private final TaskService tasks;
+    private final WorkerDirectory workers;
 
-    public TaskController(TaskService tasks) {
+    public TaskController(TaskService tasks, WorkerDirectory workers) {
+        this.workers = workers;
         this.tasks = tasks;
     }
 
@@ -46,12 +49,12 @@ public class TaskController {
     }
 
     static ResponseEntity<TaskView> accepted(Task task) {
-        return ResponseEntity.accepted().location(URI.create("/api/tasks/" + task.id())).body(TaskView.of(task));
+        return ResponseEntity.accepted().location(URI.create("/api/tasks/" + task.id())).body(TaskView.accepted(task));
     }
 
     @GetMapping("/{id}")
     public TaskView get(@PathVariable String id, Caller caller) {
-        return TaskView.of(tasks.get(id, caller));
+        return TaskView.of(tasks.get(id, caller), workers);
     }
 
     /** Newest first; when there is more, a {@code Link: <...>; rel="next"} header says where the next page starts. */
@@ -83,7 +86,7 @@ public class TaskController {
 
     @PostMapping("/{id}/cancel")
     public TaskView cancel(@PathVariable String id, Caller caller) {
-        return TaskView.of(tasks.cancel(id, caller));
+        return TaskView.of(tasks.cancel(id, caller), workers);
     }
 
     @PostMapping("/{id}/retry-failed")

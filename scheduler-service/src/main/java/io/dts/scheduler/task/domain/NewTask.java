@@ -18,6 +18,8 @@ import io.dts.model.ShardHalt;
  * @param timeoutSeconds per-item limit; {@code null} when the request sets none (the worker's default applies)
  * @param retention how long the task and its results are kept once it is finished
  * @param halt      when to stop it early; {@code null} for never
+ * @param priority  0-9, higher first among waiting items
+ * @param maxParallel items of it that may run at once in the cluster; {@code null} for no cap
  * @param fingerprint what it runs and for whom, hashed ({@link #withFingerprint}); {@code null} unless a client names
  *                  the task (an Idempotency-Key, its own id) and may send the same request again
  */
@@ -30,13 +32,16 @@ public record NewTask(
         Long timeoutSeconds,
         int maxRetries,
         ShardHalt halt,
+        int priority,
+        Integer maxParallel,
         Duration retention,
         Instant createdAt,
         String fingerprint) {
 
     public NewTask(String id, String owner, String templateFunction, String command, List<String> items, Long timeoutSeconds,
-                   int maxRetries, ShardHalt halt, Duration retention, Instant createdAt) {
-        this(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, halt, retention, createdAt, null);
+                   int maxRetries, ShardHalt halt, int priority, Integer maxParallel, Duration retention, Instant createdAt) {
+        this(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, halt, priority, maxParallel, retention, createdAt,
+                null);
     }
 
     public boolean withoutItems() {
@@ -56,9 +61,13 @@ public record NewTask(
             update(digest, command);
             // No timeout hashes as 0, as it did when 0 stood for none: a request sent again after an upgrade still matches.
             update(digest, (timeoutSeconds == null ? 0 : timeoutSeconds) + "/" + maxRetries + "/" + items.size() + "/" + halt);
+            // Only when set, so that a request of an earlier version sent again still matches.
+            if (priority != 0 || maxParallel != null) {
+                update(digest, priority + "/" + maxParallel);
+            }
             items.forEach(item -> update(digest, item));
-            return new NewTask(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, halt, retention, createdAt,
-                    HexFormat.of().formatHex(digest.digest()));
+            return new NewTask(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, halt, priority, maxParallel,
+                    retention, createdAt, HexFormat.of().formatHex(digest.digest()));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }

@@ -9,6 +9,8 @@ import io.dts.model.ShardHalt;
  * @param owner who submitted it; {@code null} for a task saved before tasks had owners
  * @param timeoutSeconds per-item limit; {@code null} when the request set none (the worker's default applies)
  * @param halt  when to stop it early; {@code null} for never
+ * @param priority 0-9, higher first among waiting items (0 for a task saved before tasks had one)
+ * @param maxParallel items of it that may run at once in the cluster; {@code null} for no cap
  */
 public record TaskDefinition(
         String owner,
@@ -18,5 +20,7 @@ public record TaskDefinition(
         boolean withoutItems,
         Long timeoutSeconds,
         int maxRetries,
-        ShardHalt halt) {
+        ShardHalt halt,
+        int priority,
+        Integer maxParallel) {
 }

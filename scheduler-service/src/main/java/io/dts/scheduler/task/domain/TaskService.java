@@ -81,7 +81,7 @@ public class TaskService {
             throw new InvalidTaskException("id", "must be a UUID, like " + TaskIds.EXAMPLE);
         }
         String id = clientTaskId == null ? UUID.randomUUID().toString() : TaskIds.normalized(clientTaskId);
-        NewTask task = accept(request, id, caller.name());
+        NewTask task = accept(request, id, caller);
         if (idempotencyKey == null && clientTaskId == null) {
             store.create(task);
             return accepted(task);
@@ -225,7 +225,7 @@ public class TaskService {
         return page.nextOffset() != null && page.nextOffset() < itemsTotal ? page : new ResultsPage(page.results(), null);
     }
 
-    private NewTask accept(MasterTask request, String id, String owner) {
+    private NewTask accept(MasterTask request, String id, Caller caller) {
         String template = request.templateFunction();
         checkSize("templateFunction", Utf8.length(template), properties.maxTemplateSize(), "scheduler.max-template-size");
         if (template.indexOf('\0') >= 0) {
@@ -240,9 +240,21 @@ public class TaskService {
         // A JSON body was checked item by item while it was read; a form was not.
         properties.inputLimits().checkItems(items);
         checkItemsFit(command, items);
-        return new NewTask(id, owner, template, command, items, request.timeoutSeconds(),
+        return new NewTask(id, caller.name(), template, command, items, request.timeoutSeconds(),
                 request.maxRetries() == null ? 0 : request.maxRetries(), HaltRules.of(request.halt(), items.isEmpty() ? 1 : items.size()),
-                properties.retention(), clock.instant());
+                priority(request, caller), request.maxParallel(), properties.retention(), clock.instant());
+    }
+
+    /** The request's priority, if the caller's role may use it (scheduler.max-priority.*). */
+    private int priority(MasterTask request, Caller caller) {
+        int priority = request.priority() == null ? 0 : request.priority();
+        // Only submitters and operators submit; an operator sees every task.
+        String role = caller.seesEveryTask() ? "operator" : "submitter";
+        int allowed = caller.seesEveryTask() ? properties.maxPriority().operator() : properties.maxPriority().submitter();
+        if (priority > allowed) {
+            throw new InvalidTaskException("priority", "is at most " + allowed + " for a " + role + " (scheduler.max-priority." + role + ")");
+        }
+        return priority;
     }
 
     private static void checkSize(String field, long bytes, DataSize limit, String property) {

@@ -7,10 +7,9 @@ import io.dts.scheduler.task.api.TaskView;
 /**
  * One event of a task's stream: the task as the API shows it, and what only a live view knows.
  *
- * @param itemsRunning   items running now, summed over the live workers' last heartbeats
  * @param itemsPerSecond items finished per second since the stream began
  * @param etaSeconds     the pending items at that rate; absent until there is a rate
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record LiveTask(@JsonUnwrapped TaskView task, long itemsRunning, double itemsPerSecond, Long etaSeconds) {
+public record LiveTask(@JsonUnwrapped TaskView task, double itemsPerSecond, Long etaSeconds) {
 }

@@ -115,7 +115,7 @@ public class TaskEventsController {
             try {
                 Task task = tasks.get(id, caller);
                 long now = clock.millis();
-                LiveTask live = new LiveTask(TaskView.of(task), running(task), rate.perSecond(now, done(task)),
+                LiveTask live = new LiveTask(TaskView.of(task, workers), rate.perSecond(now, done(task)),
                         rate.etaSeconds(now, done(task), task.definition().itemsTotal()));
                 if (sent == null) {
                     send("snapshot", live, now);
@@ -144,16 +144,10 @@ public class TaskEventsController {
             lastSentAt = now;
         }
 
-        private long running(Task task) {
-            return task.status().isTerminal() ? 0 : workers.liveWorkers().stream()
-                    .mapToLong(worker -> worker.runningItems() == null ? 0 : worker.runningItems().getOrDefault(task.id(), 0))
-                    .sum();
-        }
-
         /** The rate moves a little every tick: only what a person reads as progress makes an event. */
         private static boolean sameProgress(LiveTask a, LiveTask b) {
             return a.task().status() == b.task().status() && a.task().itemsSucceeded() == b.task().itemsSucceeded()
-                    && a.task().itemsFailed() == b.task().itemsFailed() && a.itemsRunning() == b.itemsRunning()
+                    && a.task().itemsFailed() == b.task().itemsFailed() && a.task().itemsRunning().equals(b.task().itemsRunning())
                     && a.task().chunksExecuted() == b.task().chunksExecuted();
         }
     }

@@ -165,6 +165,8 @@ public class RedisTaskStore implements TaskStore {
         TaskHash.ATTEMPTS.put(hash, 0);
         TaskHash.TIMEOUT_SECONDS.put(hash, task.timeoutSeconds());
         TaskHash.MAX_RETRIES.put(hash, task.maxRetries());
+        TaskHash.PRIORITY.put(hash, task.priority());
+        TaskHash.MAX_PARALLEL.put(hash, task.maxParallel());
         TaskHash.ROUND.put(hash, 1);
         TaskHash.RETENTION.put(hash, task.retention());
         TaskHash.CREATED_AT.put(hash, task.createdAt());
@@ -206,7 +208,9 @@ public class RedisTaskStore implements TaskStore {
                 TaskHash.WITHOUT_ITEMS.from(hash),
                 TaskHash.TIMEOUT_SECONDS.from(hash),
                 TaskHash.MAX_RETRIES.from(hash),
-                TaskHash.halt(hash));
+                TaskHash.halt(hash),
+                Optional.ofNullable(TaskHash.PRIORITY.from(hash)).orElse(0),
+                TaskHash.MAX_PARALLEL.from(hash));
         return Optional.of(new Task(TaskHash.ID.from(hash), status, definition,
                 TaskReads.progress(hash, replies.subList(1, 1 + TaskReads.COUNTS)), TaskReads.times(hash),
                 TaskHash.WAITING_REASON.from(hash), TaskHash.LAST_ERROR.from(hash), TaskHash.SHARDS_PUBLISHED.from(hash),

@@ -151,6 +151,24 @@ class TaskControllerTest {
     }
 
     @Test
+    void a_priority_outside_0_to_9_or_a_max_parallel_outside_1_to_100000_is_a_400_naming_the_field() throws Exception {
+        for (String field : new String[] {"\"priority\":-1", "\"priority\":10", "\"maxParallel\":0", "\"maxParallel\":100001"}) {
+            submit("{\"templateFunction\":\"echo\"," + field + "}")
+                    .andExpect(status().isBadRequest())
+                    .andExpect(content().contentType(MediaType.APPLICATION_PROBLEM_JSON))
+                    .andExpect(jsonPath("$.errors[0].field").value(field.substring(1, field.indexOf('"', 1))));
+        }
+        assertNothingSaved();
+    }
+
+    @Test
+    void a_priority_and_a_max_parallel_are_saved_with_the_task() throws Exception {
+        submit("{\"templateFunction\":\"echo\",\"priority\":9,\"maxParallel\":100000}").andExpect(status().isAccepted());
+
+        org.assertj.core.api.Assertions.assertThat(saved.get()).extracting(NewTask::priority, NewTask::maxParallel).containsExactly(9, 100_000);
+    }
+
+    @Test
     void a_wrong_type_is_a_400_naming_the_field() throws Exception {
         submit("{\"templateFunction\":\"echo\",\"timeoutSeconds\":\"soon\"}")
                 .andExpect(status().isBadRequest())

@@ -53,12 +53,12 @@ class TaskDispatcherTest {
     }
 
     private static WorkerHeartbeat worker(String id, int partition, String... running) {
-        return new WorkerHeartbeat(id, id + "-instance", "host", 1, 2, 0, 0, 0, List.of(partition), List.of(running), Map.of());
+        return new WorkerHeartbeat(id, id + "-instance", "host", 1, 2, 0, 0, 0, List.of(partition), List.of(running), Map.of(), List.of());
     }
 
     /** Live, but Kafka has not assigned it partitions yet. */
     private static WorkerHeartbeat joining(String id) {
-        return new WorkerHeartbeat(id, id + "-instance", "host", 1, 2, 0, 0, 0, List.of(), List.of(), Map.of());
+        return new WorkerHeartbeat(id, id + "-instance", "host", 1, 2, 0, 0, 0, List.of(), List.of(), Map.of(), List.of());
     }
 
     @BeforeEach

@@ -39,7 +39,7 @@ class TaskServiceTest {
     private static final Caller ALICE = new Caller("alice", false);
 
     private static MasterTask request(String command) {
-        return new MasterTask(command, null, List.of("a"), null, null, null);
+        return new MasterTask(command, null, List.of("a"), null, null, null, null, null);
     }
 
     @Test
@@ -81,7 +81,7 @@ class TaskServiceTest {
     @Test
     void a_key_used_before_answers_its_task_for_the_same_request_and_422s_another() {
         Task earlier = aTask().build();
-        NewTask same = new NewTask("x", "alice", "echo", "echo", List.of("a"), null, 0, null, properties.retention(), Instant.now()).withFingerprint();
+        NewTask same = new NewTask("x", "alice", "echo", "echo", List.of("a"), null, 0, null, 0, null, properties.retention(), Instant.now()).withFingerprint();
         when(keys.claim(eq("alice"), eq("k"), any(), any())).thenReturn(Optional.of(new RequestClaim(earlier.id(), same.fingerprint())));
         when(store.find(earlier.id())).thenReturn(Optional.of(earlier));
 
@@ -92,7 +92,7 @@ class TaskServiceTest {
 
     @Test
     void a_key_whose_task_is_still_being_saved_is_a_conflict_to_retry() {
-        NewTask same = new NewTask("x", "alice", "echo", "echo", List.of("a"), null, 0, null, properties.retention(), Instant.now()).withFingerprint();
+        NewTask same = new NewTask("x", "alice", "echo", "echo", List.of("a"), null, 0, null, 0, null, properties.retention(), Instant.now()).withFingerprint();
         when(keys.claim(eq("alice"), eq("k"), any(), any())).thenReturn(Optional.of(new RequestClaim("in-flight", same.fingerprint())));
         when(store.find("in-flight")).thenReturn(Optional.empty());
 
@@ -103,7 +103,7 @@ class TaskServiceTest {
     @Test
     void a_client_id_in_use_answers_its_task_for_the_same_request_and_409s_another() {
         String id = UUID.randomUUID().toString();
-        String fingerprint = new NewTask(id, "alice", "echo", "echo", List.of("a"), null, 0, null, properties.retention(), Instant.now())
+        String fingerprint = new NewTask(id, "alice", "echo", "echo", List.of("a"), null, 0, null, 0, null, properties.retention(), Instant.now())
                 .withFingerprint().fingerprint();
         when(store.createUnlessExists(any())).thenReturn(Optional.of(fingerprint));
         when(store.find(id)).thenReturn(Optional.of(aTask().id(id).build()));
@@ -116,7 +116,7 @@ class TaskServiceTest {
     @Test
     void a_client_id_another_owner_uses_for_the_same_request_is_a_conflict_not_its_task() {
         String id = UUID.randomUUID().toString();
-        String bobs = new NewTask(id, "bob", "echo", "echo", List.of("a"), null, 0, null, properties.retention(), Instant.now())
+        String bobs = new NewTask(id, "bob", "echo", "echo", List.of("a"), null, 0, null, 0, null, properties.retention(), Instant.now())
                 .withFingerprint().fingerprint();
         when(store.createUnlessExists(any())).thenReturn(Optional.of(bobs));
 
@@ -143,6 +143,20 @@ class TaskServiceTest {
 
         verify(store).recent(null, "alice", 20, null);
         verify(store).recent(null, null, 20, null);
+    }
+
+    @Test
+    void a_submitter_may_give_up_to_its_roles_highest_priority_and_an_operator_up_to_its_own() {
+        MasterTask urgent = new MasterTask("echo", null, List.of("a"), null, null, null, 6, 2);
+        MasterTask allowed = new MasterTask("echo", null, List.of("a"), null, null, null, 5, 2);
+
+        assertThatThrownBy(() -> service.submit(urgent, null, ALICE)).isInstanceOf(InvalidTaskException.class)
+                .hasMessageContaining("priority").hasMessageContaining("at most 5 for a submitter (scheduler.max-priority.submitter)");
+        verify(store, never()).create(any());
+
+        assertThat(service.submit(allowed, null, ALICE).definition()).extracting(TaskDefinition::priority, TaskDefinition::maxParallel)
+                .containsExactly(5, 2);
+        assertThat(service.submit(urgent, null, new Caller("ops", true)).definition().priority()).isEqualTo(6);
     }
 
     @Test

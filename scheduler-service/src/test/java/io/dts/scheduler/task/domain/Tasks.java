@@ -84,7 +84,7 @@ public final class Tasks {
     }
 
     public Task build() {
-        return new Task(id, status, new TaskDefinition(owner, "echo {{item}}", "echo {{item}}", items, false, 30L, 0, halt),
+        return new Task(id, status, new TaskDefinition(owner, "echo {{item}}", "echo {{item}}", items, false, 30L, 0, halt, 0, null),
                 new TaskProgress(shards, 0, 0, 0, 0, 1, round), new TaskTimes(updatedAt, updatedAt, null), null, null,
                 shardsPublishedAt != null ? shardsPublishedAt : shardsPublished ? updatedAt : null,
                 shardPlacements, null);

@@ -71,7 +71,7 @@ class RedisTaskStoreTest {
     }
 
     private static NewTask aTask(String... items) {
-        return new NewTask(UUID.randomUUID().toString(), "alice", "echo {{x}} $1", "echo 1 $1", List.of(items), 30L, 2, null, Duration.ofDays(7), Instant.now());
+        return new NewTask(UUID.randomUUID().toString(), "alice", "echo {{x}} $1", "echo 1 $1", List.of(items), 30L, 2, null, 0, null, Duration.ofDays(7), Instant.now());
     }
 
     @Test
@@ -242,7 +242,7 @@ class RedisTaskStoreTest {
         for (int i = 0; i < 250_001; i++) {
             items.add("item-" + i);
         }
-        NewTask created = new NewTask(UUID.randomUUID().toString(), "alice", "echo $1", "echo $1", items, null, 0, null,
+        NewTask created = new NewTask(UUID.randomUUID().toString(), "alice", "echo $1", "echo $1", items, null, 0, null, 0, null,
                 Duration.ofDays(7), Instant.now());
         store.create(created);
 
@@ -255,7 +255,7 @@ class RedisTaskStoreTest {
         assertThat(redis.getExpire(key)).as("no TTL before the task finishes").isEqualTo(-1);
         assertThat(redis.keys(RedisKeys.task(created.id()) + ":items-upload:*")).isEmpty();
 
-        NewTask again = new NewTask(created.id(), "alice", "x", "x", items.subList(0, 20_000), null, 0, null, Duration.ofDays(7),
+        NewTask again = new NewTask(created.id(), "alice", "x", "x", items.subList(0, 20_000), null, 0, null, 0, null, Duration.ofDays(7),
                 Instant.now(), "other");
         assertThat(store.createUnlessExists(again)).as("the task exists").isPresent();
         assertThat(redis.opsForList().size(key)).as("its items untouched").isEqualTo(250_001);
@@ -269,7 +269,7 @@ class RedisTaskStoreTest {
         try {
             List<java.util.concurrent.Future<Optional<String>>> creates = new java.util.ArrayList<>();
             for (int i = 0; i < 16; i++) {
-                NewTask task = new NewTask(id, "alice", "echo " + i, "echo " + i, List.of("a"), null, 0, null, Duration.ofDays(7), Instant.now(), "f" + i);
+                NewTask task = new NewTask(id, "alice", "echo " + i, "echo " + i, List.of("a"), null, 0, null, 0, null, Duration.ofDays(7), Instant.now(), "f" + i);
                 creates.add(pool.submit(() -> store.createUnlessExists(task)));
             }
             long created = 0;
@@ -280,7 +280,7 @@ class RedisTaskStoreTest {
             String winner = "f" + task.definition().command().substring("echo ".length());
 
             assertThat(created).isEqualTo(1);
-            assertThat(store.createUnlessExists(new NewTask(id, "alice", "x", "x", List.of(), null, 0, null, Duration.ofDays(7), Instant.now(), "other")))
+            assertThat(store.createUnlessExists(new NewTask(id, "alice", "x", "x", List.of(), null, 0, null, 0, null, Duration.ofDays(7), Instant.now(), "other")))
                     .contains(winner);
             assertThat(redis.opsForList().size(RedisKeys.items(id))).as("items written once").isEqualTo(1);
         } finally {
@@ -295,7 +295,7 @@ class RedisTaskStoreTest {
         List<String> created = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
             // Three share one millisecond: the cursor must tell them apart by id.
-            NewTask task = new NewTask(UUID.randomUUID().toString(), owner, "t", "t", List.of(), null, 0, null, Duration.ofDays(7),
+            NewTask task = new NewTask(UUID.randomUUID().toString(), owner, "t", "t", List.of(), null, 0, null, 0, null, Duration.ofDays(7),
                     i < 3 ? future : future.plusMillis(i));
             store.create(task);
             created.add(task.id());
@@ -324,9 +324,9 @@ class RedisTaskStoreTest {
     @Test
     void recent_tasks_are_newest_first_and_filtered_by_status_and_owner() {
         String owner = "owner-" + UUID.randomUUID();
-        NewTask older = new NewTask(UUID.randomUUID().toString(), owner, "t", "t", List.of(), null, 0, null, Duration.ofDays(7),
+        NewTask older = new NewTask(UUID.randomUUID().toString(), owner, "t", "t", List.of(), null, 0, null, 0, null, Duration.ofDays(7),
                 Instant.now().plusSeconds(3600));
-        NewTask newer = new NewTask(UUID.randomUUID().toString(), "bob", "t", "t", List.of(), null, 0, null, Duration.ofDays(7),
+        NewTask newer = new NewTask(UUID.randomUUID().toString(), "bob", "t", "t", List.of(), null, 0, null, 0, null, Duration.ofDays(7),
                 Instant.now().plusSeconds(7200));
         store.create(older);
         store.create(newer);
