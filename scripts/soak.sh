@@ -3,8 +3,8 @@
 # of exact accounting checked. Starts its own stack in .soak/ (2 schedulers behind nginx, 3 workers,
 # Kafka, Redis with appendfsync always) on ports of its own, so it runs beside ./scripts/stack.sh.
 #
-# For --minutes N a client submits short, long, failing, halting (soon and now), cancelled and
-# retried tasks while a fault loop, bounded in count, picks at random: kill -9 or SIGSTOP/SIGCONT of
+# For --minutes N a client submits short, long, failing, halting (soon and now), cancelled, retried
+# and capped (maxParallel 2, a random priority) tasks while a fault loop, bounded in count, picks at random: kill -9 or SIGSTOP/SIGCONT of
 # a worker or a scheduler, a Kafka restart, a Redis restart (SIGTERM or kill -9), and, through a proxy
 # between the services and Redis (redis-fault-proxy.py), every Redis connection cut at once or Redis
 # answering late (every packet held 0.4 s) for a few seconds. Every run of an
@@ -16,6 +16,8 @@
 #   - each item's result comes from a run of that item (its stdout names the task and the item);
 #   - no item ran twice at the same time, and an item ran again only after the worker process
 #     running it was killed or stopped, or its task was retried (from the side-effect log);
+#   - a capped task never ran more than 2 items at once (from the same log), unless a worker was killed or
+#     stopped within the 15 s before (a frozen worker's items run on while its leases run out);
 #   - it is in the task listing.
 # Prints the faults injected and the invariants checked, with counts, ends with "violations: N" and
 # exits 1 when N > 0. Stops its stack at the end (logs stay in .soak/logs) unless --keep.
@@ -150,10 +152,11 @@ template() { # template WORK: the command around an item's work; the work's exit
   printf '%s' 'echo "E $DTS_TASK_ID $DTS_ITEM_INDEX $w $EPOCHREALTIME $rc" >> "{{log}}"; echo "$DTS_TASK_ID $DTS_ITEM_INDEX"; exit $rc'
 }
 
-KINDS=(short short short long failing failing halting-soon halting-now cancelled retried retried)
+KINDS=(short short short long failing failing halting-soon halting-now cancelled retried retried capped)
+CAP=2
 # shellcheck disable=SC2016 # the same: the items' own commands
 submit_one() {
-  local kind="$1" items work halt='null' body="$SOAK/body" key status id
+  local kind="$1" items work halt='null' sharing='{}' body="$SOAK/body" key status id
   case "$kind" in
     short) pick 40; items=$((20 + PICKED)) work='sleep 0.0$((RANDOM % 5))' ;;
     long) pick 5; items=$((4 + PICKED)) work='sleep $((2 + RANDOM % 3))' ;;
@@ -162,10 +165,11 @@ submit_one() {
       items=30 work='sleep 0.3; [ $((DTS_ITEM_INDEX % 7)) = 3 ] && rc=1'
       halt="{\"when\":\"${kind#halting-}\",\"failures\":2}" ;;
     cancelled) items=30 work='sleep 1' ;;
+    capped) pick 6; items=12 work='sleep 0.3' sharing="{\"maxParallel\":$CAP,\"priority\":$PICKED}" ;;
     retried) items=15 work='m="{{dir}}/$DTS_TASK_ID.$DTS_ITEM_INDEX"; if [ $((DTS_ITEM_INDEX % 3)) = 0 ] && [ ! -e "$m" ]; then : > "$m"; rc=1; fi; sleep 0.1' ;;
   esac
-  jq -n --arg t "$(template "$work")" --arg log "$SIDE_EFFECTS" --arg dir "$ITEMS_DIR" --argjson n "$items" --argjson halt "$halt" \
-    '{templateFunction: $t, variableJson: {log: $log, dir: $dir}, inputList: [range($n) | "i\(.)"]} + (if $halt then {halt: $halt} else {} end)' >"$body"
+  jq -n --arg t "$(template "$work")" --arg log "$SIDE_EFFECTS" --arg dir "$ITEMS_DIR" --argjson n "$items" --argjson halt "$halt" --argjson sharing "$sharing" \
+    '{templateFunction: $t, variableJson: {log: $log, dir: $dir}, inputList: [range($n) | "i\(.)"]} + (if $halt then {halt: $halt} else {} end) + $sharing' >"$body"
   key="soak-$SEED-$RANDOM-$RANDOM-$BASHPID"
   status="$(retrying POST /tasks "$body" "Idempotency-Key: $key")"
   if [[ $status != 20[02] ]]; then
@@ -337,7 +341,7 @@ while IFS=$'\t' read -r id kind _; do
     violation "task $id ($kind, $status): counts do not add up: $(jq -c '{itemsTotal, itemsSucceeded, itemsFailed, itemsSkipped}' <<<"$view")"
   check
   case "$kind:$status" in
-    short:COMPLETED | long:COMPLETED | failing:FAILED | halting-*:FAILED | retried:COMPLETED | cancelled:CANCELLED | cancelled:COMPLETED) ;;
+    short:COMPLETED | long:COMPLETED | capped:COMPLETED | failing:FAILED | halting-*:FAILED | retried:COMPLETED | cancelled:CANCELLED | cancelled:COMPLETED) ;;
     *) violation "task $id ($kind): ended $status" ;;
   esac
   [[ $kind == halting-* && $status == FAILED ]] && ! jq -e '.halted' <<<"$view" >/dev/null && violation "task $id ($kind): FAILED but not halted"
@@ -393,6 +397,26 @@ RUN_CHECKS="$(awk -v out="$VIOLATIONS" '
   }' "$EVENTS" "$SIDE_EFFECTS")" || die "could not read the side-effect log $SIDE_EFFECTS"
 read -r ITEMS_RUN RUN_PAIRS <<<"$RUN_CHECKS"
 
+# The capped tasks: at no run's start were more than CAP runs of its task going (runs that logged their end).
+CAP_CHECKS="$(awk -v out="$VIOLATIONS" -v cap="$CAP" '
+  FILENAME == ARGV[1] { t[++ne] = $1; what[ne] = $2; next }
+  FILENAME == ARGV[2] { if ($2 == "capped") capped[$1] = 1; next }
+  $1 == "S" && ($2 in capped) { key = $2 " " $3 " " $4; n++; task[n] = $2; s[n] = $5; open[key] = n; next }
+  $1 == "E" && ($2 in capped) { key = $2 " " $3 " " $4; if (key in open) { e[open[key]] = $5; delete open[key] }; next }
+  function frozen(at,   i) {
+    for (i = 1; i <= ne; i++) if ((what[i] == "kill" || what[i] == "stop") && t[i] <= at && t[i] >= at - 15) return 1
+    return 0
+  }
+  END {
+    for (i = 1; i <= n; i++) {
+      if (!(i in e)) continue
+      starts++; at = 0
+      for (j = 1; j <= n; j++) if ((j in e) && task[j] == task[i] && s[j] <= s[i] && s[i] < e[j]) at++
+      if (at > cap && !frozen(s[i])) print "task " task[i] ": " at " items ran at once at " s[i] ", over its maxParallel " cap >> out
+    }
+    printf "%d\n", starts
+  }' "$EVENTS" "$TASKS" "$SIDE_EFFECTS")" || die "could not check the capped tasks"
+
 # ---------------------------------------------------------------------------------------------
 # Summary
 
@@ -408,7 +432,7 @@ echo "tasks submitted: $TASK_COUNT ($(cut -f2 "$TASKS" | sort | uniq -c | awk '{
 echo "submits refused after retrying: $( [[ -f $SOAK/refused.tsv ]] && wc -l <"$SOAK/refused.tsv" || echo 0)"
 echo "faults injected: $(wc -l <"$FAULTS_LOG") ($(awk '{print $2 " " $3}' "$FAULTS_LOG" | sed 's/-[0-9]*$//' | sort | uniq -c | awk '{printf "%s%s %s %s", (NR > 1 ? ", " : ""), $1, $2, $3}'))"
 echo "item runs logged: $(grep -c '^S' "$SIDE_EFFECTS" 2>/dev/null || echo 0) starts, $(grep -c '^E' "$SIDE_EFFECTS" 2>/dev/null || echo 0) ends, over $ITEMS_RUN items"
-echo "invariants checked: $CHECKS per-task checks (listed, counts, final status, results), $RUN_PAIRS run pairs of items run more than once"
+echo "invariants checked: $CHECKS per-task checks (listed, counts, final status, results), $RUN_PAIRS run pairs of items run more than once, maxParallel at $CAP_CHECKS starts of capped items"
 if ((N > 0)); then
   echo "violations (first 20 of $N):"
   head -n 20 "$VIOLATIONS"

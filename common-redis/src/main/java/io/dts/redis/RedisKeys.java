@@ -90,6 +90,20 @@ public final class RedisKeys {
         return task(taskId) + ":running";
     }
 
+    /**
+     * Sorted set: the owner's tasks not finished yet, scored by when they were accepted; checked against
+     * {@code scheduler.owner-limits.unfinished-tasks} at each submit. A task leaves it when it finishes (and one
+     * left behind by a step that failed half-way is dropped when the owner is at the limit).
+     */
+    public static String ownerUnfinished(String owner) {
+        return "tasks:unfinished:" + owner;
+    }
+
+    /** Sorted set: the owner's items running now anywhere, as {@link #runningItems} is a task's; for {@code scheduler.owner-limits.running-items}. */
+    public static String ownerRunningItems(String owner) {
+        return "tasks:running-items:" + owner;
+    }
+
     /** Every key of one task, to expire them together when it finishes. */
     public static List<String> allOf(String taskId) {
         return List.of(task(taskId), items(taskId), results(taskId), recorded(taskId), failed(taskId), shardsDone(taskId),

@@ -44,6 +44,8 @@ public final class TaskHash {
     public static final Field<Integer> PRIORITY = Field.count("priority");
     /** Items of the task that may run at once in the cluster; absent for no cap. */
     public static final Field<Integer> MAX_PARALLEL = Field.count("maxParallel");
+    /** Items of the task's owner that may run at once in the cluster, as the scheduler's setting was when it was accepted; absent for none. */
+    public static final Field<Integer> OWNER_RUNNING_LIMIT = Field.count("ownerRunningLimit");
     public static final Field<Instant> CREATED_AT = Field.instant("createdAt");
     public static final Field<Instant> UPDATED_AT = Field.instant("updatedAt");
     public static final Field<Instant> FINISHED_AT = Field.instant("finishedAt");

@@ -172,6 +172,11 @@ public class TaskLifecycle {
                 TaskHash.FINISHED_AT.name(), TaskHash.SHARDS_PUBLISHED.name(), TaskHash.SHARD_PLACEMENTS.name(), TaskHash.HALTED.name(), TaskHash.HALT_REASON.name()));
         if (reopened) {
             entered(taskId, TaskStatus.QUEUED);
+            String owner = TaskHash.OWNER.read(tasks.forTask(taskId), taskId);
+            if (owner != null) {
+                // Unfinished again, whatever the owner's limit: it is the same task.
+                redis.opsForZSet().add(RedisKeys.ownerUnfinished(owner), taskId, clock.millis());
+            }
         }
         return reopened;
     }
@@ -261,6 +266,12 @@ public class TaskLifecycle {
 
     /** After the status changed: out of the indexes of the statuses it left. */
     private void leave(String taskId, TaskStatus now) {
+        if (now.isTerminal()) {
+            String owner = TaskHash.OWNER.read(tasks.forTask(taskId), taskId);
+            if (owner != null) {
+                redis.opsForZSet().remove(RedisKeys.ownerUnfinished(owner), taskId);
+            }
+        }
         if (!now.awaitsSharding()) {
             removeUnlessBack(RedisKeys.PENDING_TASKS, taskId, TaskStatus::awaitsSharding);
         }

@@ -93,12 +93,23 @@ final class Cluster implements AutoCloseable {
         return launchScheduler(maxHeap).awaitReady();
     }
 
-    /** Launches one more scheduler, not yet ready; the client talks to the newest one. */
+    /** Starts one more scheduler with these settings besides the cluster's; the client talks to the newest one. */
+    ServiceProcess startScheduler(List<String> moreArgs) {
+        return launchScheduler(SCHEDULER_HEAP, moreArgs).awaitReady();
+    }
+
     private ServiceProcess launchScheduler(String maxHeap) {
+        return launchScheduler(maxHeap, List.of());
+    }
+
+    /** Launches one more scheduler, not yet ready; the client talks to the newest one. */
+    private ServiceProcess launchScheduler(String maxHeap, List<String> moreArgs) {
         ServiceProcess scheduler;
+        List<String> args = new ArrayList<>(schedulerArgs);
+        args.addAll(moreArgs);
         try {
             scheduler = new ServiceProcess("scheduler-" + (schedulers.size() + 1), "scheduler-service", FreePorts.next(),
-                    infrastructure(schedulerArgs)).withMaxHeap(maxHeap).launch();
+                    infrastructure(args)).withMaxHeap(maxHeap).launch();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

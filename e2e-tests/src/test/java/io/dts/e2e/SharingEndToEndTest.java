@@ -133,6 +133,29 @@ class SharingEndToEndTest {
         assertThat((double) annsFinished / bobsFinished).as("ann's items over bob's").isBetween(0.8, 1.25);
     }
 
+    @Test
+    void an_owner_at_its_limits_gets_a_429_for_one_more_task_and_never_runs_more_items_than_its_limit_at_once() {
+        String carolsToken = SharedKeys.addKey("carol-" + System.nanoTime(), "submitter");
+        SchedulerClient carol = new SchedulerClient(cluster.startScheduler(List.of("--scheduler.owner-limits.unfinished-tasks=2",
+                "--scheduler.owner-limits.running-items=2")).baseUrl(), carolsToken);
+        String first = submit(carol, 0.3, 8, Map.of());
+        String second = submit(carol, 0.3, 8, Map.of());
+
+        SchedulerClient.Response third = carol.post("/api/tasks", "application/json",
+                SchedulerClient.taskJson("echo", List.of("a")));
+
+        assertThat(third.status()).isEqualTo(429);
+        assertThat(third.contentType()).startsWith("application/problem+json");
+        assertThat(third.body().get("detail").asString()).contains("scheduler.owner-limits.unfinished-tasks");
+        cluster.awaitTerminal(first, TASK_TIMEOUT);
+        cluster.awaitTerminal(second, TASK_TIMEOUT);
+        List<long[]> spans = new ArrayList<>(spans(results(first)));
+        spans.addAll(spans(results(second)));
+        assertThat(mostAtOnce(spans)).as("carol's items running at once, over both her tasks").isEqualTo(2);
+        assertThat(carol.post("/api/tasks", "application/json", SchedulerClient.taskJson("echo", List.of("a"))).status())
+                .as("a submit once her tasks finished").isEqualTo(202);
+    }
+
     private void awaitRunning(int items) {
         await("the cluster's slots all busy").atMost(Duration.ofSeconds(30))
                 .until(() -> StreamSupport.stream(operator.get("/api/workers").body().spliterator(), false)

@@ -44,6 +44,7 @@ import org.springframework.validation.annotation.Validated;
  * @param stallTimeout    a running task with no progress for this long, and no live worker running it,
  *                        gets its unfinished shards published again
  * @param maxPriority     the highest {@code priority} each role that submits may give a task
+ * @param ownerLimits     what one owner may have at once; 0 for no limit
  */
 @Validated
 @ConfigurationProperties("scheduler")
@@ -68,7 +69,15 @@ public record SchedulerProperties(
         @NotNull DataSize maxResultsPageSize,
         @NotNull Duration retention,
         @NotNull Duration stallTimeout,
-        @NotNull @Valid MaxPriority maxPriority) {
+        @NotNull @Valid MaxPriority maxPriority,
+        @NotNull @Valid OwnerLimits ownerLimits) {
+
+    /**
+     * @param unfinishedTasks tasks accepted and not finished; a submit over it is a 429
+     * @param runningItems    items running at once in the cluster, over all the owner's tasks
+     */
+    public record OwnerLimits(@Min(0) int unfinishedTasks, @Min(0) int runningItems) {
+    }
 
     /** The highest priority a submitter's and an operator's tasks may have, each 0-9. */
     public record MaxPriority(@Min(0) @Max(9) int submitter, @Min(0) @Max(9) int operator) {

@@ -24,7 +24,7 @@ import org.springframework.validation.annotation.Validated;
  * @param defaultTimeout     per-item time limit when the task sets none
  * @param killGrace          between TERM and KILL when an item is stopped
  * @param outputLimit        stdout and stderr kept per item; the rest is dropped and flagged truncated
- * @param maxShardsInFlight  shards taken from Kafka at once (their items share the thread pool)
+ * @param maxShardsInFlight  shards held at once, taken from Kafka and not finished (their items wait together for the slots)
  * @param resultBatch        results written to Redis in one transaction
  * @param resultFlushInterval longest a finished item waits before its result is written
  * @param consumerGroup      Kafka consumer group of the workers on the shard topic

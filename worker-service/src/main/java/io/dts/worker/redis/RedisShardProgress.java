@@ -116,7 +116,7 @@ public class RedisShardProgress implements ShardProgress {
             public <K, V> Object execute(RedisOperations<K, V> operations) {
                 RedisOperations<String, String> ops = (RedisOperations<String, String>) operations;
                 ops.opsForHash().multiGet(RedisKeys.task(taskId), List.of(TaskHash.STATUS.name(), TaskHash.ROUND.name(),
-                        TaskHash.OWNER.name(), TaskHash.PRIORITY.name(), TaskHash.MAX_PARALLEL.name()));
+                        TaskHash.OWNER.name(), TaskHash.PRIORITY.name(), TaskHash.MAX_PARALLEL.name(), TaskHash.OWNER_RUNNING_LIMIT.name()));
                 ops.opsForSet().isMember(RedisKeys.shardsDone(taskId), String.valueOf(shardIndex));
                 ops.opsForHash().keys(RedisKeys.deliveries(taskId));
                 return null;
@@ -131,7 +131,8 @@ public class RedisShardProgress implements ShardProgress {
         args.addAll(goneInstances(shardIndex, round, (Collection<?>) replies.get(2)));
         List<?> counts = tasks.forTask(taskId).execute(COUNT_RUNS, List.of(RedisKeys.deliveries(taskId)), args.toArray());
         Scheduling scheduling = new Scheduling(Optional.ofNullable(TaskHash.OWNER.parse(task.get(2))).orElse(""),
-                Optional.ofNullable(TaskHash.PRIORITY.parse(task.get(3))).orElse(0), TaskHash.MAX_PARALLEL.parse(task.get(4)));
+                Optional.ofNullable(TaskHash.PRIORITY.parse(task.get(3))).orElse(0), TaskHash.MAX_PARALLEL.parse(task.get(4)),
+                TaskHash.OWNER_RUNNING_LIMIT.parse(task.get(5)));
         return Optional.of(new ShardState(TaskHash.STATUS.parse(task.get(0)), currentRound, Boolean.TRUE.equals(replies.get(1)),
                 ((Number) counts.get(1)).intValue(), ((Number) counts.get(0)).intValue(), scheduling));
     }

@@ -40,11 +40,12 @@ public interface ShardProgress {
      * @param owner       who submitted the task; fair share is between owners
      * @param priority    0-9, higher first
      * @param maxParallel items of the task that may run at once in the cluster; {@code null} for no cap
+     * @param ownerRunningLimit items of the owner that may run at once in the cluster; {@code null} for no limit
      */
-    record Scheduling(String owner, int priority, Integer maxParallel) {
+    record Scheduling(String owner, int priority, Integer maxParallel, Integer ownerRunningLimit) {
 
         /** A task saved by an earlier version: no owner, priority 0, no cap. */
-        public static final Scheduling DEFAULT = new Scheduling("", 0, null);
+        public static final Scheduling DEFAULT = new Scheduling("", 0, null, null);
     }
 
     /**

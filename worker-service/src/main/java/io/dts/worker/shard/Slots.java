@@ -1,6 +1,8 @@
 package io.dts.worker.shard;
 
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -91,30 +93,47 @@ class Slots {
      */
     private void serve() {
         for (ItemQueue.Turn turn = queue.take(); turn != null; turn = queue.take()) {
-            Optional<RunningItemLeases.Lease> place;
-            try {
-                place = place(turn);
-            } catch (RuntimeException e) {
-                log.warn("Task {}: could not take a place for an item in Redis: {}", turn.from().shard().taskId(), e.getMessage());
-                place = Optional.empty();
-            }
-            if (turn.from().scheduling().maxParallel() != null && place.isEmpty()) {
+            Optional<List<RunningItemLeases.Lease>> taken = places(turn);
+            if (taken.isEmpty()) {
                 queue.putBack(turn, PLACE_RETRY_MILLIS);
                 continue;
             }
             try {
                 turn.run();
             } finally {
-                place.ifPresent(places::release);
+                taken.get().forEach(places::release);
                 queue.ended(turn);
             }
         }
     }
 
-    /** One of the task's maxParallel places in the cluster; empty when it has no cap, or when every place is taken. */
-    private Optional<RunningItemLeases.Lease> place(ItemQueue.Turn turn) {
-        Integer maxParallel = turn.from().scheduling().maxParallel();
-        return maxParallel == null ? Optional.empty() : places.take(turn.from().shard().taskId(), maxParallel);
+    /**
+     * A place among the task's maxParallel and one among its owner's running items, in the cluster, for those it
+     * has; empty when one is not free (or Redis cannot say), and then none is kept.
+     */
+    private Optional<List<RunningItemLeases.Lease>> places(ItemQueue.Turn turn) {
+        Scheduling scheduling = turn.from().scheduling();
+        String taskId = turn.from().shard().taskId();
+        List<RunningItemLeases.Lease> taken = new ArrayList<>(2);
+        try {
+            if (scheduling.maxParallel() != null && !add(taken, places.forTask(taskId, scheduling.maxParallel()))) {
+                return Optional.empty();
+            }
+            if (scheduling.ownerRunningLimit() != null && !add(taken, places.forOwner(scheduling.owner(), scheduling.ownerRunningLimit()))) {
+                taken.forEach(places::release);
+                return Optional.empty();
+            }
+            return Optional.of(taken);
+        } catch (RuntimeException e) {
+            log.warn("Task {}: could not take a place for an item in Redis: {}", taskId, e.getMessage());
+            taken.forEach(places::release);
+            return Optional.empty();
+        }
+    }
+
+    private static boolean add(List<RunningItemLeases.Lease> taken, Optional<RunningItemLeases.Lease> place) {
+        place.ifPresent(taken::add);
+        return place.isPresent();
     }
 
     private int runPasses(TaskShard shard, Scheduling scheduling, BooleanSupplier held) {

@@ -38,7 +38,7 @@ class ItemQueueTest {
     }
 
     private static Scheduling of(String owner) {
-        return new Scheduling(owner, 0, null);
+        return new Scheduling(owner, 0, null, null);
     }
 
     /** Takes {@code n} items without ending any: what {@code n} free slots would run. */
@@ -62,8 +62,8 @@ class ItemQueueTest {
 
     @Test
     void higher_priority_items_are_taken_first_whatever_came_first() {
-        aShard("low", new Scheduling("ann", 0, null), 3);
-        aShard("high", new Scheduling("bob", 7, null), 2);
+        aShard("low", new Scheduling("ann", 0, null, null), 3);
+        aShard("high", new Scheduling("bob", 7, null, null), 2);
 
         assertThat(take(4)).containsExactly("high-0", "high-1", "low-0", "low-1");
     }
@@ -93,7 +93,7 @@ class ItemQueueTest {
 
     @Test
     void a_task_at_its_max_parallel_here_lets_other_tasks_take_the_free_slots() {
-        aShard("capped", new Scheduling("ann", 9, 2), 10);
+        aShard("capped", new Scheduling("ann", 9, 2, null), 10);
         aShard("other", of("bob"), 10);
 
         List<Turn> turns = IntStream.range(0, 4).mapToObj(i -> queue.take()).toList();
@@ -105,7 +105,7 @@ class ItemQueueTest {
 
     @Test
     void an_item_put_back_waits_its_pause_then_is_taken_before_the_shards_next_ones() throws Exception {
-        aShard("capped", new Scheduling("ann", 0, 5), 3);
+        aShard("capped", new Scheduling("ann", 0, 5, null), 3);
         Turn first = queue.take();
 
         long before = System.nanoTime();

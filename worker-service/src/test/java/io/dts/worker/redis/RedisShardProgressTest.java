@@ -229,9 +229,9 @@ class RedisShardProgressTest {
     void the_state_of_a_shard_tells_how_its_items_take_their_turns() {
         String task = aTaskInProgress(2, 1);
         redis.opsForHash().putAll(RedisKeys.task(task), Map.of(TaskHash.OWNER.name(), "ann", TaskHash.PRIORITY.name(), "7",
-                TaskHash.MAX_PARALLEL.name(), "3"));
+                TaskHash.MAX_PARALLEL.name(), "3", TaskHash.OWNER_RUNNING_LIMIT.name(), "5"));
 
-        assertThat(progress.state(task, 0, 1).map(ShardState::scheduling)).contains(new Scheduling("ann", 7, 3));
+        assertThat(progress.state(task, 0, 1).map(ShardState::scheduling)).contains(new Scheduling("ann", 7, 3, 5));
     }
 
     @Test

@@ -44,7 +44,7 @@ class RunningItemLeasesTest {
 
     private static RunningItemLeases aWorkersLeases(Duration lease) {
         WorkerProperties properties = aWorker(Path.of(System.getProperty("java.io.tmpdir"))).heartbeatTtl(lease).build();
-        return new RunningItemLeases(taskRedis, new PatientRedis(properties), properties, new WorkerInstance());
+        return new RunningItemLeases(taskRedis, redis, new PatientRedis(properties), properties, new WorkerInstance());
     }
 
     @Test
@@ -52,31 +52,45 @@ class RunningItemLeasesTest {
         RunningItemLeases worker1 = aWorkersLeases(Duration.ofSeconds(30));
         RunningItemLeases worker2 = aWorkersLeases(Duration.ofSeconds(30));
 
-        Optional<Lease> first = worker1.take(task, 2);
-        Optional<Lease> second = worker2.take(task, 2);
-        Optional<Lease> third = worker1.take(task, 2);
+        Optional<Lease> first = worker1.forTask(task, 2);
+        Optional<Lease> second = worker2.forTask(task, 2);
+        Optional<Lease> third = worker1.forTask(task, 2);
 
         assertThat(first).isPresent();
         assertThat(second).isPresent();
         assertThat(third).as("two run already").isEmpty();
         worker1.release(first.orElseThrow());
-        assertThat(worker2.take(task, 2)).isPresent();
+        assertThat(worker2.forTask(task, 2)).isPresent();
         assertThat(redis.getExpire(RedisKeys.runningItems(task))).as("the key goes on its own").isPositive();
+    }
+
+    @Test
+    void an_owners_places_are_shared_by_all_its_tasks_and_by_every_worker() {
+        String owner = "owner-" + UUID.randomUUID();
+        RunningItemLeases worker1 = aWorkersLeases(Duration.ofSeconds(30));
+        RunningItemLeases worker2 = aWorkersLeases(Duration.ofSeconds(30));
+
+        Optional<Lease> first = worker1.forOwner(owner, 2);
+        assertThat(worker2.forOwner(owner, 2)).isPresent();
+        assertThat(worker1.forOwner(owner, 2)).as("two of the owner's items run").isEmpty();
+        assertThat(worker1.forOwner("someone-else-" + owner, 2)).as("another owner's places are its own").isPresent();
+        worker1.release(first.orElseThrow());
+        assertThat(worker2.forOwner(owner, 2)).isPresent();
     }
 
     @Test
     void a_dead_workers_places_come_back_when_their_lease_runs_out_and_a_renewed_one_stays() throws Exception {
         RunningItemLeases dying = aWorkersLeases(Duration.ofMillis(500));
         RunningItemLeases living = aWorkersLeases(Duration.ofMillis(500));
-        assertThat(dying.take(task, 2)).isPresent();
-        assertThat(living.take(task, 2)).isPresent();
+        assertThat(dying.forTask(task, 2)).isPresent();
+        assertThat(living.forTask(task, 2)).isPresent();
 
         for (int beat = 0; beat < 4; beat++) {
             Thread.sleep(250);
             living.renew();
         }
 
-        assertThat(living.take(task, 2)).as("the dead worker's place is free").isPresent();
-        assertThat(dying.take(task, 2)).as("the living worker's first place is still held").isEmpty();
+        assertThat(living.forTask(task, 2)).as("the dead worker's place is free").isPresent();
+        assertThat(dying.forTask(task, 2)).as("the living worker's first place is still held").isEmpty();
     }
 }

@@ -111,7 +111,7 @@ class ShardExecutorTest {
         RunningWork running = new RunningWork();
         ItemChunks chunks = new ItemChunks(progress, patientRedis);
         Slots shards = new Slots(properties, chunks, new ItemAttempts(properties, runner, running, clock), running, progress,
-                patientRedis, new HaltWatch(progress, patientRedis, runner), new RunningItemLeases(taskRedis, patientRedis, properties, instance),
+                patientRedis, new HaltWatch(progress, patientRedis, runner), new RunningItemLeases(taskRedis, redis, patientRedis, properties, instance),
                 new OtherWorkers(redis, JSON, properties), clock);
         Quarantine quarantine = new Quarantine(properties, progress, patientRedis, chunks, instance, clock);
         ShardExecutor executor = new ShardExecutor(properties, progress, patientRedis, running, shards, quarantine, runner, publisher,

@@ -107,7 +107,7 @@ class SlotsTest {
         PatientRedis patientRedis = new PatientRedis(properties);
         Slots pool = new Slots(properties, new ItemChunks(store, patientRedis),
                 new ItemAttempts(properties, launcher, running, Clock.systemUTC()), running, store, patientRedis,
-                new HaltWatch(store, patientRedis, launcher), new RunningItemLeases(taskRedis, patientRedis, properties, new WorkerInstance()),
+                new HaltWatch(store, patientRedis, launcher), new RunningItemLeases(taskRedis, redis, patientRedis, properties, new WorkerInstance()),
                 new OtherWorkers(redis, JSON, properties), Clock.systemUTC());
         cleanups.add(() -> {
             pool.shutdown();
@@ -175,7 +175,7 @@ class SlotsTest {
         HaltWatch halts = new HaltWatch(progress, patientRedis, launcher);
         Slots pool = new Slots(properties, new ItemChunks(progress, patientRedis),
                 new ItemAttempts(properties, launcher, running, Clock.systemUTC()), running, progress, patientRedis, halts,
-                new RunningItemLeases(taskRedis, patientRedis, properties, new WorkerInstance()),
+                new RunningItemLeases(taskRedis, redis, patientRedis, properties, new WorkerInstance()),
                 new OtherWorkers(redis, JSON, properties), Clock.systemUTC());
         ScheduledExecutorService checks = Executors.newSingleThreadScheduledExecutor();
         cleanups.add(() -> {
@@ -264,11 +264,11 @@ class SlotsTest {
         String smallTask = aTaskOf(1);
         Slots pool = someSlots(aWorker(workDir).threads(2), progress);
         CompletableFuture<Integer> longRun = CompletableFuture.supplyAsync(
-                () -> pool.run(aShard(longTask, 20, "sleep 0.25"), new Scheduling("ann", 0, null), HELD));
+                () -> pool.run(aShard(longTask, 20, "sleep 0.25"), new Scheduling("ann", 0, null, null), HELD));
         Thread.sleep(300);
 
         long started = System.nanoTime();
-        pool.run(aShard(smallTask, 1, "true"), new Scheduling("bob", 0, null), HELD);
+        pool.run(aShard(smallTask, 1, "true"), new Scheduling("bob", 0, null, null), HELD);
         Duration small = Duration.ofNanos(System.nanoTime() - started);
 
         assertThat(longRun).as("the long task still runs").isNotDone();
@@ -279,7 +279,7 @@ class SlotsTest {
     @Test
     void a_task_with_max_parallel_runs_at_most_that_many_items_at_once_over_two_workers() throws Exception {
         String task = aTaskOf(12);
-        Scheduling twoAtOnce = new Scheduling("ann", 0, 2);
+        Scheduling twoAtOnce = new Scheduling("ann", 0, 2, null);
         String command = "echo $(date +%s%N); sleep 0.2; echo $(date +%s%N)";
         Slots worker1 = someSlots(aWorker(workDir).threads(3), progress);
         Slots worker2 = someSlots(aWorker(workDir).threads(3), progress);

@@ -6,6 +6,7 @@ import java.util.Map;
 import io.dts.model.InputLimits;
 import io.dts.scheduler.task.domain.InvalidTaskException;
 import io.dts.scheduler.task.domain.InvalidTaskException.FieldError;
+import io.dts.scheduler.task.domain.OwnerLimitException;
 import io.dts.scheduler.task.domain.PayloadTooLargeException;
 import io.dts.scheduler.task.domain.RequestMismatchException;
 import io.dts.scheduler.task.domain.TaskConflictException;
@@ -60,6 +61,13 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
                     "Request too large", e.getMessage() + " (scheduler.max-item-size). Pass large data by path instead.", null));
             case INVALID -> ResponseEntity.badRequest().body(invalidTask(new InvalidTaskException(e.field(), e.getMessage())));
         };
+    }
+
+    /** Retry-After: a task of the owner's may finish any moment; a client that waits a little gets in. */
+    @ExceptionHandler(OwnerLimitException.class)
+    ResponseEntity<ProblemDetail> ownerLimit(OwnerLimitException e) {
+        return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS).header(HttpHeaders.RETRY_AFTER, "5")
+                .body(problem(HttpStatus.TOO_MANY_REQUESTS, "Owner limit reached", e.getMessage(), null));
     }
 
     @ExceptionHandler(TaskNotFoundException.class)

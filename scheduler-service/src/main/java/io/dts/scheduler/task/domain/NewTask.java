@@ -20,6 +20,8 @@ import io.dts.model.ShardHalt;
  * @param halt      when to stop it early; {@code null} for never
  * @param priority  0-9, higher first among waiting items
  * @param maxParallel items of it that may run at once in the cluster; {@code null} for no cap
+ * @param ownerRunningLimit items of its owner that may run at once in the cluster, over all the owner's tasks, as
+ *                  {@code scheduler.owner-limits.running-items} was when it was accepted; 0 for none
  * @param fingerprint what it runs and for whom, hashed ({@link #withFingerprint}); {@code null} unless a client names
  *                  the task (an Idempotency-Key, its own id) and may send the same request again
  */
@@ -34,14 +36,16 @@ public record NewTask(
         ShardHalt halt,
         int priority,
         Integer maxParallel,
+        int ownerRunningLimit,
         Duration retention,
         Instant createdAt,
         String fingerprint) {
 
     public NewTask(String id, String owner, String templateFunction, String command, List<String> items, Long timeoutSeconds,
-                   int maxRetries, ShardHalt halt, int priority, Integer maxParallel, Duration retention, Instant createdAt) {
-        this(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, halt, priority, maxParallel, retention, createdAt,
-                null);
+                   int maxRetries, ShardHalt halt, int priority, Integer maxParallel, int ownerRunningLimit, Duration retention,
+                   Instant createdAt) {
+        this(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, halt, priority, maxParallel, ownerRunningLimit,
+                retention, createdAt, null);
     }
 
     public boolean withoutItems() {
@@ -67,7 +71,7 @@ public record NewTask(
             }
             items.forEach(item -> update(digest, item));
             return new NewTask(id, owner, templateFunction, command, items, timeoutSeconds, maxRetries, halt, priority, maxParallel,
-                    retention, createdAt, HexFormat.of().formatHex(digest.digest()));
+                    ownerRunningLimit, retention, createdAt, HexFormat.of().formatHex(digest.digest()));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }

@@ -43,16 +43,18 @@ public class TaskService {
     private final TaskResults results;
     private final IdempotencyKeys idempotencyKeys;
     private final TaskSubmitter submitter;
+    private final OwnerTasks ownerTasks;
     private final SchedulerProperties properties;
     private final TemplateRenderer renderer;
     private final Clock clock;
 
-    public TaskService(TaskStore store, TaskStates states, TaskResults results, IdempotencyKeys idempotencyKeys, TaskSubmitter submitter, SchedulerProperties properties, TemplateRenderer renderer, Clock clock) {
+    public TaskService(TaskStore store, TaskStates states, TaskResults results, IdempotencyKeys idempotencyKeys, TaskSubmitter submitter, OwnerTasks ownerTasks, SchedulerProperties properties, TemplateRenderer renderer, Clock clock) {
         this.store = store;
         this.states = states;
         this.results = results;
         this.idempotencyKeys = idempotencyKeys;
         this.submitter = submitter;
+        this.ownerTasks = ownerTasks;
         this.properties = properties;
         this.renderer = renderer;
         this.clock = clock;
@@ -83,6 +85,7 @@ public class TaskService {
         String id = clientTaskId == null ? UUID.randomUUID().toString() : TaskIds.normalized(clientTaskId);
         NewTask task = accept(request, id, caller);
         if (idempotencyKey == null && clientTaskId == null) {
+            countAgainstOwner(task);
             store.create(task);
             return accepted(task);
         }
@@ -98,6 +101,7 @@ public class TaskService {
         boolean saved = false;
         try {
             Optional<String> existing = Optional.empty();
+            countAgainstOwner(task);
             if (clientTaskId == null) {
                 store.create(task);
             } else {
@@ -118,6 +122,15 @@ public class TaskService {
             }
         }
         return accepted(task);
+    }
+
+    /** Over {@code scheduler.owner-limits.unfinished-tasks}, nothing is saved: a 429 naming the limit. */
+    private void countAgainstOwner(NewTask task) {
+        int limit = properties.ownerLimits().unfinishedTasks();
+        if (!ownerTasks.claim(task.owner(), task.id(), limit)) {
+            throw new OwnerLimitException(task.owner() + " has " + limit + " tasks not finished, the limit (scheduler.owner-limits.unfinished-tasks); "
+                    + "submit again once one of them finishes.");
+        }
     }
 
     private Task accepted(NewTask task) {
@@ -242,7 +255,8 @@ public class TaskService {
         checkItemsFit(command, items);
         return new NewTask(id, caller.name(), template, command, items, request.timeoutSeconds(),
                 request.maxRetries() == null ? 0 : request.maxRetries(), HaltRules.of(request.halt(), items.isEmpty() ? 1 : items.size()),
-                priority(request, caller), request.maxParallel(), properties.retention(), clock.instant());
+                priority(request, caller), request.maxParallel(), properties.ownerLimits().runningItems(), properties.retention(),
+                clock.instant());
     }
 
     /** The request's priority, if the caller's role may use it (scheduler.max-priority.*). */

@@ -167,6 +167,7 @@ public class RedisTaskStore implements TaskStore {
         TaskHash.MAX_RETRIES.put(hash, task.maxRetries());
         TaskHash.PRIORITY.put(hash, task.priority());
         TaskHash.MAX_PARALLEL.put(hash, task.maxParallel());
+        TaskHash.OWNER_RUNNING_LIMIT.put(hash, task.ownerRunningLimit() > 0 ? task.ownerRunningLimit() : null);
         TaskHash.ROUND.put(hash, 1);
         TaskHash.RETENTION.put(hash, task.retention());
         TaskHash.CREATED_AT.put(hash, task.createdAt());

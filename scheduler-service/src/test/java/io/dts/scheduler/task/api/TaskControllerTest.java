@@ -28,6 +28,7 @@ import io.dts.scheduler.security.DtsSecurityProperties;
 import io.dts.scheduler.task.events.EventStreamProperties;
 import io.dts.scheduler.security.SecurityConfig;
 import io.dts.scheduler.task.domain.NewTask;
+import io.dts.scheduler.task.domain.OwnerTasks;
 import io.dts.scheduler.task.domain.RequestClaim;
 import io.dts.scheduler.task.domain.TaskService;
 import io.dts.scheduler.task.domain.TemplateRenderer;
@@ -78,11 +79,14 @@ class TaskControllerTest {
     TaskSubmitter submitter;
     @MockitoBean
     WorkerDirectory workers;
+    @MockitoBean
+    OwnerTasks ownerTasks;
 
     private final AtomicReference<NewTask> saved = new AtomicReference<>();
 
     @BeforeEach
     void storeKeepsTheSavedTask() {
+        when(ownerTasks.claim(anyString(), anyString(), org.mockito.ArgumentMatchers.anyInt())).thenReturn(true);
         org.mockito.Mockito.doAnswer(call -> {
             saved.set(call.getArgument(0));
             return null;
@@ -166,6 +170,18 @@ class TaskControllerTest {
         submit("{\"templateFunction\":\"echo\",\"priority\":9,\"maxParallel\":100000}").andExpect(status().isAccepted());
 
         org.assertj.core.api.Assertions.assertThat(saved.get()).extracting(NewTask::priority, NewTask::maxParallel).containsExactly(9, 100_000);
+    }
+
+    @Test
+    void a_submit_over_the_owners_unfinished_tasks_is_a_429_naming_the_limit_and_saves_nothing() throws Exception {
+        when(ownerTasks.claim(anyString(), anyString(), org.mockito.ArgumentMatchers.anyInt())).thenReturn(false);
+
+        submit("{\"templateFunction\":\"echo\"}")
+                .andExpect(status().isTooManyRequests())
+                .andExpect(content().contentType(MediaType.APPLICATION_PROBLEM_JSON))
+                .andExpect(header().string("Retry-After", "5"))
+                .andExpect(jsonPath("$.detail").value(containsString("scheduler.owner-limits.unfinished-tasks")));
+        assertNothingSaved();
     }
 
     @Test

@@ -12,7 +12,7 @@ class ShardPlannerTest {
 
     @Test
     void a_task_without_items_still_runs_once_as_one_shard() {
-        NewTask withoutItems = new NewTask("t", "alice", "date", "date", List.of(), null, 0, null, 0, null, java.time.Duration.ZERO, java.time.Instant.EPOCH);
+        NewTask withoutItems = new NewTask("t", "alice", "date", "date", List.of(), null, 0, null, 0, null, 0, java.time.Duration.ZERO, java.time.Instant.EPOCH);
 
         assertThat(withoutItems.itemsTotal()).isEqualTo(1);
         assertThat(ShardPlanner.plan(withoutItems.itemsTotal(), 4)).containsExactly(new Range(0, 1));

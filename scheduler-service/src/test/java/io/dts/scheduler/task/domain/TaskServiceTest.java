@@ -4,6 +4,7 @@ import static io.dts.scheduler.task.domain.Tasks.aTask;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.doThrow;
@@ -21,6 +22,7 @@ import java.util.UUID;
 import io.dts.model.MasterTask;
 import io.dts.scheduler.config.SchedulerProperties;
 import io.dts.testsupport.SettableClock;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.QueryTimeoutException;
 import tools.jackson.databind.json.JsonMapper;
@@ -33,10 +35,26 @@ class TaskServiceTest {
     private final IdempotencyKeys keys = mock(IdempotencyKeys.class);
     private final TaskSubmitter submitter = mock(TaskSubmitter.class);
     private final SchedulerProperties properties = TaskDispatcherTest.properties(Map.of());
-    private final TaskService service = new TaskService(store, states, mock(TaskResults.class), keys, submitter, properties,
+    private final OwnerTasks ownerTasks = mock(OwnerTasks.class);
+    private final TaskService service = new TaskService(store, states, mock(TaskResults.class), keys, submitter, ownerTasks, properties,
             new TemplateRenderer(JsonMapper.builder().build(), properties), new SettableClock(Instant.parse("2026-01-01T00:00:00Z")));
 
     private static final Caller ALICE = new Caller("alice", false);
+
+    @BeforeEach
+    void ownersUnderTheirLimit() {
+        when(ownerTasks.claim(anyString(), anyString(), anyInt())).thenReturn(true);
+    }
+
+    @Test
+    void an_owner_at_its_unfinished_tasks_limit_gets_nothing_saved() {
+        when(ownerTasks.claim(anyString(), anyString(), anyInt())).thenReturn(false);
+
+        assertThatThrownBy(() -> service.submit(request("echo"), null, ALICE)).isInstanceOf(OwnerLimitException.class)
+                .hasMessageContaining("alice").hasMessageContaining("scheduler.owner-limits.unfinished-tasks");
+        verify(store, never()).create(any());
+        verify(submitter, never()).submit(any());
+    }
 
     private static MasterTask request(String command) {
         return new MasterTask(command, null, List.of("a"), null, null, null, null, null);
@@ -81,7 +99,7 @@ class TaskServiceTest {
     @Test
     void a_key_used_before_answers_its_task_for_the_same_request_and_422s_another() {
         Task earlier = aTask().build();
-        NewTask same = new NewTask("x", "alice", "echo", "echo", List.of("a"), null, 0, null, 0, null, properties.retention(), Instant.now()).withFingerprint();
+        NewTask same = new NewTask("x", "alice", "echo", "echo", List.of("a"), null, 0, null, 0, null, 0, properties.retention(), Instant.now()).withFingerprint();
         when(keys.claim(eq("alice"), eq("k"), any(), any())).thenReturn(Optional.of(new RequestClaim(earlier.id(), same.fingerprint())));
         when(store.find(earlier.id())).thenReturn(Optional.of(earlier));
 
@@ -92,7 +110,7 @@ class TaskServiceTest {
 
     @Test
     void a_key_whose_task_is_still_being_saved_is_a_conflict_to_retry() {
-        NewTask same = new NewTask("x", "alice", "echo", "echo", List.of("a"), null, 0, null, 0, null, properties.retention(), Instant.now()).withFingerprint();
+        NewTask same = new NewTask("x", "alice", "echo", "echo", List.of("a"), null, 0, null, 0, null, 0, properties.retention(), Instant.now()).withFingerprint();
         when(keys.claim(eq("alice"), eq("k"), any(), any())).thenReturn(Optional.of(new RequestClaim("in-flight", same.fingerprint())));
         when(store.find("in-flight")).thenReturn(Optional.empty());
 
@@ -103,7 +121,7 @@ class TaskServiceTest {
     @Test
     void a_client_id_in_use_answers_its_task_for_the_same_request_and_409s_another() {
         String id = UUID.randomUUID().toString();
-        String fingerprint = new NewTask(id, "alice", "echo", "echo", List.of("a"), null, 0, null, 0, null, properties.retention(), Instant.now())
+        String fingerprint = new NewTask(id, "alice", "echo", "echo", List.of("a"), null, 0, null, 0, null, 0, properties.retention(), Instant.now())
                 .withFingerprint().fingerprint();
         when(store.createUnlessExists(any())).thenReturn(Optional.of(fingerprint));
         when(store.find(id)).thenReturn(Optional.of(aTask().id(id).build()));
@@ -116,7 +134,7 @@ class TaskServiceTest {
     @Test
     void a_client_id_another_owner_uses_for_the_same_request_is_a_conflict_not_its_task() {
         String id = UUID.randomUUID().toString();
-        String bobs = new NewTask(id, "bob", "echo", "echo", List.of("a"), null, 0, null, 0, null, properties.retention(), Instant.now())
+        String bobs = new NewTask(id, "bob", "echo", "echo", List.of("a"), null, 0, null, 0, null, 0, properties.retention(), Instant.now())
                 .withFingerprint().fingerprint();
         when(store.createUnlessExists(any())).thenReturn(Optional.of(bobs));
 

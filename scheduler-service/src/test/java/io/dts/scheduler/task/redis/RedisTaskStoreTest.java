@@ -46,6 +46,7 @@ class RedisTaskStoreTest {
     private static RedisTaskStates states;
     private static RedisIdempotencyKeys idempotencyKeys;
     private static RedisTaskResults results;
+    private static RedisOwnerTasks ownerTasks;
 
     @BeforeAll
     static void connect() {
@@ -62,6 +63,7 @@ class RedisTaskStoreTest {
         states = new RedisTaskStates(lifecycle);
         idempotencyKeys = new RedisIdempotencyKeys(redis);
         results = new RedisTaskResults(taskRedis, JSON);
+        ownerTasks = new RedisOwnerTasks(redis, taskRedis);
     }
 
     @AfterAll
@@ -71,7 +73,37 @@ class RedisTaskStoreTest {
     }
 
     private static NewTask aTask(String... items) {
-        return new NewTask(UUID.randomUUID().toString(), "alice", "echo {{x}} $1", "echo 1 $1", List.of(items), 30L, 2, null, 0, null, Duration.ofDays(7), Instant.now());
+        return new NewTask(UUID.randomUUID().toString(), "alice", "echo {{x}} $1", "echo 1 $1", List.of(items), 30L, 2, null, 0, null, 0, Duration.ofDays(7), Instant.now());
+    }
+
+    private static NewTask aTaskOf(String owner) {
+        return new NewTask(UUID.randomUUID().toString(), owner, "echo", "echo", List.of("a"), null, 0, null, 0, null, 0, Duration.ofDays(7),
+                Instant.now());
+    }
+
+    @Test
+    void an_owners_unfinished_tasks_are_held_to_its_limit_and_a_finished_one_frees_its_place() {
+        String owner = "owner-" + UUID.randomUUID();
+        NewTask first = aTaskOf(owner);
+        NewTask second = aTaskOf(owner);
+
+        assertThat(ownerTasks.claim(owner, first.id(), 1)).isTrue();
+        store.create(first);
+        assertThat(ownerTasks.claim(owner, second.id(), 1)).as("at the limit").isFalse();
+        assertThat(ownerTasks.claim(owner, first.id(), 1)).as("the same task sent again").isTrue();
+        assertThat(ownerTasks.claim("another-" + owner, second.id(), 1)).as("another owner's limit is its own").isTrue();
+
+        assertThat(states.transition(first.id(), TaskStatus.CANCELLED, 0, null)).isTrue();
+
+        assertThat(ownerTasks.claim(owner, second.id(), 1)).as("the finished task left the count").isTrue();
+    }
+
+    @Test
+    void a_task_whose_save_failed_after_it_was_counted_holds_no_place_once_its_owner_is_at_the_limit() {
+        String owner = "owner-" + UUID.randomUUID();
+        assertThat(ownerTasks.claim(owner, UUID.randomUUID().toString(), 1)).isTrue();
+
+        assertThat(ownerTasks.claim(owner, aTaskOf(owner).id(), 1)).isTrue();
     }
 
     @Test
@@ -242,7 +274,7 @@ class RedisTaskStoreTest {
         for (int i = 0; i < 250_001; i++) {
             items.add("item-" + i);
         }
-        NewTask created = new NewTask(UUID.randomUUID().toString(), "alice", "echo $1", "echo $1", items, null, 0, null, 0, null,
+        NewTask created = new NewTask(UUID.randomUUID().toString(), "alice", "echo $1", "echo $1", items, null, 0, null, 0, null, 0,
                 Duration.ofDays(7), Instant.now());
         store.create(created);
 
@@ -255,7 +287,7 @@ class RedisTaskStoreTest {
         assertThat(redis.getExpire(key)).as("no TTL before the task finishes").isEqualTo(-1);
         assertThat(redis.keys(RedisKeys.task(created.id()) + ":items-upload:*")).isEmpty();
 
-        NewTask again = new NewTask(created.id(), "alice", "x", "x", items.subList(0, 20_000), null, 0, null, 0, null, Duration.ofDays(7),
+        NewTask again = new NewTask(created.id(), "alice", "x", "x", items.subList(0, 20_000), null, 0, null, 0, null, 0, Duration.ofDays(7),
                 Instant.now(), "other");
         assertThat(store.createUnlessExists(again)).as("the task exists").isPresent();
         assertThat(redis.opsForList().size(key)).as("its items untouched").isEqualTo(250_001);
@@ -269,7 +301,7 @@ class RedisTaskStoreTest {
         try {
             List<java.util.concurrent.Future<Optional<String>>> creates = new java.util.ArrayList<>();
             for (int i = 0; i < 16; i++) {
-                NewTask task = new NewTask(id, "alice", "echo " + i, "echo " + i, List.of("a"), null, 0, null, 0, null, Duration.ofDays(7), Instant.now(), "f" + i);
+                NewTask task = new NewTask(id, "alice", "echo " + i, "echo " + i, List.of("a"), null, 0, null, 0, null, 0, Duration.ofDays(7), Instant.now(), "f" + i);
                 creates.add(pool.submit(() -> store.createUnlessExists(task)));
             }
             long created = 0;
@@ -280,7 +312,7 @@ class RedisTaskStoreTest {
             String winner = "f" + task.definition().command().substring("echo ".length());
 
             assertThat(created).isEqualTo(1);
-            assertThat(store.createUnlessExists(new NewTask(id, "alice", "x", "x", List.of(), null, 0, null, 0, null, Duration.ofDays(7), Instant.now(), "other")))
+            assertThat(store.createUnlessExists(new NewTask(id, "alice", "x", "x", List.of(), null, 0, null, 0, null, 0, Duration.ofDays(7), Instant.now(), "other")))
                     .contains(winner);
             assertThat(redis.opsForList().size(RedisKeys.items(id))).as("items written once").isEqualTo(1);
         } finally {
@@ -295,7 +327,7 @@ class RedisTaskStoreTest {
         List<String> created = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
             // Three share one millisecond: the cursor must tell them apart by id.
-            NewTask task = new NewTask(UUID.randomUUID().toString(), owner, "t", "t", List.of(), null, 0, null, 0, null, Duration.ofDays(7),
+            NewTask task = new NewTask(UUID.randomUUID().toString(), owner, "t", "t", List.of(), null, 0, null, 0, null, 0, Duration.ofDays(7),
                     i < 3 ? future : future.plusMillis(i));
             store.create(task);
             created.add(task.id());
@@ -324,9 +356,9 @@ class RedisTaskStoreTest {
     @Test
     void recent_tasks_are_newest_first_and_filtered_by_status_and_owner() {
         String owner = "owner-" + UUID.randomUUID();
-        NewTask older = new NewTask(UUID.randomUUID().toString(), owner, "t", "t", List.of(), null, 0, null, 0, null, Duration.ofDays(7),
+        NewTask older = new NewTask(UUID.randomUUID().toString(), owner, "t", "t", List.of(), null, 0, null, 0, null, 0, Duration.ofDays(7),
                 Instant.now().plusSeconds(3600));
-        NewTask newer = new NewTask(UUID.randomUUID().toString(), "bob", "t", "t", List.of(), null, 0, null, 0, null, Duration.ofDays(7),
+        NewTask newer = new NewTask(UUID.randomUUID().toString(), "bob", "t", "t", List.of(), null, 0, null, 0, null, 0, Duration.ofDays(7),
                 Instant.now().plusSeconds(7200));
         store.create(older);
         store.create(newer);
