@@ -263,15 +263,19 @@ class DashboardEndToEndTest {
     }
 
     @Test
-    void the_workers_page_lists_the_live_worker() {
+    void the_workers_page_lists_the_live_worker_and_what_each_busy_slot_runs() {
+        String sleeping = api.submit(SchedulerClient.taskJson("sleep 20", List.of("a", "b")));
+        // In a heartbeat before the page loads, so the first load shows it.
+        eventually("both slots busy", () -> assertThat(api.get("/api/workers").body().get(0).get("busyThreads").asInt()).isEqualTo(2));
         signIn();
         click(By.id("nav-workers"));
 
-        eventually("worker-1 listed", () -> {
+        eventually("worker-1 listed, its two slots running the task's items 0 and 1", () -> {
             WebElement row = browser.findElement(By.cssSelector("tr[data-worker-id='worker-1']"));
-            assertThat(row.getText()).contains("worker-1").contains("just now");
+            assertThat(row.getText()).contains("worker-1").contains("just now").contains(sleeping + " #0").contains(sleeping + " #1");
             assertThat(row.findElements(By.tagName("td")).get(2).getText()).isEqualTo("2");
         });
+        api.post("/api/tasks/" + sleeping + "/cancel", "application/json", "");
         assertThat(browser.findElement(By.id("nav-workers")).getDomAttribute("aria-current")).isEqualTo("page");
         assertNoConsoleErrors();
     }

@@ -26,6 +26,7 @@ public final class TestWorkerProperties {
     private Duration itemRetryBackoff = Duration.ofMillis(500);
     private Duration itemRetryMaxBackoff = Duration.ofSeconds(30);
     private int maxPasses = 3;
+    private int maxShardsInFlight = 4;
     private int maxShardDeliveries = 3;
     private WorkerProperties.Sandbox sandbox = sandbox(WorkerProperties.Sandbox.Isolation.PID, DataSize.ofMegabytes(256));
 
@@ -100,6 +101,11 @@ public final class TestWorkerProperties {
         return this;
     }
 
+    public TestWorkerProperties maxShardsInFlight(int maxShardsInFlight) {
+        this.maxShardsInFlight = maxShardsInFlight;
+        return this;
+    }
+
     public TestWorkerProperties maxPasses(int maxPasses) {
         this.maxPasses = maxPasses;
         return this;
@@ -123,7 +129,7 @@ public final class TestWorkerProperties {
 
     public WorkerProperties build() {
         return new WorkerProperties(id, threads, Duration.ofSeconds(2), heartbeatTtl,
-                Duration.ofMinutes(1), Duration.ofMillis(500), outputLimit, 4, 64, resultFlushInterval, "g",
+                Duration.ofMinutes(1), Duration.ofMillis(500), outputLimit, maxShardsInFlight, 64, resultFlushInterval, "g",
                 workDir.toString(), Duration.ofMillis(500), redisOutageTolerance, drainTimeout, maxShardDeliveries,
                 shell, itemRetryBackoff, itemRetryMaxBackoff, maxPasses, sandbox);
     }
