@@ -81,6 +81,21 @@ class SharingEndToEndTest {
     }
 
     @Test
+    void a_task_whose_slow_items_come_first_finishes_within_1_3_times_its_ideal_time() {
+        // 40 items, the first 20 sleep 1 s, the rest nothing: 20 s of work on 4 slots, ideally 5 s.
+        long submitted = System.nanoTime();
+        String id = operator.submit(JSON.writeValueAsString(Map.of("templateFunction", "[ $1 -lt 20 ] && sleep 1; true",
+                "inputList", SchedulerClient.numbers(40))));
+        started.add(id);
+        JsonNode done = cluster.awaitTerminal(id, TASK_TIMEOUT);
+        Duration took = Duration.ofNanos(System.nanoTime() - submitted);
+
+        assertThat(done.get("status").asString()).isEqualTo("COMPLETED");
+        System.out.printf("skewed task (ideal 5 s): %d ms%n", took.toMillis());
+        assertThat(took).as("20 slow items spread over both workers").isLessThan(Duration.ofMillis(6_500));
+    }
+
+    @Test
     void max_parallel_holds_across_the_workers_by_the_items_own_start_and_end_times() {
         String id = submit(operator, 0.3, 24, Map.of("maxParallel", 3));
 

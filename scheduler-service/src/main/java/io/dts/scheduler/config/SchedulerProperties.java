@@ -43,6 +43,8 @@ import org.springframework.validation.annotation.Validated;
  * @param retention       how long a finished task and its results are kept; running tasks never expire
  * @param stallTimeout    a running task with no progress for this long, and no live worker running it,
  *                        gets its unfinished shards published again
+ * @param shardsPerWorker shards a task is split into per live worker (fewer when it has fewer items), dealt round robin:
+ *                        more spread a run of slow items next to each other over the workers; 1 gives each worker one range
  * @param maxPriority     the highest {@code priority} each role that submits may give a task
  * @param ownerLimits     what one owner may have at once; 0 for no limit
  */
@@ -69,6 +71,7 @@ public record SchedulerProperties(
         @NotNull DataSize maxResultsPageSize,
         @NotNull Duration retention,
         @NotNull Duration stallTimeout,
+        @Min(1) @Max(64) int shardsPerWorker,
         @NotNull @Valid MaxPriority maxPriority,
         @NotNull @Valid OwnerLimits ownerLimits) {
 

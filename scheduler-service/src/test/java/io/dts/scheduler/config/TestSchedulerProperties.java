@@ -19,7 +19,7 @@ public final class TestSchedulerProperties {
                 Map.entry("worker-liveness", "10s"), Map.entry("worker-cache", "250ms"), Map.entry("shard-publish-timeout", "1s"),
                 Map.entry("sweep-interval", "2s"), Map.entry("sweep-batch", "100"), Map.entry("sweep-grace", "15s"),
                 Map.entry("sweep-lease", "10s"), Map.entry("idempotency-retention", "7d"), Map.entry("max-results-page", "1000"),
-                Map.entry("max-results-page-size", "4MB"), Map.entry("retention", "7d"), Map.entry("stall-timeout", "2m"),
+                Map.entry("max-results-page-size", "4MB"), Map.entry("retention", "7d"), Map.entry("stall-timeout", "2m"), Map.entry("shards-per-worker", "1"),
                 Map.entry("max-priority.submitter", "5"), Map.entry("max-priority.operator", "9"),
                 Map.entry("owner-limits.unfinished-tasks", "0"), Map.entry("owner-limits.running-items", "0")));
         values.putAll(overrides);

@@ -2,6 +2,7 @@ package io.dts.worker.kafka;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import io.dts.model.ShardSignature;
@@ -60,7 +61,14 @@ public class ShardListener {
         HeldShards.Receipt receipt = held.take(partition, offset, ack);
         CompletableFuture<Void> finished;
         if (signature.verify(shard, signed)) {
-            finished = process(shard, retries.start());
+            try {
+                finished = process(shard, retries.start());
+            } catch (RejectedExecutionException stopping) {
+                // Never finished here, so its offset is never committed: the partition's next owner reads it again.
+                log.info("Task {} shard {}: not taken, this worker is stopping; the next owner of its partition runs it",
+                        shard.taskId(), shard.shardIndex());
+                return;
+            }
         } else {
             log.warn("Task {} shard {}: {} signature, not run; sent to the dead letter topic", shard.taskId(), shard.shardIndex(),
                     signed == null ? "no" : "a wrong");

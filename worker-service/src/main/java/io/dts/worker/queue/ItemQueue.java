@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.ToIntFunction;
+import java.util.function.ToDoubleFunction;
 
 import io.dts.model.TaskShard;
 import io.dts.worker.redis.ShardProgress.Scheduling;
@@ -29,7 +29,7 @@ public final class ItemQueue {
     private static final int READ_AHEAD = 64;
 
     private final Clock clock;
-    private final ToIntFunction<String> runningElsewhere;
+    private final ToDoubleFunction<String> runningElsewhere;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     /** Guarded by {@link #lock}, like everything below. */
@@ -40,8 +40,8 @@ public final class ItemQueue {
     private long turns;
     private boolean closed;
 
-    /** @param runningElsewhere items of an owner running on other workers now */
-    public ItemQueue(Clock clock, ToIntFunction<String> runningElsewhere) {
+    /** @param runningElsewhere items of an owner running on other workers now (smoothed, so not a whole number) */
+    public ItemQueue(Clock clock, ToDoubleFunction<String> runningElsewhere) {
         this.clock = clock;
         this.runningElsewhere = runningElsewhere;
     }
@@ -212,7 +212,7 @@ public final class ItemQueue {
 
     private Waiting next(long now) {
         Comparator<Waiting> order = Comparator.<Waiting>comparingInt(run -> -run.scheduling.priority())
-                .thenComparingInt(run -> ownerRunning(run.scheduling.owner()))
+                .thenComparingDouble(run -> ownerRunning(run.scheduling.owner()))
                 .thenComparingLong(run -> ownerServedAt.getOrDefault(run.scheduling.owner(), 0L))
                 .thenComparingLong(run -> taskServedAt.getOrDefault(run.shard.taskId(), 0L))
                 .thenComparingLong(run -> run.servedAt);
@@ -238,8 +238,8 @@ public final class ItemQueue {
         return new Turn(run, run.items.poll());
     }
 
-    private int ownerRunning(String owner) {
-        return runningByOwner.getOrDefault(owner, 0) + runningElsewhere.applyAsInt(owner);
+    private double ownerRunning(String owner) {
+        return runningByOwner.getOrDefault(owner, 0) + runningElsewhere.applyAsDouble(owner);
     }
 
     private int runningHere(String taskId) {

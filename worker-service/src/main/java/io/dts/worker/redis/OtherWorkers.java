@@ -17,19 +17,22 @@ import org.springframework.stereotype.Component;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * What the other live workers run, by owner, from their last heartbeats: fair share between owners is over the
- * whole cluster, so an owner with many items running elsewhere waits here for one with fewer. Read once every
- * {@code worker.heartbeat-interval}; as old as that at most.
+ * What the other live workers run, by owner, from their heartbeats: fair share between owners is over the whole
+ * cluster, so an owner with many items running elsewhere waits here for one with fewer. Read once every
+ * {@code worker.heartbeat-interval} and smoothed over the last few reads: each worker sees the others a beat late,
+ * and acting on every late snapshot at once makes the workers swing together from one owner to the other.
  */
 @Component
 public class OtherWorkers {
 
     private static final Logger log = LoggerFactory.getLogger(OtherWorkers.class);
+    /** The weight of the newest read in the smoothed counts. */
+    private static final double NEWEST = 0.25;
 
     private final StringRedisTemplate redis;
     private final JsonMapper json;
     private final WorkerProperties properties;
-    private volatile Map<String, Integer> runningByOwner = Map.of();
+    private volatile Map<String, Double> runningByOwner = Map.of();
 
     public OtherWorkers(StringRedisTemplate redis, JsonMapper json, WorkerProperties properties) {
         this.redis = redis;
@@ -37,9 +40,9 @@ public class OtherWorkers {
         this.properties = properties;
     }
 
-    /** Items of the owner running on the other live workers, at their last heartbeats. */
-    public int running(String owner) {
-        return runningByOwner.getOrDefault(owner, 0);
+    /** Items of the owner running on the other live workers, smoothed over their last heartbeats. */
+    public double running(String owner) {
+        return runningByOwner.getOrDefault(owner, 0.0);
     }
 
     @Scheduled(fixedDelayString = "${worker.heartbeat-interval}")
@@ -53,7 +56,12 @@ public class OtherWorkers {
             beats.stream().filter(Objects::nonNull).map(beat -> json.readValue(beat, WorkerHeartbeat.class))
                     .filter(beat -> beat.slots() != null)
                     .forEach(beat -> beat.slots().forEach(slot -> counts.merge(slot.owner(), 1, Integer::sum)));
-            runningByOwner = Map.copyOf(counts);
+            Map<String, Double> smoothed = new HashMap<>();
+            runningByOwner.forEach((owner, before) -> smoothed.put(owner, before * (1 - NEWEST)));
+            counts.forEach((owner, now) -> smoothed.merge(owner, now * NEWEST, Double::sum));
+            // An owner that stopped running elsewhere fades out instead of being kept forever.
+            smoothed.values().removeIf(running -> running < 0.01);
+            runningByOwner = Map.copyOf(smoothed);
         } catch (RuntimeException e) {
             log.warn("Could not read the other workers' heartbeats: {}", e.getMessage());
         }

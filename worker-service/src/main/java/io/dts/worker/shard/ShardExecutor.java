@@ -63,7 +63,11 @@ public class ShardExecutor {
         this.coordinators = Executors.newFixedThreadPool(properties.maxShardsInFlight(), threads);
     }
 
-    /** Runs the shard in the background; the future completes with what became of it, once that is recorded. */
+    /**
+     * Runs the shard in the background; the future completes with what became of it, once that is recorded.
+     *
+     * @throws java.util.concurrent.RejectedExecutionException once the worker is stopping: it takes no new shard
+     */
     public CompletableFuture<ShardFate> execute(TaskShard shard) {
         return CompletableFuture.supplyAsync(() -> run(shard), coordinators);
     }

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 /** Which waiting item a free slot takes: priority, then fair share between owners, then round robin between tasks. */
 class ItemQueueTest {
 
-    private final Map<String, Integer> elsewhere = new HashMap<>();
-    private final ItemQueue queue = new ItemQueue(Clock.systemUTC(), owner -> elsewhere.getOrDefault(owner, 0));
+    private final Map<String, Double> elsewhere = new HashMap<>();
+    private final ItemQueue queue = new ItemQueue(Clock.systemUTC(), owner -> elsewhere.getOrDefault(owner, 0.0));
 
     @AfterEach
     void close() {
@@ -84,7 +84,7 @@ class ItemQueueTest {
 
     @Test
     void an_owner_with_items_running_on_other_workers_waits_for_the_one_without() {
-        elsewhere.put("ann", 3);
+        elsewhere.put("ann", 3.0);
         aShard("ann-1", of("ann"), 10);
         aShard("bob-1", of("bob"), 10);
 

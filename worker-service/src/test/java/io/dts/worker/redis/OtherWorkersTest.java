@@ -66,10 +66,26 @@ class OtherWorkersTest {
         redis.opsForZSet().add(RedisKeys.WORKERS, dead, 0);
         OtherWorkers others = new OtherWorkers(redis, JSON, properties);
 
-        others.refresh();
+        for (int read = 0; read < 40; read++) {
+            others.refresh();
+        }
 
-        assertThat(others.running("ann")).isEqualTo(1);
-        assertThat(others.running("bob")).isEqualTo(2);
+        assertThat(others.running("ann")).isCloseTo(1, org.assertj.core.data.Offset.offset(0.01));
+        assertThat(others.running("bob")).isCloseTo(2, org.assertj.core.data.Offset.offset(0.01));
         assertThat(others.running("carol")).isZero();
+    }
+
+    @Test
+    void a_snapshot_moves_the_counts_a_quarter_of_the_way_so_the_workers_do_not_swing_together_on_late_news() {
+        WorkerProperties properties = aWorker(Path.of(System.getProperty("java.io.tmpdir"))).id(self).build();
+        OtherWorkers others = new OtherWorkers(redis, JSON, properties);
+        beat(other, new Slot("t1", "ann", 0, 0), new Slot("t1", "ann", 1, 0), new Slot("t1", "ann", 2, 0), new Slot("t1", "ann", 3, 0));
+
+        others.refresh();
+        assertThat(others.running("ann")).isEqualTo(1.0);
+
+        beat(other);
+        others.refresh();
+        assertThat(others.running("ann")).isEqualTo(0.75);
     }
 }

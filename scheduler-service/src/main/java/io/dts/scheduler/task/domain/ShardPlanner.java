@@ -3,7 +3,11 @@ package io.dts.scheduler.task.domain;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Splits a task's item indices into contiguous ranges, one per live worker, sizes differing by at most one. */
+/**
+ * Splits a task's item indices into contiguous ranges, sizes differing by at most one: {@code scheduler.shards-per-worker}
+ * per live worker, which the dispatcher deals round robin, so that a run of slow items next to each other (inputs
+ * sorted by size) is spread over the workers instead of landing on one.
+ */
 public final class ShardPlanner {
 
     private ShardPlanner() {
@@ -15,14 +19,14 @@ public final class ShardPlanner {
 
     /**
      * @param itemsTotal items of the task (at least 1)
-     * @param workers    live workers (at least 1)
-     * @return {@code min(itemsTotal, workers)} ranges covering every index exactly once, in order
+     * @param maxShards  shards wanted (at least 1)
+     * @return {@code min(itemsTotal, maxShards)} ranges covering every index exactly once, in order
      */
-    public static List<Range> plan(long itemsTotal, int workers) {
-        if (itemsTotal < 1 || workers < 1) {
-            throw new IllegalArgumentException("need at least one item and one worker, got " + itemsTotal + " and " + workers);
+    public static List<Range> plan(long itemsTotal, int maxShards) {
+        if (itemsTotal < 1 || maxShards < 1) {
+            throw new IllegalArgumentException("need at least one item and one shard, got " + itemsTotal + " and " + maxShards);
         }
-        int shards = (int) Math.min(itemsTotal, workers);
+        int shards = (int) Math.min(itemsTotal, maxShards);
         long base = itemsTotal / shards;
         long remainder = itemsTotal % shards;
         List<Range> ranges = new ArrayList<>(shards);

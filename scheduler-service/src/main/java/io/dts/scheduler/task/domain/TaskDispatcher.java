@@ -39,6 +39,7 @@ public class TaskDispatcher {
     private final WorkerDirectory workers;
     private final TaskPublisher publisher;
     private final Duration publishTimeout;
+    private final int shardsPerWorker;
     private final Clock clock;
     /** Whose turn it is to take a task's first shard. */
     private final AtomicInteger firstWorker = new AtomicInteger();
@@ -49,6 +50,7 @@ public class TaskDispatcher {
         this.workers = workers;
         this.publisher = publisher;
         this.publishTimeout = properties.shardPublishTimeout();
+        this.shardsPerWorker = properties.shardsPerWorker();
         this.clock = clock;
     }
 
@@ -69,7 +71,7 @@ public class TaskDispatcher {
             states.markWaiting(taskId, reason);
             return;
         }
-        int shards = ShardPlanner.plan(task.definition().itemsTotal(), takers.size()).size();
+        int shards = ShardPlanner.plan(task.definition().itemsTotal(), takers.size() * shardsPerWorker).size();
         if (!states.startSharding(taskId, shards)) {
             log.debug("Task {} was sharded by another scheduler", taskId);
             return;

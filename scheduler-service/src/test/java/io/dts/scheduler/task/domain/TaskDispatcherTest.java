@@ -61,20 +61,22 @@ class TaskDispatcherTest {
         return new WorkerHeartbeat(id, id + "-instance", "host", 1, 2, 0, 0, 0, List.of(), List.of(), Map.of(), List.of());
     }
 
+    /** Records what it is given; each shard lands at the next offset of its partition. */
+    private final TaskPublisher publisher = new TaskPublisher() {
+        @Override
+        public CompletableFuture<Void> publishTask(io.dts.model.TaskSubmitted task) {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletableFuture<ShardPlacement> publishShard(TaskShard shard, int partition) {
+            sent.add(new Sent(shard, partition));
+            return CompletableFuture.completedFuture(new ShardPlacement(partition, 100L + sent.size()));
+        }
+    };
+
     @BeforeEach
     void dispatcher() {
-        TaskPublisher publisher = new TaskPublisher() {
-            @Override
-            public CompletableFuture<Void> publishTask(io.dts.model.TaskSubmitted task) {
-                return CompletableFuture.completedFuture(null);
-            }
-
-            @Override
-            public CompletableFuture<ShardPlacement> publishShard(TaskShard shard, int partition) {
-                sent.add(new Sent(shard, partition));
-                return CompletableFuture.completedFuture(new ShardPlacement(partition, 100L + sent.size()));
-            }
-        };
         dispatcher = new TaskDispatcher(store, states, workers, publisher, properties(Map.of()), clock);
     }
 
@@ -91,6 +93,23 @@ class TaskDispatcherTest {
         assertThat(sent).extracting(Sent::partition).as("one shard per worker").containsExactlyInAnyOrder(3, 7);
         assertThat(sent).extracting(s -> s.shard().endIndex() - s.shard().startIndex()).containsExactly(5L, 5L);
         verify(store).markShardsPublished(task.id(), Map.of(0, new ShardPlacement(3, 101), 1, new ShardPlacement(7, 102)));
+    }
+
+    @Test
+    void with_several_shards_per_worker_the_ranges_are_dealt_round_robin_so_neighbouring_items_spread_over_the_workers() {
+        TaskDispatcher fourPerWorker = new TaskDispatcher(store, states, workers, publisher, properties(Map.of("shards-per-worker", "4")), clock);
+        Task task = aTask().items(40).build();
+        when(store.find(task.id())).thenReturn(Optional.of(task));
+        when(workers.liveWorkers()).thenReturn(List.of(worker("w1", 3), worker("w2", 7)));
+        when(states.startSharding(task.id(), 8)).thenReturn(true);
+
+        fourPerWorker.dispatch(task.id());
+
+        assertThat(sent).extracting(s -> s.shard().endIndex() - s.shard().startIndex()).containsOnly(5L).hasSize(8);
+        // Items 0-19 (say, the slow half) are shards 0-3: two on each worker.
+        Map<Integer, Long> firstHalf = sent.stream().filter(s -> s.shard().startIndex() < 20)
+                .collect(java.util.stream.Collectors.groupingBy(Sent::partition, java.util.stream.Collectors.counting()));
+        assertThat(firstHalf).containsOnlyKeys(3, 7).allSatisfy((partition, shards) -> assertThat(shards).isEqualTo(2L));
     }
 
     @Test
