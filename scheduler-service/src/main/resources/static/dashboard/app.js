@@ -815,7 +815,9 @@
     const terminal = TERMINAL.has(task.status);
     $('task-status').className = 'badge ' + (STATUSES.includes(task.status) ? task.status : '');
     setText('task-status', task.status);
-    setText('task-owner', task.owner ? 'Owner: ' + task.owner : '');
+    setText('task-owner', [task.owner ? 'Owner: ' + task.owner : null,
+      task.priority ? 'priority ' + task.priority : null,
+      task.maxParallel ? 'at most ' + task.maxParallel + ' items at once' : null].filter(Boolean).join(' · '));
     const created = toMillis(task.createdAt);
     const ended = toMillis(task.finishedAt);
     setText('task-times', [created ? 'created ' + new Date(created).toLocaleString() : null,

@@ -77,7 +77,7 @@ class ClusterEndToEndTest {
         JsonNode done = Cluster.awaitTerminal(viaNginx, id, Duration.ofSeconds(120));
 
         assertThat(done.get("status").asString()).isEqualTo("COMPLETED");
-        assertThat(done.get("chunksToExecute").asInt()).as("scheduler.shards-per-worker (4) per live worker").isEqualTo(3 * 4);
+        assertThat(done.get("chunksToExecute").asInt()).isEqualTo(3);
         Set<String> workers = new HashSet<>();
         viaNginx.get("/api/tasks/" + id + "/results?limit=100").body().forEach(r -> workers.add(r.get("workerId").asString()));
         assertThat(workers).containsExactlyInAnyOrder("worker-1", "worker-2", "worker-3");

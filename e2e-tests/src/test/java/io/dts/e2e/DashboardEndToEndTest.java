@@ -40,6 +40,7 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import org.springframework.util.FileSystemUtils;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The dashboard at {@code /} in a real headless Chromium (Debian's chromium and chromedriver) against a
@@ -50,6 +51,8 @@ import org.springframework.util.FileSystemUtils;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DashboardEndToEndTest {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
@@ -75,8 +78,8 @@ class DashboardEndToEndTest {
         cluster.startScheduler();
         cluster.startWorkers(1);
         api = cluster.client();
-        finishedTask = api.submit(SchedulerClient.taskJson("echo \"out $1\"; echo \"err $1\" >&2; [ \"$1\" != bad ]",
-                List.of("alpha", HOSTILE_ITEM, "bad")));
+        finishedTask = api.submit(JSON.writeValueAsString(Map.of("templateFunction", "echo \"out $1\"; echo \"err $1\" >&2; [ \"$1\" != bad ]",
+                "inputList", List.of("alpha", HOSTILE_ITEM, "bad"), "priority", 3, "maxParallel", 2)));
         assertThat(cluster.awaitTerminal(finishedTask, WAIT).get("status").asString()).isEqualTo("FAILED");
 
         profile = Files.createTempDirectory("dts-chromium-");
@@ -162,6 +165,7 @@ class DashboardEndToEndTest {
         eventually("the task page", () -> {
             assertThat(text("task-id")).isEqualTo(finishedTask);
             assertThat(text("task-status")).isEqualTo("FAILED");
+            assertThat(text("task-owner")).contains("priority 3").contains("at most 2 items at once");
             assertThat(progress()).isEqualTo(3);
             assertThat(browser.findElement(By.id("task-progress")).getDomProperty("max")).isEqualTo("3");
             assertThat(text("count-succeeded")).isEqualTo("2");

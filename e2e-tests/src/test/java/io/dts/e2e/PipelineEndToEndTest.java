@@ -92,8 +92,8 @@ class PipelineEndToEndTest {
         JsonNode done = awaitTerminal(id);
 
         assertThat(done.get("status").asString()).isEqualTo("COMPLETED");
-        assertThat(done.get("chunksToExecute").asInt()).as("scheduler.shards-per-worker (4) per live worker").isEqualTo(2 * 4);
-        assertThat(done.get("chunksExecuted").asInt()).isEqualTo(2 * 4);
+        assertThat(done.get("chunksToExecute").asInt()).isEqualTo(2);
+        assertThat(done.get("chunksExecuted").asInt()).isEqualTo(2);
         assertThat(done.get("itemsTotal").asLong()).isEqualTo(100);
         assertThat(done.get("itemsSucceeded").asLong()).isEqualTo(100);
         assertThat(done.get("itemsFailed").asLong()).isZero();

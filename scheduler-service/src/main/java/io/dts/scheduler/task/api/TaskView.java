@@ -63,7 +63,8 @@ public record TaskView(
 
     /**
      * The task's own reason (no live worker), else, while it runs and has items waiting, why they wait: its
-     * {@code maxParallel}, or every slot of the cluster busy with items that take their turn first.
+     * {@code maxParallel}, its owner's running-items limit, or every slot of the cluster busy with items that take
+     * their turn first.
      */
     private static String waitingReason(Task task, long running, WorkerDirectory workers) {
         if (task.waitingReason() != null || task.status() != TaskStatus.INPROGRESS) {
@@ -74,12 +75,21 @@ public record TaskView(
             return null;
         }
         if (definition.maxParallel() != null && running >= definition.maxParallel()) {
-            return "maxParallel: " + definition.maxParallel() + " items of this task run at once";
+            return "maxParallel: " + definition.maxParallel() + " of its items run at once, the most it allows";
+        }
+        Integer ownerLimit = definition.ownerRunningLimit();
+        if (ownerLimit != null && ownerRunning(definition.owner(), workers) >= ownerLimit) {
+            return "owner limit: " + definition.owner() + " runs " + ownerLimit + " items at once, the most an owner may (scheduler.owner-limits.running-items)";
         }
         boolean everySlotBusy = workers.liveWorkers().stream().allMatch(worker -> worker.busyThreads() >= worker.threads());
         return running == 0 && everySlotBusy
                 ? "every slot runs items that take their turn first (a higher priority, or an owner with fewer items running)"
                 : null;
+    }
+
+    private static long ownerRunning(String owner, WorkerDirectory workers) {
+        return workers.liveWorkers().stream().filter(worker -> worker.slots() != null).flatMap(worker -> worker.slots().stream())
+                .filter(slot -> slot.owner().equals(owner)).count();
     }
 
     private static TaskView of(Task task, long itemsRunning, String waitingReason) {

@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * Splits a task's item indices into contiguous ranges, sizes differing by at most one: {@code scheduler.shards-per-worker}
- * per live worker, which the dispatcher deals round robin, so that a run of slow items next to each other (inputs
- * sorted by size) is spread over the workers instead of landing on one.
+ * per live worker, which the dispatcher deals round robin, so that with several a run of slow items next to each other
+ * (inputs sorted by size) is spread over the workers instead of landing on one.
  */
 public final class ShardPlanner {
 

@@ -29,7 +29,8 @@ public record Task(
     /** The task as it was just saved, before anything happened to it. */
     static Task queued(NewTask task) {
         TaskDefinition definition = new TaskDefinition(task.owner(), task.templateFunction(), task.command(), task.itemsTotal(), task.withoutItems(),
-                task.timeoutSeconds(), task.maxRetries(), task.halt(), task.priority(), task.maxParallel());
+                task.timeoutSeconds(), task.maxRetries(), task.halt(), task.priority(), task.maxParallel(),
+                task.ownerRunningLimit() > 0 ? task.ownerRunningLimit() : null);
         return new Task(task.id(), TaskStatus.QUEUED, definition, new TaskProgress(0, 0, 0, 0, 0, 0, 1),
                 new TaskTimes(task.createdAt(), task.createdAt(), null), null, null, null, Map.of(), null);
     }

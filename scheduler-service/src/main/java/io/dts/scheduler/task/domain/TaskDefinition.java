@@ -11,6 +11,7 @@ import io.dts.model.ShardHalt;
  * @param halt  when to stop it early; {@code null} for never
  * @param priority 0-9, higher first among waiting items (0 for a task saved before tasks had one)
  * @param maxParallel items of it that may run at once in the cluster; {@code null} for no cap
+ * @param ownerRunningLimit items of its owner that may run at once in the cluster, as accepted; {@code null} for none
  */
 public record TaskDefinition(
         String owner,
@@ -22,5 +23,6 @@ public record TaskDefinition(
         int maxRetries,
         ShardHalt halt,
         int priority,
-        Integer maxParallel) {
+        Integer maxParallel,
+        Integer ownerRunningLimit) {
 }

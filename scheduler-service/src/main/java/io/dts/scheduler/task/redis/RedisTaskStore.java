@@ -211,7 +211,8 @@ public class RedisTaskStore implements TaskStore {
                 TaskHash.MAX_RETRIES.from(hash),
                 TaskHash.halt(hash),
                 Optional.ofNullable(TaskHash.PRIORITY.from(hash)).orElse(0),
-                TaskHash.MAX_PARALLEL.from(hash));
+                TaskHash.MAX_PARALLEL.from(hash),
+                TaskHash.OWNER_RUNNING_LIMIT.from(hash));
         return Optional.of(new Task(TaskHash.ID.from(hash), status, definition,
                 TaskReads.progress(hash, replies.subList(1, 1 + TaskReads.COUNTS)), TaskReads.times(hash),
                 TaskHash.WAITING_REASON.from(hash), TaskHash.LAST_ERROR.from(hash), TaskHash.SHARDS_PUBLISHED.from(hash),

@@ -12,6 +12,8 @@ import io.dts.model.TaskStatus;
 public final class Tasks {
 
     private ShardHalt halt;
+    private Integer maxParallel;
+    private Integer ownerRunningLimit;
     private String id = UUID.randomUUID().toString();
     private String owner = "alice";
     private TaskStatus status = TaskStatus.QUEUED;
@@ -78,13 +80,19 @@ public final class Tasks {
         return this;
     }
 
+    public Tasks limits(Integer maxParallel, Integer ownerRunningLimit) {
+        this.maxParallel = maxParallel;
+        this.ownerRunningLimit = ownerRunningLimit;
+        return this;
+    }
+
     public Tasks round(int round) {
         this.round = round;
         return this;
     }
 
     public Task build() {
-        return new Task(id, status, new TaskDefinition(owner, "echo {{item}}", "echo {{item}}", items, false, 30L, 0, halt, 0, null),
+        return new Task(id, status, new TaskDefinition(owner, "echo {{item}}", "echo {{item}}", items, false, 30L, 0, halt, 0, maxParallel, ownerRunningLimit),
                 new TaskProgress(shards, 0, 0, 0, 0, 1, round), new TaskTimes(updatedAt, updatedAt, null), null, null,
                 shardsPublishedAt != null ? shardsPublishedAt : shardsPublished ? updatedAt : null,
                 shardPlacements, null);
