@@ -19,9 +19,9 @@ import io.dts.worker.redis.ShardProgress.Scheduling;
  * The items waiting to run on this worker, from every shard it holds, and which one a free slot takes next:
  * the highest priority first; among equals, the owner with the fewest items running (in the whole cluster: here,
  * plus elsewhere as the workers' heartbeats tell); then that owner's task served longest ago (round robin between
- * its tasks), then that task's shard served longest ago. A task at its {@code maxParallel} here waits. A shard's
- * items wait here a few at a time, its coordinator reading more from Redis as they are taken, so a worker holding
- * many shards holds little.
+ * its tasks), then that task's shard served longest ago (a task's shards not served yet in index order). A task at
+ * its {@code maxParallel} here waits. A shard's items wait here a few at a time, its coordinator reading more from
+ * Redis as they are taken, so a worker holding many shards holds little.
  */
 public final class ItemQueue {
 
@@ -215,7 +215,9 @@ public final class ItemQueue {
                 .thenComparingDouble(run -> ownerRunning(run.scheduling.owner()))
                 .thenComparingLong(run -> ownerServedAt.getOrDefault(run.scheduling.owner(), 0L))
                 .thenComparingLong(run -> taskServedAt.getOrDefault(run.shard.taskId(), 0L))
-                .thenComparingLong(run -> run.servedAt);
+                .thenComparingLong(run -> run.servedAt)
+                // Shards of one task never served yet start in index order, not in the order their coordinators came.
+                .thenComparingLong(run -> run.shard.startIndex());
         return waiting.stream().filter(run -> takeable(run, now)).min(order).orElse(null);
     }
 

@@ -61,6 +61,19 @@ class ItemQueueTest {
     }
 
     @Test
+    void a_tasks_shards_not_served_yet_start_in_index_order_whatever_order_they_came_in() {
+        Scheduling ann = of("ann");
+        for (int shard : new int[] {2, 0, 1}) {
+            Waiting run = queue.open(new TaskShard("task", shard, 3, shard * 10L, shard * 10L + 1, "true", false, null, 0, 1, null), ann,
+                    item -> { });
+            queue.offer(run, new Item(shard * 10L, "item-" + shard * 10));
+            queue.allOffered(run);
+        }
+
+        assertThat(take(3)).containsExactly("item-0", "item-10", "item-20");
+    }
+
+    @Test
     void higher_priority_items_are_taken_first_whatever_came_first() {
         aShard("low", new Scheduling("ann", 0, null, null), 3);
         aShard("high", new Scheduling("bob", 7, null, null), 2);
