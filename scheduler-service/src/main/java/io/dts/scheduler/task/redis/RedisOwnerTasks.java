@@ -1,5 +1,6 @@
 package io.dts.scheduler.task.redis;
 
+import java.time.Clock;
 import java.util.List;
 import java.util.Set;
 
@@ -26,10 +27,12 @@ public class RedisOwnerTasks implements OwnerTasks {
 
     private final StringRedisTemplate redis;
     private final TaskRedis tasks;
+    private final Clock clock;
 
-    public RedisOwnerTasks(StringRedisTemplate redis, TaskRedis tasks) {
+    public RedisOwnerTasks(StringRedisTemplate redis, TaskRedis tasks, Clock clock) {
         this.redis = redis;
         this.tasks = tasks;
+        this.clock = clock;
     }
 
     @Override
@@ -43,7 +46,7 @@ public class RedisOwnerTasks implements OwnerTasks {
 
     private boolean tryClaim(String owner, String taskId, int limit) {
         return Long.valueOf(1).equals(redis.execute(CLAIM, List.of(RedisKeys.ownerUnfinished(owner)), taskId, String.valueOf(limit),
-                String.valueOf(System.currentTimeMillis())));
+                String.valueOf(clock.millis())));
     }
 
     private void dropFinished(String owner) {

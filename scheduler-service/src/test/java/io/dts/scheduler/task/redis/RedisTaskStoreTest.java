@@ -63,7 +63,7 @@ class RedisTaskStoreTest {
         states = new RedisTaskStates(lifecycle);
         idempotencyKeys = new RedisIdempotencyKeys(redis);
         results = new RedisTaskResults(taskRedis, JSON);
-        ownerTasks = new RedisOwnerTasks(redis, taskRedis);
+        ownerTasks = new RedisOwnerTasks(redis, taskRedis, Clock.systemUTC());
     }
 
     @AfterAll
