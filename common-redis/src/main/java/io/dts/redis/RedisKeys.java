@@ -14,6 +14,12 @@ public final class RedisKeys {
     public static final String PENDING_TASKS = "tasks:pending";
     /** Sorted set of sharded, unfinished task ids scored by when they were sharded; watched by the reconciler. */
     public static final String RUNNING_TASKS = "tasks:running";
+    /**
+     * Sorted set of the shard runs whose unclaimed items an idle worker may take ({@link #splits}), as
+     * {@code <taskId>/<round>/<shardIndex>}, highest priority first, then oldest. A member whose split is gone is
+     * removed by the first worker that finds it so.
+     */
+    public static final String SPLITS_OPEN = "tasks:splits-open";
     /** Sorted set of worker ids scored by their last heartbeat (epoch ms). */
     public static final String WORKERS = "workers";
 
@@ -81,6 +87,17 @@ public final class RedisKeys {
     }
 
     /**
+     * Hash: the split of each shard run that lets idle workers take part of it (work stealing), fields
+     * {@code <round>/<shardIndex>/} followed by {@code owner} (the run's {@link #deliveries} field), {@code claimed}
+     * (the end of the items the owner claimed), {@code end} (the end of the items left to it; idle workers take
+     * from there down), {@code slots} (the owner's), {@code shard} and {@code signature} (the shard as the owner got it, signed, for a thief to
+     * check). Written by the owner when its run starts, removed when it ends.
+     */
+    public static String splits(String taskId) {
+        return task(taskId) + ":splits";
+    }
+
+    /**
      * Sorted set: one member per item of a task with a {@code maxParallel} running now anywhere, scored by the end of
      * its lease (Redis's time, epoch ms). A slot adds one before the item starts unless the set holds
      * {@code maxParallel} live members, renews it while the item runs and removes it when the item ends; a dead
@@ -107,7 +124,7 @@ public final class RedisKeys {
     /** Every key of one task, to expire them together when it finishes. */
     public static List<String> allOf(String taskId) {
         return List.of(task(taskId), items(taskId), results(taskId), recorded(taskId), failed(taskId), shardsDone(taskId),
-                deliveries(taskId), skipped(taskId), haltFailures(taskId), runningItems(taskId));
+                deliveries(taskId), skipped(taskId), haltFailures(taskId), runningItems(taskId), splits(taskId));
     }
 
     /** String with TTL: the latest {@link io.dts.model.WorkerHeartbeat} JSON of one worker; gone when it dies. */

@@ -31,8 +31,8 @@ class SharingEndToEndTest {
     /** Prints the item's start and end, in ns of the host's clock, on two lines. */
     private static final String TIMED = "echo $(date +%s%N); sleep {{seconds}}; echo $(date +%s%N)";
 
-    /** Four shards per worker, dealt round robin: what spreads the skewed task's slow items over both workers. */
-    private final Cluster cluster = new Cluster(List.of("--scheduler.shards-per-worker=4"), List.of());
+    /** One shard per worker (the default): the skewed task's slow items are all one worker's until the other takes some. */
+    private final Cluster cluster = new Cluster(List.of(), List.of());
     private final List<String> started = new ArrayList<>();
     private SchedulerClient operator;
 
@@ -94,6 +94,10 @@ class SharingEndToEndTest {
         assertThat(done.get("status").asString()).isEqualTo("COMPLETED");
         System.out.printf("skewed task (ideal 5 s): %d ms%n", took.toMillis());
         assertThat(took).as("20 slow items spread over both workers").isLessThan(Duration.ofMillis(6_500));
+        List<JsonNode> slow = results(id).stream().filter(result -> result.get("index").asLong() < 20).toList();
+        assertThat(slow).hasSize(20);
+        assertThat(slow.stream().map(result -> result.get("workerId").asString()).distinct())
+                .as("the worker whose own items were quick took some of the other's slow ones").hasSize(2);
     }
 
     @Test

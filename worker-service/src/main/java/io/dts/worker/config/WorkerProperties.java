@@ -45,6 +45,9 @@ import org.springframework.validation.annotation.Validated;
  * @param itemRetryMaxBackoff longest wait between two attempts of an item
  * @param maxPasses          passes over a shard whose acknowledged results Redis lost (a restart) before the shard
  *                           fails and is left to Kafka redelivery
+ * @param stealInterval      how often a worker with a free slot and nothing to run looks for items another worker's shard
+ *                           has not started yet, and takes half of them (work stealing); 0 for never, which also keeps
+ *                           this worker's shards its own
  * @param sandbox            how items are confined ({@code worker.sandbox.*})
  */
 @Validated
@@ -70,6 +73,7 @@ public record WorkerProperties(
         @NotNull Duration itemRetryBackoff,
         @NotNull Duration itemRetryMaxBackoff,
         @Min(1) int maxPasses,
+        @NotNull Duration stealInterval,
         @NotNull @Valid Sandbox sandbox) {
 
     /** How items are started; see {@link #shell}. */
@@ -106,6 +110,11 @@ public record WorkerProperties(
             @Min(16) int openFiles) {
 
         public enum Isolation { PID, BWRAP, NONE }
+    }
+
+    /** Whether this worker takes part in work stealing, as a thief and as an owner. */
+    public boolean stealing() {
+        return !stealInterval.isNegative() && !stealInterval.isZero();
     }
 
     /** Where items work when {@code worker.work-dir} is not set and items run in a namespace. */

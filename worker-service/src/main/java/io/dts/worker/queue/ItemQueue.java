@@ -118,6 +118,14 @@ public final class ItemQueue {
         });
     }
 
+    /** Whether a free slot would find an item to run now. */
+    public boolean hasTakeable() {
+        return locked(() -> {
+            long now = clock.millis();
+            return waiting.stream().anyMatch(run -> takeable(run, now));
+        });
+    }
+
     /** Every item of the shard has been offered. */
     public void allOffered(Waiting run) {
         locked(() -> {

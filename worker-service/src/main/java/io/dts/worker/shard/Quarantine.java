@@ -101,15 +101,32 @@ class Quarantine {
             if (lease.isEmpty()) {
                 return Optional.empty();
             }
-            leases.add(lease.get());
-            try {
-                return Optional.of(run.apply(lease.get()));
-            } finally {
-                leases.remove(lease.get());
-                release(shard.taskId(), lease.get().holder());
-            }
+            return Optional.of(holding(lease.get(), run));
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Runs items taken from another worker's shard (work stealing) under their registration, renewed while they run
+     * and released after. Only a shard no worker died running is split, so they run beside this worker's other shards.
+     */
+    <T> T runStolen(ShardLease lease, Function<ShardLease, T> run) {
+        alone.readLock().lock();
+        try {
+            return holding(lease, run);
+        } finally {
+            alone.readLock().unlock();
+        }
+    }
+
+    private <T> T holding(ShardLease lease, Function<ShardLease, T> run) {
+        leases.add(lease);
+        try {
+            return run.apply(lease);
+        } finally {
+            leases.remove(lease);
+            release(lease.taskId(), lease.holder());
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import io.dts.model.TaskEvent;
@@ -17,6 +18,7 @@ import io.dts.worker.redis.PatientRedis;
 import io.dts.worker.redis.ShardProgress;
 import io.dts.worker.redis.ShardProgress.Scheduling;
 import io.dts.worker.redis.ShardProgress.ShardState;
+import io.dts.worker.redis.ShardSplits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.event.ContextClosedEvent;
@@ -70,6 +72,40 @@ public class ShardExecutor {
      */
     public CompletableFuture<ShardFate> execute(TaskShard shard) {
         return CompletableFuture.supplyAsync(() -> run(shard), coordinators);
+    }
+
+    /**
+     * Runs, in the background, items this worker took from another worker's shard ({@link Stealer}), registered at
+     * {@code askedAt}; they are recorded here, and the shard stays the other worker's to finish.
+     */
+    void executeStolen(ShardSplits.Stolen stolen, long askedAt) {
+        TaskShard part = stolen.part();
+        ShardLease lease = ShardLease.stolen(progress, part, stolen.holder(), properties.heartbeatTtl(), clock, askedAt);
+        try {
+            coordinators.execute(() -> {
+                running.shardStarted(part.taskId());
+                try {
+                    quarantine.runStolen(lease, held -> runStolen(part, held));
+                } finally {
+                    running.shardEnded(part.taskId());
+                }
+            });
+        } catch (RejectedExecutionException stopping) {
+            // Its owner runs them once this registration is gone.
+            redis.run(() -> progress.release(part.taskId(), stolen.holder()));
+        }
+    }
+
+    private int runStolen(TaskShard part, ShardLease lease) {
+        Optional<ShardState> state = state(part);
+        if (skipped(part, state)) {
+            return 0;
+        }
+        long started = clock.millis();
+        int skipped = slots.run(part, state.get().scheduling(), lease::held);
+        log.info("Task {} shard {}/{}: items {} to {} taken from a busy worker done here ({} already recorded) in {} ms", part.taskId(),
+                part.shardIndex() + 1, part.shardCount(), part.startIndex(), part.endIndex() - 1, skipped, clock.millis() - started);
+        return skipped;
     }
 
     /** Tasks with a shard running on this worker now. */
@@ -146,7 +182,7 @@ public class ShardExecutor {
                     return ShardFate.QUARANTINED;
                 }
                 Scheduling scheduling = state.get().scheduling();
-                Optional<ShardFate> fate = quarantine.run(shard, deaths, lease -> runHeld(shard, scheduling, lease));
+                Optional<ShardFate> fate = quarantine.run(shard, deaths, lease -> runHeld(shard, scheduling, lease, deaths == 0));
                 if (fate.isPresent()) {
                     return fate.get();
                 }
@@ -201,10 +237,11 @@ public class ShardExecutor {
         return state.get().done() ? Optional.of("already done") : Optional.empty();
     }
 
-    private ShardFate runHeld(TaskShard shard, Scheduling scheduling, ShardLease lease) {
+    /** Runs the shard; idle workers may take some of its items unless {@code splittable} is false (a worker died running it). */
+    private ShardFate runHeld(TaskShard shard, Scheduling scheduling, ShardLease lease, boolean splittable) {
         String taskId = shard.taskId();
         long started = clock.millis();
-        int skipped = slots.run(shard, scheduling, lease::held);
+        int skipped = slots.run(shard, scheduling, lease::held, splittable && properties.stealing() ? lease.holder() : null);
         if (running.draining() || !lease.held()) {
             // Stopping, or the shard is another run's now: that run finishes it, or the one this hand-back makes.
             return ShardFate.HANDED_BACK;

@@ -45,6 +45,11 @@ public final class ShardLease {
                 .map(holder -> new ShardLease(progress, shard, lease, clock, holder, askedAt));
     }
 
+    /** The lease of a run registered already, by a steal of items ({@link io.dts.worker.redis.ShardSplits#steal}) asked at {@code askedAt}. */
+    static ShardLease stolen(ShardProgress progress, TaskShard part, String holder, Duration lease, Clock clock, long askedAt) {
+        return new ShardLease(progress, part, lease, clock, holder, askedAt);
+    }
+
     /** Whether the run may start another item: the lease is known to run, or renewing it just worked. Once false, always false. */
     public synchronized boolean held() {
         if (!lost && clock.millis() >= validUntil && !renew() && !lost) {
@@ -80,6 +85,10 @@ public final class ShardLease {
     private void lose(String why) {
         lost = true;
         log.warn("Task {} shard {}: {}; no more of its items start here", shard.taskId(), shard.shardIndex(), why);
+    }
+
+    String taskId() {
+        return shard.taskId();
     }
 
     /** The registration, for {@link ShardProgress#release}. */

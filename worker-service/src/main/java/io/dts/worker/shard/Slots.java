@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
@@ -13,12 +14,14 @@ import io.dts.model.ItemResult;
 import io.dts.model.TaskShard;
 import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.queue.ItemQueue;
+import io.dts.worker.queue.ResultBuffer;
 import io.dts.worker.redis.ItemChunks;
 import io.dts.worker.redis.OtherWorkers;
 import io.dts.worker.redis.PatientRedis;
 import io.dts.worker.redis.RunningItemLeases;
 import io.dts.worker.redis.ShardProgress;
 import io.dts.worker.redis.ShardProgress.Scheduling;
+import io.dts.worker.redis.ShardSplits;
 import io.dts.worker.shard.ItemAttempts.Command;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
@@ -49,11 +52,12 @@ class Slots {
     private final HaltWatch halts;
     private final RunningItemLeases places;
     private final Clock clock;
+    private final ShardSplits splits;
     private final ItemQueue queue;
     private final ExecutorService slots;
 
     Slots(WorkerProperties properties, ItemChunks chunks, ItemAttempts attempts, RunningWork running, ShardProgress progress,
-          PatientRedis redis, HaltWatch halts, RunningItemLeases places, OtherWorkers others, Clock clock) {
+          PatientRedis redis, HaltWatch halts, RunningItemLeases places, OtherWorkers others, ShardSplits splits, Clock clock) {
         this.properties = properties;
         this.chunks = chunks;
         this.attempts = attempts;
@@ -62,6 +66,7 @@ class Slots {
         this.redis = redis;
         this.halts = halts;
         this.places = places;
+        this.splits = splits;
         this.clock = clock;
         this.queue = new ItemQueue(clock, others::running);
         CustomizableThreadFactory threads = new CustomizableThreadFactory("slot-");
@@ -79,12 +84,28 @@ class Slots {
      * @return how many items were recorded before this run
      */
     int run(TaskShard shard, Scheduling scheduling, BooleanSupplier held) {
+        return run(shard, scheduling, held, null);
+    }
+
+    /**
+     * As {@link #run(TaskShard, Scheduling, BooleanSupplier)}, letting idle workers take items of the shard this
+     * worker has not started yet (work stealing) when {@code owner}, the run's registration, is given: then the items
+     * are claimed a block at a time as the slots need them, and the run returns once the items taken elsewhere are
+     * recorded too (or, when a worker that took some died, run here).
+     */
+    int run(TaskShard shard, Scheduling scheduling, BooleanSupplier held, String owner) {
         halts.shardStarted(shard);
         try {
-            return runPasses(shard, scheduling, held);
+            return runPasses(shard, scheduling, held, owner);
         } finally {
             halts.shardEnded(shard);
         }
+    }
+
+    /** Slots free with nothing to run: how many items this worker may take from a busy one. */
+    int idleSlots() {
+        int free = properties.threads() - running.busyThreads();
+        return free > 0 && !queue.hasTakeable() ? free : 0;
     }
 
     /**
@@ -136,10 +157,10 @@ class Slots {
         return place.isPresent();
     }
 
-    private int runPasses(TaskShard shard, Scheduling scheduling, BooleanSupplier held) {
+    private int runPasses(TaskShard shard, Scheduling scheduling, BooleanSupplier held, String owner) {
         String taskId = shard.taskId();
         Command command = Command.of(shard.command());
-        int skipped = runPass(shard, scheduling, command, held);
+        int skipped = runPass(shard, scheduling, command, held, owner);
         // Redis acknowledged every result, but a Redis that was killed and restarted may have lost its
         // last second: run whatever is still unrecorded before calling the shard done.
         for (int pass = 2; !running.stopping(taskId) && held.getAsBoolean() && !chunks.allRecorded(shard); pass++) {
@@ -148,14 +169,18 @@ class Slots {
                         + properties.maxPasses() + " passes");
             }
             log.warn("Task {} shard {}: results missing in Redis (restarted?); running those items again", taskId, shard.shardIndex());
-            runPass(shard, scheduling, command, held);
+            runPass(shard, scheduling, command, held, owner);
         }
         return skipped;
     }
 
-    /** Runs every unrecorded item of the shard once on the worker's slots; returns how many were skipped. */
-    private int runPass(TaskShard shard, Scheduling scheduling, Command command, BooleanSupplier held) {
-        Pass pass = new Pass(shard, scheduling.owner(), command, held);
+    /**
+     * Runs every unrecorded item of the shard once on the worker's slots, or those idle workers do not take when
+     * {@code owner} splits it; returns how many were skipped.
+     */
+    private int runPass(TaskShard shard, Scheduling scheduling, Command command, BooleanSupplier held, String owner) {
+        Claims claims = owner == null || shard.size() < 2 ? new AllItems(shard) : new Split(shard, owner, scheduling.priority());
+        Pass pass = new Pass(shard, scheduling.owner(), command, held, claims);
         ItemQueue.Waiting waiting = queue.open(shard, scheduling, pass::run);
         pass.waiting = waiting;
         int skipped = 0;
@@ -167,6 +192,11 @@ class Slots {
         }
         queue.awaitDone(waiting);
         try {
+            claims.close(held);
+        } catch (RuntimeException e) {
+            pass.fail(e);
+        }
+        try {
             pass.results.flush();
         } catch (RuntimeException e) {
             pass.fail(e);
@@ -177,11 +207,14 @@ class Slots {
         return skipped;
     }
 
-    /** Offers the shard's unrecorded items to the queue, reading them from Redis chunk by chunk as slots take them. */
+    /**
+     * Offers the shard's unrecorded items to the queue, reading them from Redis chunk by chunk as slots take them, up
+     * to where idle workers took the rest.
+     */
     private int feed(Pass pass) {
         TaskShard shard = pass.shard;
         int skipped = 0;
-        for (long from = shard.startIndex(); from < shard.endIndex() && !running.stopping(shard.taskId()); from += ItemChunks.SIZE) {
+        for (long from = shard.startIndex(); from < pass.claims.end() && !running.stopping(shard.taskId()); from += ItemChunks.SIZE) {
             ShardProgress.Chunk chunk = chunks.read(shard, from);
             for (int i = 0; i < chunk.items().size(); i++) {
                 if (chunk.recorded().get(i)) {
@@ -194,21 +227,127 @@ class Slots {
         return skipped;
     }
 
+    /** Which of its shard's items a pass runs: all of them, or those it claims before idle workers take them ({@link Split}). */
+    private interface Claims {
+
+        /** Whether the pass runs the item: a slot asks before it starts one. */
+        boolean owns(long index, Pass pass);
+
+        /** Where the pass's items end, as far as it knows: none beyond is read. */
+        long end();
+
+        /** No more claims; returns once no item taken from the shard elsewhere runs (or the run is no longer held). */
+        void close(BooleanSupplier held);
+    }
+
+    /** A shard no idle worker takes from: every item is the pass's. */
+    private record AllItems(TaskShard shard) implements Claims {
+
+        @Override
+        public boolean owns(long index, Pass pass) {
+            return true;
+        }
+
+        @Override
+        public long end() {
+            return shard.endIndex();
+        }
+
+        @Override
+        public void close(BooleanSupplier held) {
+        }
+    }
+
+    /**
+     * A shard an idle worker may take half of what is not claimed yet from ({@link ShardSplits}). Its items wait in
+     * the queue as any shard's, but a slot claims them in Redis as it takes them, about a second of this worker's work
+     * at a time, and leaves those beyond the claim to the worker that took them. The pass ends only once those
+     * workers' runs end: their items are recorded by then, or, when such a worker died, still unrecorded and run in
+     * the next pass here.
+     */
+    private final class Split implements Claims {
+        private final TaskShard shard;
+        private final String owner;
+        /** The end of the items claimed, and of those that may still be: guarded by this. */
+        private long claimed;
+        private volatile long end;
+
+        Split(TaskShard shard, String owner, int priority) {
+            this.shard = shard;
+            this.owner = owner;
+            this.claimed = shard.startIndex();
+            this.end = shard.endIndex();
+            redis.run(() -> splits.open(shard, owner, priority, properties.threads()));
+        }
+
+        @Override
+        public synchronized boolean owns(long index, Pass pass) {
+            if (index < claimed) {
+                return true;
+            }
+            if (index >= end) {
+                return false;
+            }
+            long upTo = Math.min(shard.endIndex(), index + Math.max(properties.threads(),
+                    Math.min(ItemChunks.SIZE, pass.itemsPerSecond() * properties.threads())));
+            long owned = redis.call(() -> splits.claim(shard, owner, upTo));
+            if (owned < upTo) {
+                // Idle workers took the rest, or (-1) the split is no longer this run's: no item beyond runs here.
+                end = Math.max(owned, claimed);
+            }
+            claimed = Math.max(claimed, owned);
+            return index < claimed;
+        }
+
+        @Override
+        public long end() {
+            return end;
+        }
+
+        @Override
+        public void close(BooleanSupplier held) {
+            redis.run(() -> splits.close(shard, owner));
+            boolean toldWaiting = false;
+            while (!running.stopping(shard.taskId()) && held.getAsBoolean() && thievesRun()) {
+                if (!toldWaiting) {
+                    log.info("Task {} shard {}: waiting for the workers that took some of its items", shard.taskId(), shard.shardIndex());
+                    toldWaiting = true;
+                }
+                try {
+                    Thread.sleep(properties.cancelCheckInterval().toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+
+        /** Whether a live run other than this one (the owner's) holds the shard: one that took some of its items. */
+        private boolean thievesRun() {
+            return redis.call(() -> progress.state(shard.taskId(), shard.shardIndex(), shard.round()))
+                    .map(state -> state.liveHolders() > 1).orElse(false);
+        }
+    }
+
     /** One pass over a shard's items: what its slots share. */
     private final class Pass {
         private final TaskShard shard;
         private final String owner;
         private final Command command;
         private final BooleanSupplier held;
+        private final Claims claims;
         private final ResultBuffer results;
         private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        private final AtomicLong itemsRun = new AtomicLong();
+        private final AtomicLong itemMillis = new AtomicLong();
         private ItemQueue.Waiting waiting;
 
-        Pass(TaskShard shard, String owner, Command command, BooleanSupplier held) {
+        Pass(TaskShard shard, String owner, Command command, BooleanSupplier held, Claims claims) {
             this.shard = shard;
             this.owner = owner;
             this.command = command;
             this.held = held;
+            this.claims = claims;
             this.results = new ResultBuffer(batch -> redis.run(() -> progress.record(shard.taskId(), batch)),
                     properties.resultBatch(), properties.resultFlushInterval(), clock);
         }
@@ -220,6 +359,9 @@ class Slots {
                 return;
             }
             try {
+                if (!claims.owns(item.index(), this)) {
+                    return;
+                }
                 if (halts.stopsBefore(shard)) {
                     results.add(ItemResult.skipped(item.index(), item.value(), properties.id(), clock.millis()));
                 } else {
@@ -232,9 +374,16 @@ class Slots {
             }
         }
 
+        /** Items one slot runs per second, by the items of this pass so far; 1 before any ended. */
+        long itemsPerSecond() {
+            long ran = itemsRun.get();
+            return ran == 0 ? 1 : Math.max(1, ran * 1000 / Math.max(1, itemMillis.get()));
+        }
+
         private void runStarted(ItemQueue.Item item) {
             String taskId = shard.taskId();
-            running.itemStarted(taskId, owner, item.index(), clock.millis());
+            long started = clock.millis();
+            running.itemStarted(taskId, owner, item.index(), started);
             try {
                 ItemResult result = attempts.run(shard, command, item.index(), item.value());
                 if (!result.succeeded() && halts.killedItems(shard)) {
@@ -248,6 +397,8 @@ class Slots {
                 }
             } finally {
                 running.itemEnded(taskId);
+                itemMillis.addAndGet(clock.millis() - started);
+                itemsRun.incrementAndGet();
             }
         }
 

@@ -28,6 +28,7 @@ public final class TestWorkerProperties {
     private int maxPasses = 3;
     private int maxShardsInFlight = 4;
     private int maxShardDeliveries = 3;
+    private Duration stealInterval = Duration.ZERO;
     private WorkerProperties.Sandbox sandbox = sandbox(WorkerProperties.Sandbox.Isolation.PID, DataSize.ofMegabytes(256));
 
     private TestWorkerProperties(Path workDir) {
@@ -116,6 +117,12 @@ public final class TestWorkerProperties {
         return this;
     }
 
+    /** Work stealing every {@code interval}; off (zero) unless a test asks for it. */
+    public TestWorkerProperties stealInterval(Duration interval) {
+        this.stealInterval = interval;
+        return this;
+    }
+
     /** The sandbox of application.yml, with this isolation and file size limit. */
     public static WorkerProperties.Sandbox sandbox(WorkerProperties.Sandbox.Isolation isolation, DataSize fileSize) {
         return new WorkerProperties.Sandbox("dts-item", false, isolation, List.of("DTS_TEST_PASSED"),
@@ -131,6 +138,6 @@ public final class TestWorkerProperties {
         return new WorkerProperties(id, threads, Duration.ofSeconds(2), heartbeatTtl,
                 Duration.ofMinutes(1), Duration.ofMillis(500), outputLimit, maxShardsInFlight, 64, resultFlushInterval, "g",
                 workDir.toString(), Duration.ofMillis(500), redisOutageTolerance, drainTimeout, maxShardDeliveries,
-                shell, itemRetryBackoff, itemRetryMaxBackoff, maxPasses, sandbox);
+                shell, itemRetryBackoff, itemRetryMaxBackoff, maxPasses, stealInterval, sandbox);
     }
 }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.dts.model.ItemResult;
+import io.dts.model.ShardSignature;
 import io.dts.model.TaskEvent;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
@@ -44,6 +47,7 @@ import io.dts.worker.redis.PatientRedis;
 import io.dts.worker.redis.RunningItemLeases;
 import io.dts.worker.redis.RedisShardProgress;
 import io.dts.worker.redis.ShardProgress;
+import io.dts.worker.redis.ShardSplits;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -64,6 +68,8 @@ class ShardExecutorTest {
     private static final int MAX_DEATHS = 2;
     private static final Duration WITHIN = Duration.ofSeconds(30);
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final ShardSignature SIGNATURE = ShardSignature.of("a shard key of thirty-two bytes!".getBytes(StandardCharsets.UTF_8));
+    private static final Duration STEAL_INTERVAL = Duration.ofMillis(100);
 
     private static LettuceConnectionFactory connections;
     private static TaskRedis taskRedis;
@@ -96,13 +102,19 @@ class ShardExecutorTest {
     }
 
     private ShardExecutor aWorker(String id, Path workDir, Duration drainTimeout) {
-        return aWorker(id, workDir, drainTimeout, progress);
+        return aWorker(id, workDir, drainTimeout, progress, Duration.ZERO);
+    }
+
+    /** A worker that takes items from busy workers' shards, and lets idle ones take from its own. */
+    private ShardExecutor aStealingWorker() {
+        return aWorker("test-worker-" + UUID.randomUUID(), workDir, Duration.ofSeconds(5), progress, STEAL_INTERVAL);
     }
 
     /** A worker whose process is alive: its heartbeat, instance key included, is written as the real one writes it. */
-    private ShardExecutor aWorker(String id, Path workDir, Duration drainTimeout, ShardProgress progress) {
+    private ShardExecutor aWorker(String id, Path workDir, Duration drainTimeout, ShardProgress progress, Duration stealInterval) {
         WorkerProperties properties = TestWorkerProperties.aWorker(workDir).id(id).heartbeatTtl(Duration.ofSeconds(30))
-                .resultFlushInterval(Duration.ofMillis(50)).drainTimeout(drainTimeout).maxShardDeliveries(MAX_DEATHS).build();
+                .resultFlushInterval(Duration.ofMillis(50)).drainTimeout(drainTimeout).maxShardDeliveries(MAX_DEATHS)
+                .stealInterval(stealInterval).build();
         ItemLauncher runner = TestItemLaunchers.aLauncher(properties);
         TaskEvents publisher = events::add;
         WorkerInstance instance = new WorkerInstance();
@@ -112,12 +124,14 @@ class ShardExecutorTest {
         ItemChunks chunks = new ItemChunks(progress, patientRedis);
         Slots shards = new Slots(properties, chunks, new ItemAttempts(properties, runner, running, clock), running, progress,
                 patientRedis, new HaltWatch(progress, patientRedis, runner), new RunningItemLeases(taskRedis, redis, patientRedis, properties, instance),
-                new OtherWorkers(redis, JSON, properties), clock);
+                new OtherWorkers(redis, JSON, properties), splits(instance), clock);
         Quarantine quarantine = new Quarantine(properties, progress, patientRedis, chunks, instance, clock);
         ShardExecutor executor = new ShardExecutor(properties, progress, patientRedis, running, shards, quarantine, runner, publisher,
                 clock);
+        Stealer stealer = new Stealer(properties, splits(instance), shards, executor, running, clock);
         new HeartbeatPublisher(redis, JSON, properties, instance, new AssignedPartitions(), running, Clock.systemUTC()).beat();
         cleanups.add(() -> {
+            stealer.stop();
             shards.shutdown();
             runner.closeShells();
             redis.delete(List.of(RedisKeys.worker(id), RedisKeys.workerInstance(instance.id())));
@@ -147,6 +161,23 @@ class ShardExecutorTest {
         return id;
     }
 
+    /** A running task of one shard of {@code items} items, and that shard, running {@code command}. */
+    private static TaskShard aOneShardTask(int items, String command) {
+        String id = UUID.randomUUID().toString();
+        redis.opsForHash().putAll(RedisKeys.task(id), Map.of(
+                TaskHash.ID.name(), id, TaskHash.STATUS.name(), TaskStatus.INPROGRESS.name(),
+                TaskHash.CHUNKS_TO_EXECUTE.name(), "1", TaskHash.ITEMS_TOTAL.name(), String.valueOf(items),
+                TaskHash.ROUND.name(), "1", TaskHash.RETENTION.name(), "3600"));
+        for (int i = 0; i < items; i++) {
+            redis.opsForList().rightPush(RedisKeys.items(id), "item-" + i);
+        }
+        return new TaskShard(id, 0, 1, 0, items, command, false, null, 0, 1, null);
+    }
+
+    private static String splitOf(TaskShard shard) {
+        return shard.taskId() + "/" + shard.round() + "/" + shard.shardIndex();
+    }
+
     private static TaskShard aShard(String taskId, int shardIndex, int shardCount, String command, int round) {
         return new TaskShard(taskId, shardIndex, shardCount, shardIndex, shardIndex + 1L, command, false, null, 0, round, null);
     }
@@ -155,6 +186,10 @@ class ShardExecutorTest {
     private static void aWorkerDiedRunning(TaskShard shard) {
         redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), shard.round() + "/" + shard.shardIndex() + "/dead-" + UUID.randomUUID()
                 + "/1", String.valueOf(System.currentTimeMillis() + 60_000));
+    }
+
+    private static ShardSplits splits(WorkerInstance instance) {
+        return new ShardSplits(taskRedis, redis, JSON, SIGNATURE, Clock.systemUTC(), instance);
     }
 
     private static ItemResult resultOf(String taskId, long index) {
@@ -282,6 +317,71 @@ class ShardExecutorTest {
     }
 
     @Test
+    void an_idle_worker_takes_items_a_busy_worker_has_not_started_and_every_item_runs_once() throws Exception {
+        Path runs = TestItemLaunchers.itemWritable(workDir).resolve("runs");
+        TaskShard shard = aOneShardTask(12, "echo {{item}} >> " + runs + "; sleep 0.5");
+        ShardExecutor busy = aStealingWorker();
+        aStealingWorker();
+
+        assertThat(busy.execute(shard)).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
+
+        assertThat(Files.readAllLines(runs)).as("each item ran once").hasSize(12).doesNotHaveDuplicates();
+        List<ItemResult> results = java.util.stream.IntStream.range(0, 12).mapToObj(i -> resultOf(shard.taskId(), i)).toList();
+        assertThat(results).allSatisfy(result -> assertThat(result.exitCode()).isZero());
+        Map<String, Long> byWorker = results.stream().collect(java.util.stream.Collectors.groupingBy(ItemResult::workerId,
+                java.util.stream.Collectors.counting()));
+        assertThat(byWorker).as("items per worker").hasSize(2).allSatisfy((worker, count) -> assertThat(count).isGreaterThanOrEqualTo(3));
+        assertThat(progress.status(shard.taskId())).contains(TaskStatus.COMPLETED);
+        assertThat(events).extracting(TaskEvent::type).containsExactly(TaskEvent.Type.SHARD_DONE, TaskEvent.Type.TASK_DONE);
+        assertThat(runsOf(shard.taskId())).as("no run left registered").isEmpty();
+        assertThat(redis.opsForHash().entries(RedisKeys.splits(shard.taskId()))).as("the split is closed").isEmpty();
+        assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, splitOf(shard))).isNull();
+    }
+
+    @Test
+    void items_taken_by_a_worker_that_died_are_run_by_the_owner_and_its_death_counted() throws Exception {
+        Path runs = TestItemLaunchers.itemWritable(workDir).resolve("runs");
+        TaskShard shard = aOneShardTask(8, "echo {{item}} >> " + runs + "; sleep 0.3");
+        ShardExecutor owner = aStealingWorker();
+        CompletableFuture<ShardFate> run = owner.execute(shard);
+        await().atMost(WITHIN).until(() -> redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, splitOf(shard)) != null);
+
+        // A process whose instance key is gone at once: it took items and died before it ran any.
+        Optional<ShardSplits.Stolen> taken = splits(new WorkerInstance()).steal(splitOf(shard), 2, Duration.ofSeconds(30));
+
+        assertThat(taken).isPresent();
+        assertThat(taken.get().part().endIndex()).isEqualTo(8);
+        assertThat(taken.get().part().size()).isGreaterThanOrEqualTo(3);
+        assertThat(run).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
+        assertThat(Files.readAllLines(runs)).as("each item ran once, those it took here").hasSize(8).doesNotHaveDuplicates();
+        assertThat(progress.status(shard.taskId())).contains(TaskStatus.COMPLETED);
+        assertThat(runsOf(shard.taskId()).keySet()).as("the dead run stays, a death of the shard")
+                .singleElement().asString().endsWith("/" + taken.get().holder().substring(taken.get().holder().lastIndexOf('/') + 1));
+    }
+
+    @Test
+    void a_split_not_signed_with_the_shard_key_is_not_run_by_an_idle_worker() {
+        String task = aTask(4, 1);
+        Path pwned = TestItemLaunchers.itemWritable(workDir).resolve("pwned");
+        TaskShard forged = new TaskShard(task, 0, 1, 0, 4, "touch " + pwned, false, null, 0, 1, null);
+        ShardSignature otherKey = ShardSignature.of("not the key of this cluster, no!".getBytes(StandardCharsets.UTF_8));
+        String owner = "1/0/live-" + UUID.randomUUID() + "/1";
+        redis.opsForHash().put(RedisKeys.deliveries(task), owner, String.valueOf(System.currentTimeMillis() + 60_000));
+        redis.opsForHash().putAll(RedisKeys.splits(task), Map.of("1/0/owner", owner, "1/0/claimed", "0", "1/0/end", "4", "1/0/slots", "2",
+                "1/0/shard", JSON.writeValueAsString(forged),
+                "1/0/signature", java.util.Base64.getEncoder().encodeToString(otherKey.sign(forged))));
+        redis.opsForZSet().add(RedisKeys.SPLITS_OPEN, splitOf(forged), 0);
+
+        aStealingWorker();
+
+        // Each try takes a share of what is left, and runs none of it, until nothing is left.
+        await().atMost(WITHIN).until(() -> "0".equals(redis.opsForHash().get(RedisKeys.splits(task), "1/0/end")));
+        assertThat(pwned).doesNotExist();
+        assertThat(runsOf(task).keySet()).as("no thief's run left registered").containsExactly(owner);
+        redis.opsForZSet().remove(RedisKeys.SPLITS_OPEN, splitOf(forged));
+    }
+
+    @Test
     void a_shard_given_again_to_the_worker_running_it_waits_for_that_run() throws Exception {
         // The partition went away and came back in one rebalance: the record is delivered again.
         ShardExecutor worker = aWorker();
@@ -313,8 +413,8 @@ class ShardExecutorTest {
         TaskShard shard = aShard(task, 0, 1, "echo \"$$ start\" >> " + runs + "; sleep 1; echo \"$$ end\" >> " + runs, 1);
         // Both deliveries read the shard's state, and find no run going, before either registers its own.
         ShardProgress bothReadFirst = bothReadTheStateFirst(new CyclicBarrier(2));
-        ShardExecutor first = aWorker("test-worker-" + UUID.randomUUID(), workDir, Duration.ofSeconds(5), bothReadFirst);
-        ShardExecutor second = aWorker("test-worker-" + UUID.randomUUID(), workDir, Duration.ofSeconds(5), bothReadFirst);
+        ShardExecutor first = aWorker("test-worker-" + UUID.randomUUID(), workDir, Duration.ofSeconds(5), bothReadFirst, Duration.ZERO);
+        ShardExecutor second = aWorker("test-worker-" + UUID.randomUUID(), workDir, Duration.ofSeconds(5), bothReadFirst, Duration.ZERO);
 
         CompletableFuture<ShardFate> firstRun = first.execute(shard);
         CompletableFuture<ShardFate> secondRun = second.execute(shard);

@@ -26,6 +26,7 @@ import java.util.stream.IntStream;
 
 import io.dts.model.ItemResult;
 import io.dts.model.ShardHalt;
+import io.dts.model.ShardSignature;
 import io.dts.model.TaskShard;
 import io.dts.model.TaskStatus;
 import io.dts.redis.RedisKeys;
@@ -46,6 +47,7 @@ import io.dts.worker.redis.RunningItemLeases;
 import io.dts.worker.redis.RedisShardProgress;
 import io.dts.worker.redis.ShardProgress;
 import io.dts.worker.redis.ShardProgress.Scheduling;
+import io.dts.worker.redis.ShardSplits;
 import io.dts.worker.sandbox.ItemSandbox;
 import io.dts.worker.sandbox.ProcessKiller;
 import io.dts.worker.sandbox.RunningProcesses;
@@ -71,6 +73,7 @@ class SlotsTest {
     private static TaskRedis taskRedis;
     private static StringRedisTemplate redis;
     private static RedisShardProgress progress;
+    private static ShardSplits splits;
 
     @TempDir
     Path workDir;
@@ -88,6 +91,8 @@ class SlotsTest {
         taskRedis = new TaskRedis(connections, redis);
         progress = new RedisShardProgress(taskRedis, new TaskLifecycle(taskRedis, redis, Clock.systemUTC()), redis, JSON,
                 Clock.systemUTC());
+        splits = new ShardSplits(taskRedis, redis, JSON, ShardSignature.of(new byte[ShardSignature.MIN_KEY_BYTES]), Clock.systemUTC(),
+                new WorkerInstance());
     }
 
     @AfterAll
@@ -108,7 +113,7 @@ class SlotsTest {
         Slots pool = new Slots(properties, new ItemChunks(store, patientRedis),
                 new ItemAttempts(properties, launcher, running, Clock.systemUTC()), running, store, patientRedis,
                 new HaltWatch(store, patientRedis, launcher), new RunningItemLeases(taskRedis, redis, patientRedis, properties, new WorkerInstance()),
-                new OtherWorkers(redis, JSON, properties), Clock.systemUTC());
+                new OtherWorkers(redis, JSON, properties), splits, Clock.systemUTC());
         cleanups.add(() -> {
             pool.shutdown();
             launcher.closeShells();
@@ -176,7 +181,7 @@ class SlotsTest {
         Slots pool = new Slots(properties, new ItemChunks(progress, patientRedis),
                 new ItemAttempts(properties, launcher, running, Clock.systemUTC()), running, progress, patientRedis, halts,
                 new RunningItemLeases(taskRedis, redis, patientRedis, properties, new WorkerInstance()),
-                new OtherWorkers(redis, JSON, properties), Clock.systemUTC());
+                new OtherWorkers(redis, JSON, properties), splits, Clock.systemUTC());
         ScheduledExecutorService checks = Executors.newSingleThreadScheduledExecutor();
         cleanups.add(() -> {
             checks.shutdownNow();

@@ -1,4 +1,4 @@
-package io.dts.worker.shard;
+package io.dts.worker.queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.dts.worker.shard;
+package io.dts.worker.queue;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -15,7 +15,7 @@ import io.dts.model.ItemResult;
  * are waiting, or once {@code worker.result-flush-interval} has passed since the last write. Shared by the slots
  * running the shard's items.
  */
-final class ResultBuffer {
+public final class ResultBuffer {
 
     private final Consumer<List<ItemResult>> write;
     private final int batch;
@@ -25,7 +25,7 @@ final class ResultBuffer {
     private Instant lastWrite;
 
     /** @param write writes a batch, or throws and leaves it here; it must not keep the list */
-    ResultBuffer(Consumer<List<ItemResult>> write, int batch, Duration interval, Clock clock) {
+    public ResultBuffer(Consumer<List<ItemResult>> write, int batch, Duration interval, Clock clock) {
         this.write = write;
         this.batch = batch;
         this.interval = interval;
@@ -34,19 +34,19 @@ final class ResultBuffer {
         this.lastWrite = clock.instant();
     }
 
-    synchronized void add(ItemResult result) {
+    public synchronized void add(ItemResult result) {
         pending.add(result);
     }
 
     /** Writes what is waiting when the batch is full or the interval has passed. */
-    synchronized void flushIfDue() {
+    public synchronized void flushIfDue() {
         if (pending.size() >= batch || !clock.instant().isBefore(lastWrite.plus(interval))) {
             flush();
         }
     }
 
     /** Writes what is waiting now. */
-    synchronized void flush() {
+    public synchronized void flush() {
         if (!pending.isEmpty()) {
             write.accept(Collections.unmodifiableList(pending));
             pending.clear();

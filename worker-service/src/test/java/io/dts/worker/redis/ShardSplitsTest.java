@@ -1,0 +1,126 @@
+package io.dts.worker.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import io.dts.model.ShardSignature;
+import io.dts.model.TaskShard;
+import io.dts.redis.RedisKeys;
+import io.dts.redis.TaskRedis;
+import io.dts.testsupport.RedisConnections;
+import io.dts.worker.WorkerInstance;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The owner's claims and idle workers' steals of one shard's items, in a real Redis: every item is one run's. */
+class ShardSplitsTest {
+
+    private static final ShardSignature KEY = ShardSignature.of("a shard key of thirty-two bytes!".getBytes(StandardCharsets.UTF_8));
+    private static final Duration LEASE = Duration.ofSeconds(30);
+
+    private static LettuceConnectionFactory connections;
+    private static StringRedisTemplate redis;
+    private static TaskRedis taskRedis;
+
+    private final TaskShard shard = new TaskShard(UUID.randomUUID().toString(), 0, 1, 100, 112, "echo {{item}}", false, null, 0, 1, null);
+    private final String member = shard.taskId() + "/1/0";
+    private final WorkerInstance ownerProcess = new WorkerInstance();
+    private final String owner = "1/0/" + ownerProcess.id() + "/1";
+
+    @BeforeAll
+    static void connect() {
+        connections = RedisConnections.toServer();
+        redis = new StringRedisTemplate(connections);
+        taskRedis = new TaskRedis(connections, redis);
+    }
+
+    @AfterAll
+    static void disconnect() {
+        taskRedis.destroy();
+        connections.destroy();
+    }
+
+    @AfterEach
+    void forget() {
+        redis.opsForZSet().remove(RedisKeys.SPLITS_OPEN, member);
+        redis.delete(List.of(RedisKeys.splits(shard.taskId()), RedisKeys.deliveries(shard.taskId())));
+    }
+
+    private static ShardSplits of(WorkerInstance process) {
+        return new ShardSplits(taskRedis, redis, JsonMapper.builder().build(), KEY, Clock.systemUTC(), process);
+    }
+
+    /** The owner's run, registered with a live lease, as hold-run.lua leaves it. */
+    private ShardSplits anOwnerRunning() {
+        redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() + 60_000));
+        ShardSplits splits = of(ownerProcess);
+        splits.open(shard, owner, 0, 2);
+        return splits;
+    }
+
+    @Test
+    void a_thief_takes_its_share_of_the_unclaimed_items_from_the_end_and_the_owner_stops_where_they_begin() {
+        ShardSplits ownerSide = anOwnerRunning();
+        assertThat(ownerSide.claim(shard, owner, 104)).isEqualTo(104);
+
+        Optional<ShardSplits.Stolen> stolen = of(new WorkerInstance()).steal(member, 2, LEASE);
+
+        // 8 unclaimed, the owner's 2 slots busy, the thief's 2 free: half of the 10 items' work, all of it from the unclaimed.
+        assertThat(stolen).isPresent();
+        assertThat(stolen.get().part()).isEqualTo(new TaskShard(shard.taskId(), 0, 1, 107, 112, shard.command(), false, null, 0, 1, null));
+        assertThat(redis.opsForHash().hasKey(RedisKeys.deliveries(shard.taskId()), stolen.get().holder()))
+                .as("the thief's run is registered as any run of the shard").isTrue();
+        assertThat(ownerSide.claim(shard, owner, 112)).as("the owner's items end where the thief's begin").isEqualTo(107);
+        assertThat(of(new WorkerInstance()).steal(member, 2, LEASE)).as("all claimed: nothing to take").isEmpty();
+        assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).as("still open while the owner runs").isNotNull();
+    }
+
+    @Test
+    void a_worker_never_takes_from_its_own_run_and_nobody_takes_once_the_owner_closed_it() {
+        ShardSplits ownerSide = anOwnerRunning();
+
+        assertThat(ownerSide.steal(member, 2, LEASE)).isEmpty();
+        assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).isNotNull();
+
+        ownerSide.close(shard, owner);
+
+        assertThat(of(new WorkerInstance()).steal(member, 2, LEASE)).isEmpty();
+        assertThat(ownerSide.claim(shard, owner, 112)).as("closed: no longer the owner's split").isEqualTo(-1);
+        assertThat(redis.opsForHash().entries(RedisKeys.splits(shard.taskId()))).isEmpty();
+        assertThat(redis.opsForHash().keys(RedisKeys.deliveries(shard.taskId()))).containsExactly(owner);
+    }
+
+    @Test
+    void nothing_is_taken_from_a_run_whose_lease_ran_out_and_its_split_leaves_the_open_set() {
+        anOwnerRunning();
+        redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() - 1));
+
+        assertThat(of(new WorkerInstance()).steal(member, 2, LEASE)).isEmpty();
+        assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).isNull();
+        assertThat(redis.opsForHash().get(RedisKeys.splits(shard.taskId()), "1/0/end")).isEqualTo("112");
+    }
+
+    @Test
+    void a_later_run_of_the_shard_keeps_its_split_when_an_earlier_one_closes_late() {
+        ShardSplits earlier = anOwnerRunning();
+        String later = "1/0/" + UUID.randomUUID() + "/2";
+        earlier.open(shard, later, 0, 2);
+
+        earlier.close(shard, owner);
+
+        assertThat(earlier.claim(shard, later, 102)).isEqualTo(102);
+        assertThat(earlier.claim(shard, owner, 104)).isEqualTo(-1);
+        assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).as("still open for the later run").isNotNull();
+    }
+}
