@@ -212,8 +212,11 @@ body="$(jq -n -c '{templateFunction: "sleep 2; echo $1", inputList: [range(24) |
 [[ $(api POST /tasks "$body") == 202 ]] || fail "submit answered $(cat "$WORK/reply")"
 TASK="$(jq -r .id "$WORK/reply")"
 sleep 5
-victim="$("${COMPOSE[@]}" ps -q worker | head -n 1)"
-docker kill "$victim" >/dev/null
+# All of ps's output read, not its first line: head exiting early could kill ps with SIGPIPE, and pipefail this script.
+mapfile -t running_workers < <("${COMPOSE[@]}" ps -q worker)
+victim="${running_workers[0]:-}"
+[[ -n $victim ]] || fail "no worker container to kill"
+docker kill "$victim" >/dev/null || fail "docker kill $victim failed"
 log "killed $(docker inspect -f '{{.Name}}' "$victim") 5 s into a task of 24 items of 2 s"
 for ((i = 0; i < 240; i++)); do
   [[ $(api GET "/tasks/$TASK") == 200 ]] && [[ $(jq -r .status "$WORK/reply") == COMPLETED ]] && break

@@ -31,8 +31,11 @@ class SharingEndToEndTest {
     /** Prints the item's start and end, in ns of the host's clock, on two lines. */
     private static final String TIMED = "echo $(date +%s%N); sleep {{seconds}}; echo $(date +%s%N)";
 
-    /** One shard per worker (the default): the skewed task's slow items are all one worker's until the other takes some. */
-    private final Cluster cluster = new Cluster(List.of(), List.of());
+    /**
+     * One shard per worker (the default): the skewed task's slow items are all one worker's until the other takes some.
+     * The backlog is counted every second (5 s by default) for the gauges' test.
+     */
+    private final Cluster cluster = new Cluster(List.of("--scheduler.backlog-interval=1s"), List.of());
     private final List<String> started = new ArrayList<>();
     private SchedulerClient operator;
 
@@ -174,6 +177,34 @@ class SharingEndToEndTest {
         assertThat(mostAtOnce(spans)).as("carol's items running at once, over both her tasks").isEqualTo(2);
         assertThat(carol.post("/api/tasks", "application/json", SchedulerClient.taskJson("echo", List.of("a"))).status())
                 .as("a submit once her tasks finished").isEqualTo(202);
+    }
+
+    @Test
+    void the_backlog_gauges_count_the_items_waiting_and_running_for_autoscaling() {
+        String id = submit(operator, 1, 40, Map.of());
+        awaitRunning(4);
+
+        await("the backlog counted").atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            assertThat(gauge("dts_items_running")).isEqualTo(4);
+            // 40 items, 4 running, a few finished: each finishes in 1 s.
+            assertThat(gauge("dts_items_waiting")).isBetween(24.0, 36.0);
+        });
+        double before = gauge("dts_items_waiting");
+        await("the backlog going down").atMost(Duration.ofSeconds(15)).until(() -> gauge("dts_items_waiting") <= before - 4);
+
+        operator.post("/api/tasks/" + id + "/cancel", "application/json", "");
+        cluster.awaitTerminal(id, TASK_TIMEOUT);
+        await("no backlog").atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            assertThat(gauge("dts_items_waiting")).isZero();
+            assertThat(gauge("dts_items_running")).isZero();
+        });
+    }
+
+    /** A gauge's value as the scheduler exports it to Prometheus (operators only). */
+    private double gauge(String name) {
+        return operator.getText("/actuator/prometheus").lines().filter(line -> line.startsWith(name + " ") || line.startsWith(name + "{"))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).findFirst()
+                .orElseThrow(() -> new AssertionError(name + " is not exported"));
     }
 
     private void awaitRunning(int items) {

@@ -32,6 +32,9 @@ public interface TaskStore {
      */
     TaskPage recent(TaskStatus status, String owner, int limit, String cursor);
 
+    /** The summaries of those of the tasks that exist, in the order given, read in batches. */
+    List<TaskSummary> summaries(List<String> taskIds);
+
     /** Indices of the shards of the current round that are done. */
     Set<Integer> doneShards(String taskId);
 

@@ -111,8 +111,15 @@ class RedisTaskListing {
         }
     }
 
-    /** The summaries of the tasks that exist, in the order given: one pipelined round trip per Redis master. */
-    private List<TaskSummary> summaries(List<String> ids) {
+    /** The summaries of the tasks that exist, in the order given: a pipelined round trip per Redis master and batch. */
+    List<TaskSummary> summaries(List<String> ids) {
+        if (ids.size() > SUMMARY_BATCH) {
+            List<TaskSummary> all = new ArrayList<>(ids.size());
+            for (int from = 0; from < ids.size(); from += SUMMARY_BATCH) {
+                all.addAll(summaries(ids.subList(from, Math.min(ids.size(), from + SUMMARY_BATCH))));
+            }
+            return all;
+        }
         Map<StringRedisTemplate, List<String>> byMaster = ids.stream()
                 .collect(Collectors.groupingBy(tasks::forTask, IdentityHashMap::new, Collectors.toList()));
         Map<String, TaskSummary> found = new HashMap<>();

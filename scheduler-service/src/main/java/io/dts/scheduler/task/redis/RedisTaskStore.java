@@ -24,6 +24,7 @@ import io.dts.scheduler.task.domain.Task;
 import io.dts.scheduler.task.domain.TaskDefinition;
 import io.dts.scheduler.task.domain.TaskPage;
 import io.dts.scheduler.task.domain.TaskStore;
+import io.dts.scheduler.task.domain.TaskSummary;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.data.redis.core.RedisOperations;
@@ -223,6 +224,11 @@ public class RedisTaskStore implements TaskStore {
     @Override
     public TaskPage recent(TaskStatus status, String owner, int limit, String cursor) {
         return listing.recent(status, owner, limit, cursor);
+    }
+
+    @Override
+    public List<TaskSummary> summaries(List<String> taskIds) {
+        return listing.summaries(taskIds);
     }
 
     @Override
