@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every check: docker-compose.yml validated, then every test (unit, contract and end-to-end)
-# with Maven, then a 2-minute soak (scripts/soak.sh: a cluster under random faults, every invariant
+# Runs every check: docker-compose.yml validated, the Kubernetes manifests rendered and validated
+# offline (scripts/k8s-check.sh), then every test (unit, contract and end-to-end) with Maven, then a 2-minute soak (scripts/soak.sh: a cluster under random faults, every invariant
 # checked). The tests start their own Redis and Kafka on free ports, and the soak its own stack in
 # .soak/, so the local stack is not needed. Extra arguments go to Maven, and then the soak is left
 # out (it needs every jar):
@@ -24,6 +24,8 @@ docker-compose -f docker-compose.yml config -q ||
   die "docker-compose.yml is not valid (message above); check it with: docker-compose config"
 log "shellcheck scripts/*.sh scripts/dts deploy/redis/compose-start.sh deploy/kafka/start.sh"
 shellcheck scripts/*.sh scripts/dts deploy/redis/compose-start.sh deploy/kafka/start.sh || die "shellcheck found problems in the scripts (above)"
+# Renders the overlays that KubernetesManifestsTest reads too.
+./scripts/k8s-check.sh || die "the Kubernetes manifests do not pass their check (above)"
 log "mvn -B verify $*"
 mvn -B verify "$@" || die "tests failed; the reports are in */target/surefire-reports (and failsafe-reports)"
 if (($#)); then

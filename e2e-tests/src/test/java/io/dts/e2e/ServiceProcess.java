@@ -33,6 +33,7 @@ final class ServiceProcess {
     private String heap = "-Xmx256m";
     private String address = "127.0.0.1";
     private final Path log;
+    private final StartupArchive startup;
     private Process process;
 
     ServiceProcess(String name, String module, int port, List<String> args) {
@@ -48,6 +49,7 @@ final class ServiceProcess {
         this.port = port;
         this.args = args;
         this.log = Path.of("target", "e2e-logs", name + ".log").toAbsolutePath();
+        this.startup = StartupArchive.of(module);
     }
 
     /** The HTTP port it serves on (its API, or a worker's actuator). */
@@ -79,8 +81,11 @@ final class ServiceProcess {
         }
         Files.createDirectories(log.getParent());
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                // Serial GC as scripts/stack.sh runs them; loopback only, as everything the tests start.
-                heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar.toString(), "--server.port=" + port,
+                // Serial GC as scripts/stack.sh runs them.
+                heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+        command.addAll(startup.options());
+        // Loopback only, as everything the tests start.
+        command.addAll(List.of("-jar", startup.jar(jar).toString(), "--server.port=" + port,
                 "--server.address=" + address, "--dts.security.shard-key-file=" + SharedKeys.shardKeyFile(),
                 // The keys schedulers take tokens by; SchedulerClient sends the operator's.
                 "--dts.security.keys-file=" + SharedKeys.apiKeysFile(),
@@ -144,10 +149,14 @@ final class ServiceProcess {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }
+        if (process != null && !process.isAlive()) {
+            startup.exited();
+        }
     }
 
     /** SIGKILL: the process gets no chance to clean up, as when a node dies. */
     void kill() throws InterruptedException {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        startup.exited();
     }
 }
