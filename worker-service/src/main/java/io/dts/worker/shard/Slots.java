@@ -192,12 +192,13 @@ class Slots {
         }
         queue.awaitDone(waiting);
         try {
-            claims.close(held);
+            pass.results.flush();
         } catch (RuntimeException e) {
             pass.fail(e);
         }
         try {
-            pass.results.flush();
+            // After the flush: this worker's results are in Redis while it waits for the items others took.
+            claims.close(held);
         } catch (RuntimeException e) {
             pass.fail(e);
         }
