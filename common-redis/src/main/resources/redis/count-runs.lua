@@ -1,6 +1,8 @@
 -- Counts the registered runs of a shard and round: live (lease running, process alive) and dead (process
 -- gone: a worker that died running the shard). A run whose lease ran out while its process lives is a
--- removal that failed: neither, and it is dropped here, in the same step that saw its lease over.
+-- removal that failed: neither, and it is dropped here, in the same step that saw its lease over. A dead
+-- run's lease is ended here, as hold-run.lua ends it: a process that only seemed gone (paused past its
+-- heartbeat) cannot renew it when it comes back, and starts no item beside whoever runs the shard's rest.
 -- KEYS[1]   the task's deliveries hash; ARGV[1] the shard's field prefix; ARGV[2..] instances found gone
 -- Returns {live, dead}.
 local time = redis.call('TIME')
@@ -19,6 +21,9 @@ for i = 1, #runs, 2 do
     if instance then
       if gone[instance] then
         dead = dead + 1
+        if (tonumber(runs[i + 1]) or 0) > now then
+          redis.call('HSET', KEYS[1], field, 0)
+        end
       elseif (tonumber(runs[i + 1]) or 0) > now then
         live = live + 1
       else

@@ -162,14 +162,15 @@ class Slots {
         Command command = Command.of(shard.command());
         int skipped = runPass(shard, scheduling, command, held, owner);
         // Redis acknowledged every result, but a Redis that was killed and restarted may have lost its
-        // last second: run whatever is still unrecorded before calling the shard done.
+        // last second: run whatever is still unrecorded before calling the shard done. A later pass is not split: it
+        // repairs, and the items a worker that died left unrecorded never get here (see Split.close).
         for (int pass = 2; !running.stopping(taskId) && held.getAsBoolean() && !chunks.allRecorded(shard); pass++) {
             if (pass > properties.maxPasses()) {
                 throw new IllegalStateException("Task " + taskId + " shard " + shard.shardIndex() + ": results still missing after "
                         + properties.maxPasses() + " passes");
             }
             log.warn("Task {} shard {}: results missing in Redis (restarted?); running those items again", taskId, shard.shardIndex());
-            runPass(shard, scheduling, command, held, owner);
+            runPass(shard, scheduling, command, held, null);
         }
         return skipped;
     }
@@ -305,6 +306,11 @@ class Slots {
             return end;
         }
 
+        /**
+         * {@inheritDoc} A split is opened only for a shard no worker died running: a death now is a worker that took some
+         * of its items, maybe killed by one of them. Then the pass fails and the shard is delivered again, to run, like
+         * any shard a worker died running, alone on its worker and unsplit, or quarantined at the limit.
+         */
         @Override
         public void close(BooleanSupplier held) {
             redis.run(() -> splits.close(shard, owner));
@@ -321,12 +327,20 @@ class Slots {
                     return;
                 }
             }
+            int deaths = state().map(ShardProgress.ShardState::deadHolders).orElse(0);
+            if (deaths > 0) {
+                throw new IllegalStateException("Task " + shard.taskId() + " shard " + shard.shardIndex() + ": " + deaths
+                        + " worker(s) that took some of its items died; the shard runs again, alone");
+            }
         }
 
         /** Whether a live run other than this one (the owner's) holds the shard: one that took some of its items. */
         private boolean thievesRun() {
-            return redis.call(() -> progress.state(shard.taskId(), shard.shardIndex(), shard.round()))
-                    .map(state -> state.liveHolders() > 1).orElse(false);
+            return state().map(state -> state.liveHolders() > 1).orElse(false);
+        }
+
+        private Optional<ShardProgress.ShardState> state() {
+            return redis.call(() -> progress.state(shard.taskId(), shard.shardIndex(), shard.round()));
         }
     }
 

@@ -209,6 +209,22 @@ class RedisShardProgressTest {
                 .extracting(ShardState::liveHolders, ShardState::deadHolders).containsExactly(1, 0);
     }
 
+    @Test
+    void a_run_counted_as_dead_cannot_renew_its_lease_when_its_process_comes_back_though_nobody_took_the_shard() {
+        String task = aTaskInProgress(1, 1);
+        String paused = aLiveInstance();
+        // A worker that took items of a busy worker's shard (work stealing) registers as any run of it.
+        String thief = progress.hold(task, 0, 1, paused, LEASE).orElseThrow();
+        redis.delete(RedisKeys.workerInstance(paused));
+
+        // The owner, waiting for the shard's other runs, counts it: a death, whose items the owner runs next.
+        assertThat(progress.state(task, 0, 1).orElseThrow()).extracting(ShardState::liveHolders, ShardState::deadHolders)
+                .containsExactly(0, 1);
+        redis.opsForValue().set(RedisKeys.workerInstance(paused), "worker-2", Duration.ofMinutes(1));
+
+        assertThat(progress.renew(task, thief, LEASE)).as("its items are another run's now").isFalse();
+    }
+
     private static String aDeadInstance() {
         return "dead-" + UUID.randomUUID();
     }
