@@ -25,11 +25,7 @@ public class ItemChunks {
 
     /** Items {@code [from, from + SIZE)} of the shard, cut at its end. */
     public Chunk read(TaskShard shard, long from) {
-        return read(shard, from, Math.min(shard.endIndex(), from + SIZE));
-    }
-
-    /** Items {@code [from, to)} of the shard, at most {@link #SIZE} of them. */
-    public Chunk read(TaskShard shard, long from, long to) {
+        long to = Math.min(shard.endIndex(), from + SIZE);
         Chunk chunk = redis.call(() -> progress.chunk(shard.taskId(), from, to, !shard.withoutItems()));
         // A task without inputList has no items list: its one item is "no item".
         return shard.withoutItems() ? new Chunk(from, Collections.singletonList(null), chunk.recorded()) : chunk;

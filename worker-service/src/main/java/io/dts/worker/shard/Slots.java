@@ -314,8 +314,10 @@ class Slots {
         @Override
         public void close(BooleanSupplier held) {
             redis.run(() -> splits.close(shard, owner));
+            // Every other live run of the shard is one that took some of its items.
+            Optional<ShardProgress.ShardState> state = state();
             boolean toldWaiting = false;
-            while (!running.stopping(shard.taskId()) && held.getAsBoolean() && thievesRun()) {
+            while (!running.stopping(shard.taskId()) && held.getAsBoolean() && state.map(s -> s.liveHolders() > 1).orElse(false)) {
                 if (!toldWaiting) {
                     log.info("Task {} shard {}: waiting for the workers that took some of its items", shard.taskId(), shard.shardIndex());
                     toldWaiting = true;
@@ -326,17 +328,13 @@ class Slots {
                     Thread.currentThread().interrupt();
                     return;
                 }
+                state = state();
             }
-            int deaths = state().map(ShardProgress.ShardState::deadHolders).orElse(0);
+            int deaths = state.map(ShardProgress.ShardState::deadHolders).orElse(0);
             if (deaths > 0) {
                 throw new IllegalStateException("Task " + shard.taskId() + " shard " + shard.shardIndex() + ": " + deaths
                         + " worker(s) that took some of its items died; the shard runs again, alone");
             }
-        }
-
-        /** Whether a live run other than this one (the owner's) holds the shard: one that took some of its items. */
-        private boolean thievesRun() {
-            return state().map(state -> state.liveHolders() > 1).orElse(false);
         }
 
         private Optional<ShardProgress.ShardState> state() {
