@@ -13,8 +13,19 @@ import org.springframework.stereotype.Component;
 public class WorkerInstance {
 
     private final String id = UUID.randomUUID().toString();
+    /** Set once this process's instance key is in Redis: until then a run it registers looks like a dead process's. */
+    private volatile boolean announced;
 
     public String id() {
         return id;
+    }
+
+    /** This process's instance key is written: other workers now see the runs it registers as a live process's. */
+    public void markAnnounced() {
+        announced = true;
+    }
+
+    public boolean announced() {
+        return announced;
     }
 }

@@ -67,6 +67,7 @@ public class HeartbeatPublisher {
             if (!previousRetired) {
                 retirePrevious();
                 previousRetired = true;
+                instance.markAnnounced();
             }
             long now = clock.millis();
             WorkerHeartbeat heartbeat = new WorkerHeartbeat(properties.id(), instance.id(), WorkerProperties.hostName(),

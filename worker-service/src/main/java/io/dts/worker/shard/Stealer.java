@@ -6,6 +6,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import io.dts.worker.WorkerInstance;
 import io.dts.worker.config.WorkerProperties;
 import io.dts.worker.redis.ShardSplits;
 import jakarta.annotation.PreDestroy;
@@ -17,7 +18,8 @@ import org.springframework.stereotype.Component;
 /**
  * Work stealing, the thief's side: every {@code worker.steal-interval}, a worker with a free slot and nothing to run
  * takes its share of the items another worker's shard has not started yet ({@link ShardSplits}), highest priority first, so
- * a task's tail does not wait on one busy worker while others idle.
+ * a task's tail does not wait on one busy worker while others idle. Not before this process's first heartbeat: a run
+ * registered by a process whose instance key is not written yet counts as a dead one, and its items would run again.
  */
 @Component
 class Stealer {
@@ -31,15 +33,18 @@ class Stealer {
     private final Slots slots;
     private final ShardExecutor executor;
     private final RunningWork running;
+    private final WorkerInstance instance;
     private final Clock clock;
     private final ScheduledExecutorService ticks;
 
-    Stealer(WorkerProperties properties, ShardSplits splits, Slots slots, ShardExecutor executor, RunningWork running, Clock clock) {
+    Stealer(WorkerProperties properties, ShardSplits splits, Slots slots, ShardExecutor executor, RunningWork running,
+            WorkerInstance instance, Clock clock) {
         this.properties = properties;
         this.splits = splits;
         this.slots = slots;
         this.executor = executor;
         this.running = running;
+        this.instance = instance;
         this.clock = clock;
         CustomizableThreadFactory threads = new CustomizableThreadFactory("stealer-");
         threads.setDaemon(true);
@@ -53,7 +58,7 @@ class Stealer {
     void stealWhenIdle() {
         try {
             int idle = slots.idleSlots();
-            if (running.draining() || idle == 0) {
+            if (!instance.announced() || running.draining() || idle == 0) {
                 return;
             }
             for (String split : splits.open(CANDIDATES)) {

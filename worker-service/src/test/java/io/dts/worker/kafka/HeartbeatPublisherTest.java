@@ -82,6 +82,7 @@ class HeartbeatPublisherTest {
     void the_heartbeat_carries_the_load_and_keeps_this_process_alive() {
         HeartbeatPublisher publisher = new HeartbeatPublisher(redis, JSON, properties, instance, new AssignedPartitions(),
                 aLoad(1, Set.of("task-a")), clock);
+        assertThat(instance.announced()).as("known to other workers before the first beat").isFalse();
 
         clock.advance(Duration.ofSeconds(3));
         publisher.beat();
@@ -95,6 +96,7 @@ class HeartbeatPublisherTest {
         assertThat(heartbeat.instanceId()).isEqualTo(instance.id());
         assertThat(redis.opsForZSet().score(RedisKeys.WORKERS, properties.id())).isEqualTo((double) clock.millis());
         assertThat(redis.opsForValue().get(RedisKeys.workerInstance(instance.id()))).isEqualTo(properties.id());
+        assertThat(instance.announced()).isTrue();
     }
 
     @Test

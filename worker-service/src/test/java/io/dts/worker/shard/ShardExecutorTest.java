@@ -112,6 +112,17 @@ class ShardExecutorTest {
 
     /** A worker whose process is alive: its heartbeat, instance key included, is written as the real one writes it. */
     private ShardExecutor aWorker(String id, Path workDir, Duration drainTimeout, ShardProgress progress, Duration stealInterval) {
+        Worker worker = aWorkerBeforeItsFirstHeartbeat(id, workDir, drainTimeout, progress, stealInterval);
+        worker.heartbeat().beat();
+        return worker.executor();
+    }
+
+    /** A worker process just started, and its heartbeat, not written yet. */
+    private record Worker(ShardExecutor executor, HeartbeatPublisher heartbeat) {
+    }
+
+    private Worker aWorkerBeforeItsFirstHeartbeat(String id, Path workDir, Duration drainTimeout, ShardProgress progress,
+                                                   Duration stealInterval) {
         WorkerProperties properties = TestWorkerProperties.aWorker(workDir).id(id).heartbeatTtl(Duration.ofSeconds(30))
                 .resultFlushInterval(Duration.ofMillis(50)).drainTimeout(drainTimeout).maxShardDeliveries(MAX_DEATHS)
                 .stealInterval(stealInterval).build();
@@ -128,8 +139,8 @@ class ShardExecutorTest {
         Quarantine quarantine = new Quarantine(properties, progress, patientRedis, chunks, instance, clock);
         ShardExecutor executor = new ShardExecutor(properties, progress, patientRedis, running, shards, quarantine, runner, publisher,
                 clock);
-        Stealer stealer = new Stealer(properties, splits(instance), shards, executor, running, clock);
-        new HeartbeatPublisher(redis, JSON, properties, instance, new AssignedPartitions(), running, Clock.systemUTC()).beat();
+        Stealer stealer = new Stealer(properties, splits(instance), shards, executor, running, instance, clock);
+        HeartbeatPublisher heartbeat = new HeartbeatPublisher(redis, JSON, properties, instance, new AssignedPartitions(), running, clock);
         cleanups.add(() -> {
             stealer.stop();
             shards.shutdown();
@@ -137,7 +148,7 @@ class ShardExecutorTest {
             redis.delete(List.of(RedisKeys.worker(id), RedisKeys.workerInstance(instance.id())));
             redis.opsForZSet().remove(RedisKeys.WORKERS, id);
         });
-        return executor;
+        return new Worker(executor, heartbeat);
     }
 
     private ShardExecutor aWorker(Path workDir, Duration drainTimeout) {
@@ -377,11 +388,41 @@ class ShardExecutorTest {
 
         aStealingWorker();
 
-        // Each try takes a share of what is left, and runs none of it, until nothing is left.
-        await().atMost(WITHIN).until(() -> "0".equals(redis.opsForHash().get(RedisKeys.splits(task), "1/0/end")));
+        // Each try takes a share of what is left (registering a run in the same step), finds the signature wrong, ends
+        // that run and runs none of it, until nothing is left.
+        await().atMost(WITHIN).untilAsserted(() -> {
+            assertThat(redis.opsForHash().get(RedisKeys.splits(task), "1/0/end")).isEqualTo("0");
+            assertThat(runsOf(task).keySet()).as("no thief's run left registered").containsExactly(owner);
+        });
         assertThat(pwned).doesNotExist();
-        assertThat(runsOf(task).keySet()).as("no thief's run left registered").containsExactly(owner);
         redis.opsForZSet().remove(RedisKeys.SPLITS_OPEN, splitOf(forged));
+    }
+
+    @Test
+    void a_worker_takes_no_items_before_its_first_heartbeat_makes_its_process_known() {
+        // Until then, a run it registered would count as a dead process's, and its items would run again elsewhere.
+        Path runs = TestItemLaunchers.itemWritable(workDir).resolve("runs");
+        TaskShard shard = aOneShardTask(4, "echo {{item}} >> " + runs);
+        String owner = "1/0/live-" + UUID.randomUUID() + "/1";
+        redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() + 60_000));
+        splits(new WorkerInstance()).open(shard, owner, 0, 2);
+        Worker thief = aWorkerBeforeItsFirstHeartbeat("test-worker-" + UUID.randomUUID(), workDir, Duration.ofSeconds(5), progress,
+                STEAL_INTERVAL);
+
+        await().during(Duration.ofSeconds(1)).atMost(WITHIN)
+                .until(() -> "4".equals(redis.opsForHash().get(RedisKeys.splits(shard.taskId()), "1/0/end")));
+        assertThat(runsOf(shard.taskId()).keySet()).containsExactly(owner);
+
+        thief.heartbeat().beat();
+
+        await().atMost(WITHIN).untilAsserted(() -> {
+            assertThat(runs).exists();
+            assertThat(Files.readAllLines(runs)).as("the items it took, once each").isNotEmpty().doesNotHaveDuplicates()
+                    .doesNotContain("item-0");
+            assertThat(runsOf(shard.taskId()).keySet()).as("its run ended").containsExactly(owner);
+        });
+        redis.opsForZSet().remove(RedisKeys.SPLITS_OPEN, splitOf(shard));
+        redis.opsForHash().delete(RedisKeys.deliveries(shard.taskId()), owner);
     }
 
     @Test
