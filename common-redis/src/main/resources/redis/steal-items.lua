@@ -6,8 +6,9 @@
 -- ARGV[1]   the shard's field prefix "<round>/<shardIndex>/"; ARGV[2] the thief's run (deliveries field);
 -- ARGV[3]   its lease (ms); ARGV[4] the prefix of the thief's own runs of the shard, "<round>/<shardIndex>/<instance>/";
 -- ARGV[5]   the thief's free slots
--- Returns {0} when the split is gone (closed, or its owner's lease over): nothing will be claimable there again;
--- {1} when nothing is to take now (all claimed, or the owner is the thief itself);
+-- Returns {0} when nothing will be claimable there again: the split is closed, its owner's lease is over, or every
+-- item is claimed or taken (claims only grow and takes only shrink the end);
+-- {1} when nothing is to take now (the owner is the thief itself);
 -- {2, from, to, shard, signature} when items [from, to) are the thief's, with the shard the owner registered.
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -22,6 +23,9 @@ end
 local claimed = tonumber(redis.call('HGET', KEYS[1], prefix .. 'claimed'))
 local stop = tonumber(redis.call('HGET', KEYS[1], prefix .. 'end'))
 local left = stop - claimed
+if left <= 0 then
+  return {0}
+end
 local slots = tonumber(redis.call('HGET', KEYS[1], prefix .. 'slots')) or 1
 local free = tonumber(ARGV[5])
 local take = math.min(left, math.ceil((left + slots) * free / (free + slots)))

@@ -37,6 +37,7 @@ public class ShardSplits {
     @SuppressWarnings("rawtypes")
     private static final RedisScript<List> STEAL = LuaScripts.load("steal-items.lua", List.class);
     private static final RedisScript<Long> CLOSE = LuaScripts.load("close-split.lua", Long.class);
+    private static final RedisScript<Long> FORGET = LuaScripts.load("forget-split.lua", Long.class);
     /** Orders the open splits by priority before age: a score is {@code (10 - priority) * PRIORITY_STEP + opened at}. */
     private static final double PRIORITY_STEP = 1e13;
 
@@ -56,6 +57,10 @@ public class ShardSplits {
         this.signature = signature;
         this.clock = clock;
         this.instance = instance.id();
+    }
+
+    /** An entry of the open set: {@code <taskId>/<round>/<shardIndex>}, scored by priority then the time it opened. */
+    public record OpenSplit(String member, double score) {
     }
 
     /** What an idle worker took: items {@code [part.startIndex, part.endIndex)} of a shard, and its run's registration. */
@@ -99,21 +104,23 @@ public class ShardSplits {
         }
     }
 
-    /** Up to {@code count} open splits, highest priority first, then oldest, as {@code <taskId>/<round>/<shardIndex>}. */
-    public List<String> open(int count) {
-        return List.copyOf(Optional.ofNullable(shared.opsForZSet().range(RedisKeys.SPLITS_OPEN, 0, count - 1)).orElseGet(Set::of));
+    /** Up to {@code count} open splits, highest priority first, then oldest. */
+    public List<OpenSplit> open(int count) {
+        return Optional.ofNullable(shared.opsForZSet().rangeWithScores(RedisKeys.SPLITS_OPEN, 0, count - 1)).orElseGet(Set::of).stream()
+                .map(entry -> new OpenSplit(entry.getValue(), entry.getScore())).toList();
     }
 
     /**
      * Takes the last unclaimed items of an open split, this worker's share of them by its {@code freeSlots} against the
      * owner's slots, registered as a run of this process with a lease of {@code lease}; empty when there is nothing to
-     * take. A split found gone leaves the open set.
+     * take. A split with nothing claimable left leaves the open set, unless a later run of the shard opened it again.
      */
-    public Optional<Stolen> steal(String member, int freeSlots, Duration lease) {
+    public Optional<Stolen> steal(OpenSplit split, int freeSlots, Duration lease) {
+        String member = split.member();
         int shardAt = member.lastIndexOf('/');
         int roundAt = member.lastIndexOf('/', shardAt - 1);
         if (roundAt <= 0) {
-            shared.opsForZSet().remove(RedisKeys.SPLITS_OPEN, member);
+            forget(split);
             return Optional.empty();
         }
         String taskId = member.substring(0, roundAt);
@@ -123,7 +130,7 @@ public class ShardSplits {
                 String.valueOf(lease.toMillis()), prefix + instance + "/", String.valueOf(freeSlots));
         long outcome = reply == null || reply.isEmpty() ? 0 : ((Number) reply.get(0)).longValue();
         if (outcome == 0) {
-            shared.opsForZSet().remove(RedisKeys.SPLITS_OPEN, member);
+            forget(split);
         }
         if (outcome != 2) {
             return Optional.empty();
@@ -142,6 +149,10 @@ public class ShardSplits {
         TaskShard part = new TaskShard(shard.taskId(), shard.shardIndex(), shard.shardCount(), from, to, shard.command(),
                 shard.withoutItems(), shard.timeoutSeconds(), shard.maxRetries(), shard.round(), shard.halt());
         return Optional.of(new Stolen(part, holder));
+    }
+
+    private void forget(OpenSplit split) {
+        shared.execute(FORGET, List.of(RedisKeys.SPLITS_OPEN), split.member(), String.valueOf(split.score()));
     }
 
     private static String member(TaskShard shard) {

@@ -61,7 +61,7 @@ class Stealer {
             if (!instance.announced() || running.draining() || idle == 0) {
                 return;
             }
-            for (String split : splits.open(CANDIDATES)) {
+            for (ShardSplits.OpenSplit split : splits.open(CANDIDATES)) {
                 long askedAt = clock.millis();
                 Optional<ShardSplits.Stolen> stolen = splits.steal(split, idle, properties.heartbeatTtl());
                 if (stolen.isPresent()) {

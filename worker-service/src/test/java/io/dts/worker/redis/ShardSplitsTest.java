@@ -61,6 +61,12 @@ class ShardSplitsTest {
         return new ShardSplits(taskRedis, redis, JsonMapper.builder().build(), KEY, Clock.systemUTC(), process);
     }
 
+    /** The shard's entry in the open set, as a thief reads it. */
+    private ShardSplits.OpenSplit opened() {
+        Double score = redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member);
+        return new ShardSplits.OpenSplit(member, score == null ? 0 : score);
+    }
+
     /** The owner's run, registered with a live lease, as hold-run.lua leaves it. */
     private ShardSplits anOwnerRunning() {
         redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() + 60_000));
@@ -74,28 +80,31 @@ class ShardSplitsTest {
         ShardSplits ownerSide = anOwnerRunning();
         assertThat(ownerSide.claim(shard, owner, 104)).isEqualTo(104);
 
-        Optional<ShardSplits.Stolen> stolen = of(new WorkerInstance()).steal(member, 2, LEASE);
+        Optional<ShardSplits.Stolen> stolen = of(new WorkerInstance()).steal(opened(), 2, LEASE);
 
         // 8 unclaimed, the owner's 2 slots busy, the thief's 2 free: half of the 10 items' work, all of it from the unclaimed.
         assertThat(stolen).isPresent();
         assertThat(stolen.get().part()).isEqualTo(new TaskShard(shard.taskId(), 0, 1, 107, 112, shard.command(), false, null, 0, 1, null));
         assertThat(redis.opsForHash().hasKey(RedisKeys.deliveries(shard.taskId()), stolen.get().holder()))
                 .as("the thief's run is registered as any run of the shard").isTrue();
+        assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).as("still open while items are unclaimed").isNotNull();
         assertThat(ownerSide.claim(shard, owner, 112)).as("the owner's items end where the thief's begin").isEqualTo(107);
-        assertThat(of(new WorkerInstance()).steal(member, 2, LEASE)).as("all claimed: nothing to take").isEmpty();
-        assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).as("still open while the owner runs").isNotNull();
+        assertThat(of(new WorkerInstance()).steal(opened(), 2, LEASE)).as("all claimed: nothing to take").isEmpty();
+        assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).as("nothing will be claimable again: out of the open set")
+                .isNull();
+        assertThat(ownerSide.claim(shard, owner, 112)).as("still the owner's split").isEqualTo(107);
     }
 
     @Test
     void a_worker_never_takes_from_its_own_run_and_nobody_takes_once_the_owner_closed_it() {
         ShardSplits ownerSide = anOwnerRunning();
 
-        assertThat(ownerSide.steal(member, 2, LEASE)).isEmpty();
+        assertThat(ownerSide.steal(opened(), 2, LEASE)).isEmpty();
         assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).isNotNull();
 
         ownerSide.close(shard, owner);
 
-        assertThat(of(new WorkerInstance()).steal(member, 2, LEASE)).isEmpty();
+        assertThat(of(new WorkerInstance()).steal(opened(), 2, LEASE)).isEmpty();
         assertThat(ownerSide.claim(shard, owner, 112)).as("closed: no longer the owner's split").isEqualTo(-1);
         assertThat(redis.opsForHash().entries(RedisKeys.splits(shard.taskId()))).isEmpty();
         assertThat(redis.opsForHash().keys(RedisKeys.deliveries(shard.taskId()))).containsExactly(owner);
@@ -106,9 +115,24 @@ class ShardSplitsTest {
         anOwnerRunning();
         redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() - 1));
 
-        assertThat(of(new WorkerInstance()).steal(member, 2, LEASE)).isEmpty();
+        assertThat(of(new WorkerInstance()).steal(opened(), 2, LEASE)).isEmpty();
         assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).isNull();
         assertThat(redis.opsForHash().get(RedisKeys.splits(shard.taskId()), "1/0/end")).isEqualTo("112");
+    }
+
+    @Test
+    void a_thief_that_finds_a_split_gone_leaves_it_in_the_open_set_when_a_later_run_opened_it_again() {
+        anOwnerRunning();
+        ShardSplits.OpenSplit read = opened();
+        redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() - 1));
+        // Between the thief's read of the open set and its step in Redis, a later run of the shard opens it again.
+        redis.opsForZSet().add(RedisKeys.SPLITS_OPEN, member, read.score() + 1);
+
+        assertThat(of(new WorkerInstance()).steal(read, 2, LEASE)).isEmpty();
+
+        assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).as("the later run's entry stays").isEqualTo(read.score() + 1);
+        assertThat(of(new WorkerInstance()).steal(opened(), 2, LEASE)).isEmpty();
+        assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).as("read again, and found gone: removed").isNull();
     }
 
     @Test

@@ -358,7 +358,8 @@ class ShardExecutorTest {
         await().atMost(WITHIN).until(() -> redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, splitOf(shard)) != null);
 
         // A process whose instance key is gone at once: it took items and died before it ran any (maybe killed by one).
-        Optional<ShardSplits.Stolen> taken = splits(new WorkerInstance()).steal(splitOf(shard), 2, Duration.ofSeconds(30));
+        Optional<ShardSplits.Stolen> taken = splits(new WorkerInstance()).steal(
+                new ShardSplits.OpenSplit(splitOf(shard), redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, splitOf(shard))), 2, Duration.ofSeconds(30));
 
         assertThat(taken).isPresent();
         assertThat(taken.get().part().endIndex()).isEqualTo(8);
