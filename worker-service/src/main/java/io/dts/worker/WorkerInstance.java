@@ -13,19 +13,20 @@ import org.springframework.stereotype.Component;
 public class WorkerInstance {
 
     private final String id = UUID.randomUUID().toString();
-    /** Set once this process's instance key is in Redis: until then a run it registers looks like a dead process's. */
-    private volatile boolean announced;
+    /** Until when (epoch millis) this process's instance key is known to be in Redis: a run it registers later looks like a dead process's. */
+    private volatile long knownAliveUntil;
 
     public String id() {
         return id;
     }
 
-    /** This process's instance key is written: other workers now see the runs it registers as a live process's. */
-    public void markAnnounced() {
-        announced = true;
+    /** This process's instance key was written to expire at {@code expiresAt}: until then others see its runs as a live process's. */
+    public void announcedUntil(long expiresAt) {
+        knownAliveUntil = expiresAt;
     }
 
-    public boolean announced() {
-        return announced;
+    /** Whether this process's instance key is known to be in Redis at {@code millis}. */
+    public boolean knownAliveAt(long millis) {
+        return millis < knownAliveUntil;
     }
 }

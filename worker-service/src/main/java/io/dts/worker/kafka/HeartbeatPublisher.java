@@ -60,6 +60,7 @@ public class HeartbeatPublisher {
     public synchronized void beat() {
         try {
             // Still refreshed while leaving: the shards this process drains are held by a live process until it exits.
+            long writtenAt = clock.millis();
             redis.opsForValue().set(RedisKeys.workerInstance(instance.id()), properties.id(), properties.heartbeatTtl());
             if (left) {
                 return;
@@ -67,8 +68,8 @@ public class HeartbeatPublisher {
             if (!previousRetired) {
                 retirePrevious();
                 previousRetired = true;
-                instance.markAnnounced();
             }
+            instance.announcedUntil(writtenAt + properties.heartbeatTtl().toMillis());
             long now = clock.millis();
             WorkerHeartbeat heartbeat = new WorkerHeartbeat(properties.id(), instance.id(), WorkerProperties.hostName(),
                     ProcessHandle.current().pid(), properties.threads(), load.busyThreads(), startedAt, now, partitions.current(),

@@ -69,9 +69,9 @@ public class ShardSplits {
 
     /**
      * Opens the split of the shard for the run {@code owner} (its deliveries field) of a worker of {@code slots} slots,
-     * with none of its items claimed.
+     * with none of its items claimed; returns its entry in the open set.
      */
-    public void open(TaskShard shard, String owner, int priority, int slots) {
+    public OpenSplit open(TaskShard shard, String owner, int priority, int slots) {
         String prefix = prefix(shard.round(), shard.shardIndex());
         tasks.forTask(shard.taskId()).opsForHash().putAll(RedisKeys.splits(shard.taskId()), Map.of(
                 prefix + "owner", owner,
@@ -80,7 +80,9 @@ public class ShardSplits {
                 prefix + "slots", String.valueOf(slots),
                 prefix + "shard", json.writeValueAsString(shard),
                 prefix + "signature", Base64.getEncoder().encodeToString(signature.sign(shard))));
-        shared.opsForZSet().add(RedisKeys.SPLITS_OPEN, member(shard), (10 - priority) * PRIORITY_STEP + clock.millis());
+        OpenSplit listed = new OpenSplit(member(shard), (10 - priority) * PRIORITY_STEP + clock.millis());
+        shared.opsForZSet().add(RedisKeys.SPLITS_OPEN, listed.member(), listed.score());
+        return listed;
     }
 
     /**
@@ -95,13 +97,11 @@ public class ShardSplits {
         return owned == null ? -1 : owned;
     }
 
-    /** No more of the shard's items are taken by idle workers. */
-    public void close(TaskShard shard, String owner) {
-        Long closed = tasks.forTask(shard.taskId()).execute(CLOSE, List.of(RedisKeys.splits(shard.taskId())),
-                prefix(shard.round(), shard.shardIndex()), owner);
-        if (Long.valueOf(1).equals(closed)) {
-            shared.opsForZSet().remove(RedisKeys.SPLITS_OPEN, member(shard));
-        }
+    /** No more of the shard's items are taken by idle workers; {@code listed} is what {@link #open} returned. */
+    public void close(TaskShard shard, String owner, OpenSplit listed) {
+        tasks.forTask(shard.taskId()).execute(CLOSE, List.of(RedisKeys.splits(shard.taskId())), prefix(shard.round(), shard.shardIndex()),
+                owner);
+        forget(listed);
     }
 
     /** Up to {@code count} open splits, highest priority first, then oldest. */

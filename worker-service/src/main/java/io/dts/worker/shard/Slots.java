@@ -270,6 +270,7 @@ class Slots {
     private final class Split implements Claims {
         private final TaskShard shard;
         private final String owner;
+        private final ShardSplits.OpenSplit listed;
         /** The end of the items claimed, and of those that may still be: guarded by this. */
         private long claimed;
         private volatile long end;
@@ -279,7 +280,7 @@ class Slots {
             this.owner = owner;
             this.claimed = shard.startIndex();
             this.end = shard.endIndex();
-            redis.run(() -> splits.open(shard, owner, priority, properties.threads()));
+            this.listed = redis.call(() -> splits.open(shard, owner, priority, properties.threads()));
         }
 
         @Override
@@ -313,7 +314,7 @@ class Slots {
          */
         @Override
         public void close(BooleanSupplier held) {
-            redis.run(() -> splits.close(shard, owner));
+            redis.run(() -> splits.close(shard, owner, listed));
             // Every other live run of the shard is one that took some of its items.
             Optional<ShardProgress.ShardState> state = state();
             boolean toldWaiting = false;

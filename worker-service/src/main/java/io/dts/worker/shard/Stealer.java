@@ -18,8 +18,9 @@ import org.springframework.stereotype.Component;
 /**
  * Work stealing, the thief's side: every {@code worker.steal-interval}, a worker with a free slot and nothing to run
  * takes its share of the items another worker's shard has not started yet ({@link ShardSplits}), highest priority first, so
- * a task's tail does not wait on one busy worker while others idle. Not before this process's first heartbeat: a run
- * registered by a process whose instance key is not written yet counts as a dead one, and its items would run again.
+ * a task's tail does not wait on one busy worker while others idle. Only while this process's instance key is known to
+ * stay in Redis for another heartbeat interval (not before its first heartbeat, nor when heartbeats fall behind): a run
+ * registered by a process without one counts as a dead process's, and its items would run again.
  */
 @Component
 class Stealer {
@@ -58,7 +59,8 @@ class Stealer {
     void stealWhenIdle() {
         try {
             int idle = slots.idleSlots();
-            if (!instance.announced() || running.draining() || idle == 0) {
+            boolean knownAlive = instance.knownAliveAt(clock.millis() + properties.heartbeatInterval().toMillis());
+            if (!knownAlive || running.draining() || idle == 0) {
                 return;
             }
             for (ShardSplits.OpenSplit split : splits.open(CANDIDATES)) {

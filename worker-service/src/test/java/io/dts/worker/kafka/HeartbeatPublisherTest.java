@@ -82,7 +82,7 @@ class HeartbeatPublisherTest {
     void the_heartbeat_carries_the_load_and_keeps_this_process_alive() {
         HeartbeatPublisher publisher = new HeartbeatPublisher(redis, JSON, properties, instance, new AssignedPartitions(),
                 aLoad(1, Set.of("task-a")), clock);
-        assertThat(instance.announced()).as("known to other workers before the first beat").isFalse();
+        assertThat(instance.knownAliveAt(clock.millis())).as("known to other workers before the first beat").isFalse();
 
         clock.advance(Duration.ofSeconds(3));
         publisher.beat();
@@ -96,7 +96,8 @@ class HeartbeatPublisherTest {
         assertThat(heartbeat.instanceId()).isEqualTo(instance.id());
         assertThat(redis.opsForZSet().score(RedisKeys.WORKERS, properties.id())).isEqualTo((double) clock.millis());
         assertThat(redis.opsForValue().get(RedisKeys.workerInstance(instance.id()))).isEqualTo(properties.id());
-        assertThat(instance.announced()).isTrue();
+        assertThat(instance.knownAliveAt(clock.millis() + properties.heartbeatTtl().toMillis() - 1)).isTrue();
+        assertThat(instance.knownAliveAt(clock.millis() + properties.heartbeatTtl().toMillis())).as("once its key expired").isFalse();
     }
 
     @Test

@@ -37,6 +37,8 @@ class ShardSplitsTest {
     private final String member = shard.taskId() + "/1/0";
     private final WorkerInstance ownerProcess = new WorkerInstance();
     private final String owner = "1/0/" + ownerProcess.id() + "/1";
+    /** The owner's entry in the open set, once it opened its split. */
+    private ShardSplits.OpenSplit listed;
 
     @BeforeAll
     static void connect() {
@@ -58,7 +60,11 @@ class ShardSplitsTest {
     }
 
     private static ShardSplits of(WorkerInstance process) {
-        return new ShardSplits(taskRedis, redis, JsonMapper.builder().build(), KEY, Clock.systemUTC(), process);
+        return of(process, Clock.systemUTC());
+    }
+
+    private static ShardSplits of(WorkerInstance process, Clock clock) {
+        return new ShardSplits(taskRedis, redis, JsonMapper.builder().build(), KEY, clock, process);
     }
 
     /** The shard's entry in the open set, as a thief reads it. */
@@ -71,7 +77,7 @@ class ShardSplitsTest {
     private ShardSplits anOwnerRunning() {
         redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() + 60_000));
         ShardSplits splits = of(ownerProcess);
-        splits.open(shard, owner, 0, 2);
+        listed = splits.open(shard, owner, 0, 2);
         return splits;
     }
 
@@ -102,7 +108,7 @@ class ShardSplitsTest {
         assertThat(ownerSide.steal(opened(), 2, LEASE)).isEmpty();
         assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).isNotNull();
 
-        ownerSide.close(shard, owner);
+        ownerSide.close(shard, owner, listed);
 
         assertThat(of(new WorkerInstance()).steal(opened(), 2, LEASE)).isEmpty();
         assertThat(ownerSide.claim(shard, owner, 112)).as("closed: no longer the owner's split").isEqualTo(-1);
@@ -113,7 +119,7 @@ class ShardSplitsTest {
     @Test
     void nothing_is_taken_from_a_run_whose_lease_ran_out_and_its_split_leaves_the_open_set() {
         anOwnerRunning();
-        redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() - 1));
+        redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() - 60_000));
 
         assertThat(of(new WorkerInstance()).steal(opened(), 2, LEASE)).isEmpty();
         assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).isNull();
@@ -124,7 +130,7 @@ class ShardSplitsTest {
     void a_thief_that_finds_a_split_gone_leaves_it_in_the_open_set_when_a_later_run_opened_it_again() {
         anOwnerRunning();
         ShardSplits.OpenSplit read = opened();
-        redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() - 1));
+        redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() - 60_000));
         // Between the thief's read of the open set and its step in Redis, a later run of the shard opens it again.
         redis.opsForZSet().add(RedisKeys.SPLITS_OPEN, member, read.score() + 1);
 
@@ -139,9 +145,10 @@ class ShardSplitsTest {
     void a_later_run_of_the_shard_keeps_its_split_when_an_earlier_one_closes_late() {
         ShardSplits earlier = anOwnerRunning();
         String later = "1/0/" + UUID.randomUUID() + "/2";
-        earlier.open(shard, later, 0, 2);
+        // Opened a second later: its entry in the open set is not the earlier run's.
+        of(new WorkerInstance(), Clock.offset(Clock.systemUTC(), Duration.ofSeconds(1))).open(shard, later, 0, 2);
 
-        earlier.close(shard, owner);
+        earlier.close(shard, owner, listed);
 
         assertThat(earlier.claim(shard, later, 102)).isEqualTo(102);
         assertThat(earlier.claim(shard, owner, 104)).isEqualTo(-1);

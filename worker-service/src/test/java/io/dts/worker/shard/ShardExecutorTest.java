@@ -400,30 +400,37 @@ class ShardExecutorTest {
     }
 
     @Test
-    void a_worker_takes_no_items_before_its_first_heartbeat_makes_its_process_known() {
+    void a_worker_takes_no_items_before_its_first_heartbeat_makes_its_process_known() throws Exception {
         // Until then, a run it registered would count as a dead process's, and its items would run again elsewhere.
         Path runs = TestItemLaunchers.itemWritable(workDir).resolve("runs");
         TaskShard shard = aOneShardTask(4, "echo {{item}} >> " + runs);
-        String owner = "1/0/live-" + UUID.randomUUID() + "/1";
+        String ownerProcess = "live-" + UUID.randomUUID();
+        String owner = "1/0/" + ownerProcess + "/1";
+        redis.opsForValue().set(RedisKeys.workerInstance(ownerProcess), "test-owner", Duration.ofMinutes(1));
         redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() + 60_000));
-        splits(new WorkerInstance()).open(shard, owner, 0, 2);
-        Worker thief = aWorkerBeforeItsFirstHeartbeat("test-worker-" + UUID.randomUUID(), workDir, Duration.ofSeconds(5), progress,
-                STEAL_INTERVAL);
+        ShardSplits ownerSide = splits(new WorkerInstance());
+        ShardSplits.OpenSplit listed = ownerSide.open(shard, owner, 0, 2);
+        assertThat(ownerSide.claim(shard, owner, 1)).as("the owner runs item 0").isEqualTo(1);
+        try {
+            Worker thief = aWorkerBeforeItsFirstHeartbeat("test-worker-" + UUID.randomUUID(), workDir, Duration.ofSeconds(5), progress,
+                    STEAL_INTERVAL);
 
-        await().during(Duration.ofSeconds(1)).atMost(WITHIN)
-                .until(() -> "4".equals(redis.opsForHash().get(RedisKeys.splits(shard.taskId()), "1/0/end")));
-        assertThat(runsOf(shard.taskId()).keySet()).containsExactly(owner);
+            await().during(Duration.ofSeconds(1)).atMost(WITHIN)
+                    .until(() -> "4".equals(redis.opsForHash().get(RedisKeys.splits(shard.taskId()), "1/0/end")));
+            assertThat(runsOf(shard.taskId()).keySet()).containsExactly(owner);
 
-        thief.heartbeat().beat();
+            thief.heartbeat().beat();
 
-        await().atMost(WITHIN).untilAsserted(() -> {
-            assertThat(runs).exists();
-            assertThat(Files.readAllLines(runs)).as("the items it took, once each").isNotEmpty().doesNotHaveDuplicates()
-                    .doesNotContain("item-0");
-            assertThat(runsOf(shard.taskId()).keySet()).as("its run ended").containsExactly(owner);
-        });
-        redis.opsForZSet().remove(RedisKeys.SPLITS_OPEN, splitOf(shard));
-        redis.opsForHash().delete(RedisKeys.deliveries(shard.taskId()), owner);
+            await().atMost(WITHIN).untilAsserted(() -> {
+                assertThat(runs).exists();
+                assertThat(Files.readAllLines(runs)).as("the items it took, once each").containsExactlyInAnyOrder("item-1", "item-2", "item-3");
+                assertThat(runsOf(shard.taskId()).keySet()).as("its run ended").containsExactly(owner);
+            });
+            assertThat(redis.opsForHash().get(RedisKeys.splits(shard.taskId()), "1/0/end")).isEqualTo("1");
+        } finally {
+            ownerSide.close(shard, owner, listed);
+            redis.delete(List.of(RedisKeys.deliveries(shard.taskId()), RedisKeys.workerInstance(ownerProcess)));
+        }
     }
 
     @Test
