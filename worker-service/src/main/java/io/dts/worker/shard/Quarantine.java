@@ -24,6 +24,7 @@ import io.dts.worker.redis.ShardProgress;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.TransientDataAccessResourceException;
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 import org.springframework.stereotype.Component;
 
@@ -97,7 +98,13 @@ class Quarantine {
         lock.lock();
         try {
             // Registered only once the lock is held: a shard waiting here has not started, and is no bystander if this worker dies.
-            Optional<ShardLease> lease = redis.call(() -> ShardLease.take(progress, shard, instance.id(), properties.heartbeatTtl(), clock));
+            Optional<ShardLease> lease = redis.call(() -> {
+                if (!instance.knownAliveAt(clock.millis())) {
+                    // A run registered now would count as a dead process's: wait for the heartbeat as for Redis itself.
+                    throw new TransientDataAccessResourceException("this process's heartbeat is not in Redis");
+                }
+                return ShardLease.take(progress, shard, instance.id(), properties.heartbeatTtl(), clock);
+            });
             if (lease.isEmpty()) {
                 return Optional.empty();
             }

@@ -10,11 +10,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
@@ -75,10 +77,16 @@ class QuarantineTest {
     }
 
     private static Quarantine aQuarantine(int maxDeaths) {
+        WorkerInstance instance = new WorkerInstance();
+        // Known alive: its heartbeat is not what these tests are about (but see the first-heartbeat test).
+        instance.announcedUntil(Long.MAX_VALUE);
+        return aQuarantine(maxDeaths, instance);
+    }
+
+    private static Quarantine aQuarantine(int maxDeaths, WorkerInstance instance) {
         PatientRedis patientRedis = new PatientRedis(Duration.ofSeconds(5));
         WorkerProperties properties = aWorker(Path.of(System.getProperty("java.io.tmpdir"))).maxShardDeliveries(maxDeaths).build();
-        return new Quarantine(properties, progress, patientRedis, new ItemChunks(progress, patientRedis), new WorkerInstance(),
-                Clock.systemUTC());
+        return new Quarantine(properties, progress, patientRedis, new ItemChunks(progress, patientRedis), instance, Clock.systemUTC());
     }
 
     private static TaskShard aShard(String taskId, long from, long to) {
@@ -130,6 +138,20 @@ class QuarantineTest {
         })).hasMessage("the run failed");
 
         assertThat(runsOf(shard.taskId())).isEmpty();
+    }
+
+    @Test
+    void a_run_is_registered_only_once_this_process_heartbeat_is_in_redis() throws Exception {
+        // Before, a run it registered would count as a dead process's, and the shard run again beside it.
+        WorkerInstance instance = new WorkerInstance();
+        Quarantine beforeItsHeartbeat = aQuarantine(2, instance);
+        TaskShard shard = aShard();
+
+        Future<Optional<ShardFate>> run = shards.submit(() -> beforeItsHeartbeat.run(shard, 0, lease -> ShardFate.FINISHED));
+
+        await().during(Duration.ofSeconds(1)).atMost(WITHIN).until(() -> !run.isDone() && runsOf(shard.taskId()).isEmpty());
+        instance.announcedUntil(System.currentTimeMillis() + 60_000);
+        assertThat(run.get(WITHIN.toMillis(), TimeUnit.MILLISECONDS)).contains(ShardFate.FINISHED);
     }
 
     @Test
