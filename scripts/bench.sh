@@ -7,12 +7,16 @@
 # stack and stops it when done (or uses a running one, reshaped to one Redis, one Kafka broker, one
 # scheduler and 2 workers whose threads add up to the core count, and leaves it running).
 #   ./scripts/bench.sh [--rounds R] [--items N] [--latency-tasks T] [--fairness-probes P] [--submit-seconds S] [--big-items B] [--big-seconds S]
+#                      [--without-stealing]
 # The big task is cancelled after --big-seconds (default 600) if not done by then; its rate is then what ran.
+# --without-stealing: each round also runs the stack's task with work stealing off (the workers restarted with
+# WORKER_STEALINTERVAL=0s, then back; the order alternates by round, and a warm-up task follows each restart),
+# so what stealing costs is a ratio measured in the same run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-ROUNDS=3 ITEMS=20000 LATENCY_TASKS=200 FAIRNESS_PROBES=10 SUBMIT_CLIENTS=16 SUBMIT_SECONDS=20 BIG_ITEMS=1000000 BIG_SECONDS=600
+WITHOUT_STEALING=0 ROUNDS=3 ITEMS=20000 LATENCY_TASKS=200 FAIRNESS_PROBES=10 SUBMIT_CLIENTS=16 SUBMIT_SECONDS=20 BIG_ITEMS=1000000 BIG_SECONDS=600
 while (($#)); do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
@@ -22,6 +26,7 @@ while (($#)); do
     --submit-seconds) SUBMIT_SECONDS="$2"; shift 2 ;;
     --big-items) BIG_ITEMS="$2"; shift 2 ;;
     --big-seconds) BIG_SECONDS="$2"; shift 2 ;;
+    --without-stealing) WITHOUT_STEALING=1; shift ;;
     *) die "unknown option $1 (see the header of $0)" ;;
   esac
 done
@@ -43,11 +48,21 @@ log "stack: $WORKERS workers x $THREADS threads = $CORES cores"
 if ! is_running redis && ! is_running scheduler-1; then
   trap '"$DTS_ROOT/scripts/stack.sh" down' EXIT
 fi
-"$DTS_ROOT/scripts/stack.sh" up --workers "$WORKERS" --threads "$THREADS" --schedulers 1 --redis-single --kafka-brokers 1
+STACK_SHAPE=(--workers "$WORKERS" --threads "$THREADS" --schedulers 1 --redis-single --kafka-brokers 1)
+"$DTS_ROOT/scripts/stack.sh" up "${STACK_SHAPE[@]}"
 # The API wants a token: $DTS_TOKEN, else the operator's that stack.sh made; Bench.java and wrk read it from there.
 export DTS_TOKEN="${DTS_TOKEN:-$(<"$STACK_DIR/tokens/admin")}"
-log "warm-up: one task of 5000 items (not measured)"
-"${BENCH[@]}" throughput "$BASE" 5000 >/dev/null
+warm_up() {
+  log "warm-up: one task of 5000 items (not measured)"
+  "${BENCH[@]}" throughput "$BASE" 5000 >/dev/null
+}
+warm_up
+# restart_workers [ENV=VALUE...]: the workers again, with these settings in their environment, then warmed up.
+restart_workers() {
+  stop worker-1 worker-2
+  env "$@" "$DTS_ROOT/scripts/stack.sh" up "${STACK_SHAPE[@]}" --no-build >/dev/null
+  warm_up
+}
 
 # Items/s of one run of the given command over $ITEMS items.
 rate_of() {
@@ -110,7 +125,16 @@ run_shell_loops() { # run_shell_loops [LOOP]
   per_core "$SHELL_DRIVER" driver "$SHELL_LOOPS_DIR" "${1:-$SHELL_LOOP}" && rm -rf "$SHELL_LOOPS_DIR"
 }
 
-declare -a XARGS PARALLEL FORKS SHELLS SHARED DTS
+declare -a XARGS PARALLEL FORKS SHELLS SHARED DTS UNSTOLEN
+STEALING=1
+stack_without_stealing() { # appends to UNSTOLEN, the workers left as they were
+  ((STEALING == 0)) || { restart_workers WORKER_STEALINTERVAL=0s; STEALING=0; }
+  UNSTOLEN+=("$("${BENCH[@]}" throughput "$BASE" "$ITEMS" | jq .itemsPerSecond)")
+}
+stack_with_stealing() {
+  ((STEALING == 1)) || { restart_workers; STEALING=1; }
+  DTS+=("$("${BENCH[@]}" throughput "$BASE" "$ITEMS" | jq .itemsPerSecond)")
+}
 log "throughput: $ITEMS items, $ROUNDS interleaved rounds of xargs -P $CORES, parallel -j $CORES, $CORES fork loops, $CORES shell loops (and without the exec per item), the stack"
 for ((r = 1; r <= ROUNDS; r++)); do
   XARGS+=("$(rate_of run_xargs)")
@@ -118,14 +142,24 @@ for ((r = 1; r <= ROUNDS; r++)); do
   FORKS+=("$(rate_of run_fork_loops)")
   SHELLS+=("$(rate_of run_shell_loops)")
   SHARED+=("$(rate_of run_shell_loops "$SHARED_PID_LOOP")")
-  DTS+=("$("${BENCH[@]}" throughput "$BASE" "$ITEMS" | jq .itemsPerSecond)")
-  log "  round $r: xargs ${XARGS[-1]%.*}/s  parallel ${PARALLEL[-1]%.*}/s  fork loops ${FORKS[-1]%.*}/s  shell loops ${SHELLS[-1]%.*}/s (${SHARED[-1]%.*}/s without exec)  stack ${DTS[-1]%.*}/s"
+  if ((WITHOUT_STEALING == 0)); then
+    stack_with_stealing
+  elif ((STEALING == 1)); then
+    stack_with_stealing && stack_without_stealing
+  else
+    stack_without_stealing && stack_with_stealing
+  fi
+  unstolen="" && ((WITHOUT_STEALING == 0)) || unstolen=" (${UNSTOLEN[-1]%.*}/s without stealing)"
+  log "  round $r: xargs ${XARGS[-1]%.*}/s  parallel ${PARALLEL[-1]%.*}/s  fork loops ${FORKS[-1]%.*}/s  shell loops ${SHELLS[-1]%.*}/s (${SHARED[-1]%.*}/s without exec)  stack ${DTS[-1]%.*}/s$unstolen"
 done
+((STEALING == 1)) || { restart_workers; STEALING=1; }
 json_array() { printf '%s\n' "$@" | jq -s -c .; }
 ROUNDS_JSON="$(jq -n -c --argjson xargs "$(json_array "${XARGS[@]}")" --argjson parallel "$(json_array "${PARALLEL[@]}")" \
   --argjson forkLoops "$(json_array "${FORKS[@]}")" --argjson shellLoops "$(json_array "${SHELLS[@]}")" \
   --argjson sharedPidLoops "$(json_array "${SHARED[@]}")" --argjson stack "$(json_array "${DTS[@]}")" \
-  '{xargs: $xargs, parallel: $parallel, forkLoops: $forkLoops, shellLoops: $shellLoops, sharedPidLoops: $sharedPidLoops, stack: $stack}')"
+  --argjson withoutStealing "$(json_array "${UNSTOLEN[@]}")" \
+  '{xargs: $xargs, parallel: $parallel, forkLoops: $forkLoops, shellLoops: $shellLoops, sharedPidLoops: $sharedPidLoops, stack: $stack}
+   + if $withoutStealing == [] then {} else {stackWithoutStealing: $withoutStealing} end')"
 
 log "latency: $LATENCY_TASKS one-item tasks, one after another"
 LATENCY="$("${BENCH[@]}" latency "$BASE" "$LATENCY_TASKS")"
@@ -219,7 +253,12 @@ jq -n --argjson cores "$CORES" --argjson items "$ITEMS" --argjson rounds "$ROUND
     forkLoopsVsXargs: ($forks / $xargs), shellLoopsVsXargs: ($shells / $xargs), stackVsShellLoops: ($stack / $shells),
     rounds: $rounds, perRound: {stackVsXargs: per_round("stack"; "xargs"), shellLoopsVsXargs: per_round("shellLoops"; "xargs"),
       forkLoopsVsXargs: per_round("forkLoops"; "xargs"), stackVsShellLoops: per_round("stack"; "shellLoops"),
-      shellLoopsVsSharedPidLoops: per_round("shellLoops"; "sharedPidLoops")}},
+      shellLoopsVsSharedPidLoops: per_round("shellLoops"; "sharedPidLoops")},
+    withoutStealing: (if $rounds.stackWithoutStealing then
+      {perSecond: ($rounds.stackWithoutStealing | median), vsXargs: (($rounds.stackWithoutStealing | median) / $xargs),
+       stackVsWithoutStealing: ($stack / ($rounds.stackWithoutStealing | median)),
+       perRound: {vsXargs: per_round("stackWithoutStealing"; "xargs"), stackVsWithoutStealing: per_round("stack"; "stackWithoutStealing")}}
+      else null end)},
    latency: ($latency + $hop + {stagesMs: ($latency.acceptP50Ms + $latency.itemP50Ms + 2 * $hop.kafkaHopAvgMs)}),
    fairness: ($fairness + {idleP50Ms: $latency.p50Ms, p50VsIdle: ($fairness.p50Ms / $latency.p50Ms)}),
    submitRate: ($submit + {cpuPerAccepted: $submitCpu}),
@@ -233,6 +272,8 @@ jq -r '
   "| throughput, parallel -j \(.machine.cores) | \(.throughput.parallelPerSecond | round) items/s |",
   "| throughput, this stack | \(.throughput.stackPerSecond | round) items/s |",
   "| stack / xargs (medians; by round) | \(.throughput.stackVsXargs | r2) (\(.throughput.perRound.stackVsXargs | list)) |",
+  (.throughput.withoutStealing // empty |
+    "| the stack with work stealing off (same rounds) | \(.perSecond | round) items/s = \(.vsXargs | r2) x xargs (\(.perRound.vsXargs | list)); the stack with it runs \(.stackVsWithoutStealing | r2) of it (\(.perRound.stackVsWithoutStealing | list)) |"),
   "| stack / parallel | \(.throughput.stackVsParallel | r2) |",
   "| ceiling: \(.machine.cores) bash loops forking a subshell per item, nothing else | \(.throughput.forkLoopsPerSecond | round) items/s = \(.throughput.forkLoopsVsXargs | r2) x xargs (\(.throughput.perRound.forkLoopsVsXargs | list)) |",
   "| ceiling: the worker shell loop, \(.machine.cores) of them driven by bash, no Java, Redis or Kafka | \(.throughput.shellLoopsPerSecond | round) items/s = \(.throughput.shellLoopsVsXargs | r2) x xargs (\(.throughput.perRound.shellLoopsVsXargs | list)); the stack runs \(.throughput.stackVsShellLoops | r2) of it (\(.throughput.perRound.stackVsShellLoops | list)) |",
