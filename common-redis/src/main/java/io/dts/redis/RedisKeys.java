@@ -77,7 +77,8 @@ public final class RedisKeys {
     /**
      * Hash: one field {@code <round>/<shardIndex>/<instanceId>/<nonce>} per run of a shard in progress, the end
      * of its lease in epoch ms. A worker process adds the field before it runs the shard, unless a live run of
-     * the shard holds it, renews the lease while the run goes, and removes the field however the run ends. A
+     * the shard holds it (a worker that takes items of a live run's split adds one beside it: {@link #splits}),
+     * renews the lease while the run goes, and removes the field however the run ends. A
      * field left behind by an instance that is no longer alive ({@link #workerInstance}) is a worker that died
      * running the shard, and a shard that enough workers died running is quarantined; one whose lease ran out
      * while its instance lives is a removal that failed, and holds nothing.

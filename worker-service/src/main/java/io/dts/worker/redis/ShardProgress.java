@@ -27,9 +27,9 @@ public interface ShardProgress {
      * @param status       the task's status
      * @param round        the task's current round; 0 when it has none
      * @param done         the shard is in the task's done set
-     * @param deadHolders  runs of this shard and round still registered by {@link #hold} whose worker
+     * @param deadHolders  runs of this shard and round still registered (by {@link #hold}, or by {@link ShardSplits#steal}) whose worker
      *                     process is no longer alive: workers that died (or lost Redis for good) running it
-     * @param liveHolders  runs of this shard and round registered by {@link #hold} whose worker process is
+     * @param liveHolders  runs of this shard and round registered (as above) whose worker process is
      *                     alive and whose lease has not run out: a run that still goes, here or on another worker
      * @param scheduling   how the task's items take their turns on the workers' slots
      */

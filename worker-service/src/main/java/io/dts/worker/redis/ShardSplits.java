@@ -141,9 +141,11 @@ public class ShardSplits {
         if (!signature.verify(shard, Base64.getDecoder().decode(String.valueOf(reply.get(4))))
                 || !shard.taskId().equals(taskId) || !prefix.equals(prefix(shard.round(), shard.shardIndex()))
                 || from < shard.startIndex() || to > shard.endIndex() || from >= to) {
-            // Only a process with the shard key signs a split, as a shard: whoever wrote this one did not; its items stay unrun here.
+            // Only a process with the shard key signs a split, as a shard: whoever wrote this one did not; its items stay unrun
+            // here, and it leaves the open set, so no tick shrinks it again.
             log.warn("Task {}: the split {} does not carry a valid signature of its shard; not run", taskId, member);
             tasks.forTask(taskId).opsForHash().delete(RedisKeys.deliveries(taskId), holder);
+            forget(split);
             return Optional.empty();
         }
         TaskShard part = new TaskShard(shard.taskId(), shard.shardIndex(), shard.shardCount(), from, to, shard.command(),

@@ -14,7 +14,9 @@ import org.slf4j.LoggerFactory;
  * the heartbeat, and checked before each item. Once a lease ran out (this process was stopped, paused or cut off
  * from Redis for longer than the lease), another run may have taken the shard and run, even finished, the items
  * this one still has queued: the run starts no more item, and the shard is handed back, so that a fresh delivery
- * reads from Redis what is left. Two runs of a shard never start items side by side, nor one an item the other ran.
+ * reads from Redis what is left. Two deliveries of a shard never run side by side: beside a run, only the runs of
+ * workers that took some of its items ({@link io.dts.worker.redis.ShardSplits}) start items of the shard, each of
+ * other items; no run starts an item another one ran.
  */
 public final class ShardLease {
 

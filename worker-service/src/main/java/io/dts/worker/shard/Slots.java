@@ -89,14 +89,14 @@ class Slots {
 
     /**
      * As {@link #run(TaskShard, Scheduling, BooleanSupplier)}, letting idle workers take items of the shard this
-     * worker has not started yet (work stealing) when {@code owner}, the run's registration, is given: then the items
+     * worker has not started yet (work stealing) when {@code holder}, the run's registration, is given: then the items
      * are claimed a block at a time as the slots need them, and the run returns once the items taken elsewhere are
      * recorded too (or, when a worker that took some died, run here).
      */
-    int run(TaskShard shard, Scheduling scheduling, BooleanSupplier held, String owner) {
+    int run(TaskShard shard, Scheduling scheduling, BooleanSupplier held, String holder) {
         halts.shardStarted(shard);
         try {
-            return runPasses(shard, scheduling, held, owner);
+            return runPasses(shard, scheduling, held, holder);
         } finally {
             halts.shardEnded(shard);
         }
@@ -157,13 +157,14 @@ class Slots {
         return place.isPresent();
     }
 
-    private int runPasses(TaskShard shard, Scheduling scheduling, BooleanSupplier held, String owner) {
+    private int runPasses(TaskShard shard, Scheduling scheduling, BooleanSupplier held, String holder) {
         String taskId = shard.taskId();
         Command command = Command.of(shard.command());
-        int skipped = runPass(shard, scheduling, command, held, owner);
+        int skipped = runPass(shard, scheduling, command, held, holder);
         // Redis acknowledged every result, but a Redis that was killed and restarted may have lost its
         // last second: run whatever is still unrecorded before calling the shard done. A later pass is not split: it
-        // repairs, and the items a worker that died left unrecorded never get here (see Split.close).
+        // repairs. Items another worker took get here only when its run ended without them (its lease ran out, it
+        // stopped, or the split it read was not signed); one that died fails the pass instead (see Split.close).
         for (int pass = 2; !running.stopping(taskId) && held.getAsBoolean() && !chunks.allRecorded(shard); pass++) {
             if (pass > properties.maxPasses()) {
                 throw new IllegalStateException("Task " + taskId + " shard " + shard.shardIndex() + ": results still missing after "
@@ -177,10 +178,10 @@ class Slots {
 
     /**
      * Runs every unrecorded item of the shard once on the worker's slots, or those idle workers do not take when
-     * {@code owner} splits it; returns how many were skipped.
+     * {@code holder} splits it; returns how many were skipped.
      */
-    private int runPass(TaskShard shard, Scheduling scheduling, Command command, BooleanSupplier held, String owner) {
-        Claims claims = owner == null || shard.size() < 2 ? new AllItems(shard) : new Split(shard, owner, scheduling.priority());
+    private int runPass(TaskShard shard, Scheduling scheduling, Command command, BooleanSupplier held, String holder) {
+        Claims claims = holder == null || shard.size() < 2 ? new AllItems(shard) : new Split(shard, holder, scheduling.priority());
         Pass pass = new Pass(shard, scheduling.owner(), command, held, claims);
         ItemQueue.Waiting waiting = queue.open(shard, scheduling, pass::run);
         pass.waiting = waiting;
@@ -269,18 +270,18 @@ class Slots {
      */
     private final class Split implements Claims {
         private final TaskShard shard;
-        private final String owner;
+        private final String holder;
         private final ShardSplits.OpenSplit listed;
         /** The end of the items claimed, and of those that may still be: guarded by this. */
         private long claimed;
         private volatile long end;
 
-        Split(TaskShard shard, String owner, int priority) {
+        Split(TaskShard shard, String holder, int priority) {
             this.shard = shard;
-            this.owner = owner;
+            this.holder = holder;
             this.claimed = shard.startIndex();
             this.end = shard.endIndex();
-            this.listed = redis.call(() -> splits.open(shard, owner, priority, properties.threads()));
+            this.listed = redis.call(() -> splits.open(shard, holder, priority, properties.threads()));
         }
 
         @Override
@@ -293,7 +294,7 @@ class Slots {
             }
             long upTo = Math.min(shard.endIndex(), index + Math.max(properties.threads(),
                     Math.min(ItemChunks.SIZE, pass.itemsPerSecond() * properties.threads())));
-            long owned = redis.call(() -> splits.claim(shard, owner, upTo));
+            long owned = redis.call(() -> splits.claim(shard, holder, upTo));
             if (owned < upTo) {
                 // Idle workers took the rest, or (-1) the split is no longer this run's: no item beyond runs here.
                 end = Math.max(owned, claimed);
@@ -314,7 +315,7 @@ class Slots {
          */
         @Override
         public void close(BooleanSupplier held) {
-            redis.run(() -> splits.close(shard, owner, listed));
+            redis.run(() -> splits.close(shard, holder, listed));
             // Every other live run of the shard is one that took some of its items.
             Optional<ShardProgress.ShardState> state = state();
             boolean toldWaiting = false;
@@ -326,8 +327,10 @@ class Slots {
                 try {
                     Thread.sleep(properties.cancelCheckInterval().toMillis());
                 } catch (InterruptedException e) {
+                    // Not a clean end: a thief may still run its items, so no later pass may run them here.
                     Thread.currentThread().interrupt();
-                    return;
+                    throw new IllegalStateException("Task " + shard.taskId() + " shard " + shard.shardIndex()
+                            + ": interrupted while waiting for the workers that took some of its items", e);
                 }
                 state = state();
             }

@@ -106,7 +106,8 @@ class ShardSplitsTest {
         ShardSplits ownerSide = anOwnerRunning();
 
         assertThat(ownerSide.steal(opened(), 2, LEASE)).isEmpty();
-        assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).isNotNull();
+        assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).as("its own, with items to take: stays open for others").isNotNull();
+        assertThat(redis.opsForHash().keys(RedisKeys.deliveries(shard.taskId()))).containsExactly(owner);
 
         ownerSide.close(shard, owner, listed);
 
@@ -114,6 +115,18 @@ class ShardSplitsTest {
         assertThat(ownerSide.claim(shard, owner, 112)).as("closed: no longer the owner's split").isEqualTo(-1);
         assertThat(redis.opsForHash().entries(RedisKeys.splits(shard.taskId()))).isEmpty();
         assertThat(redis.opsForHash().keys(RedisKeys.deliveries(shard.taskId()))).containsExactly(owner);
+    }
+
+    @Test
+    void a_worker_that_finds_its_own_split_all_claimed_takes_it_out_of_the_open_set() {
+        ShardSplits ownerSide = anOwnerRunning();
+        assertThat(ownerSide.claim(shard, owner, 112)).isEqualTo(112);
+
+        assertThat(ownerSide.steal(opened(), 2, LEASE)).isEmpty();
+
+        // Nothing is claimable there again: it must not stay among the candidates an idle worker looks at.
+        assertThat(redis.opsForZSet().score(RedisKeys.SPLITS_OPEN, member)).isNull();
+        assertThat(ownerSide.claim(shard, owner, 112)).as("still the owner's split").isEqualTo(112);
     }
 
     @Test
