@@ -181,8 +181,7 @@ public class ShardExecutor {
                     complete(shard);
                     return ShardFate.QUARANTINED;
                 }
-                Scheduling scheduling = state.get().scheduling();
-                Optional<ShardFate> fate = quarantine.run(shard, deaths, lease -> runHeld(shard, scheduling, lease, deaths == 0));
+                Optional<ShardFate> fate = quarantine.run(shard, deaths, lease -> runRegistered(shard, lease, deaths == 0));
                 if (fate.isPresent()) {
                     return fate.get();
                 }
@@ -235,6 +234,21 @@ public class ShardExecutor {
             return Optional.of("it is of round " + shard.round() + ", the task is in round " + state.get().round());
         }
         return state.get().done() ? Optional.of("already done") : Optional.empty();
+    }
+
+    /**
+     * Runs the shard under its registration, unless it is no longer to run: the state read before may be old by now (a
+     * suspect waits to run alone, maybe for minutes, and meanwhile the task can finish and be retried as a new round,
+     * whose items this shard's record would run beside that round's own run). Read again once registered, it stays
+     * true while this run goes: no other run of the shard's round can complete the shard meanwhile, so its task
+     * cannot finish and be retried under it.
+     */
+    private ShardFate runRegistered(TaskShard shard, ShardLease lease, boolean splittable) {
+        Optional<ShardState> state = state(shard);
+        if (skipped(shard, state)) {
+            return ShardFate.FINISHED;
+        }
+        return runHeld(shard, state.get().scheduling(), lease, splittable);
     }
 
     /** Runs the shard; idle workers may take some of its items unless {@code splittable} is false (a worker died running it). */

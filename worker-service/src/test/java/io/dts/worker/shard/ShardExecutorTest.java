@@ -289,6 +289,31 @@ class ShardExecutorTest {
     }
 
     @Test
+    void a_delivery_that_waited_to_run_alone_while_its_task_was_retried_runs_nothing_of_the_new_round() {
+        ShardExecutor worker = aWorker();
+        String running = aTask(1, 1);
+        String retried = aTask(1, 1);
+        Path ran = TestItemLaunchers.itemWritable(workDir).resolve("ran");
+        TaskShard stale = aShard(retried, 0, 1, "touch " + ran, 1);
+        aWorkerDiedRunning(stale);
+        CompletableFuture<ShardFate> first = worker.execute(aShard(running, 0, 1, "sleep 2", 1));
+        await().atMost(WITHIN).until(() -> worker.busyThreads() == 1);
+
+        // The suspect reads its state (round 1), then waits to run alone behind the running shard; meanwhile the task
+        // is retried, as reopen-failed.lua does it: a new round, whose shard 0 is another record's to run.
+        CompletableFuture<ShardFate> waiting = worker.execute(stale);
+        await().during(Duration.ofMillis(500)).atMost(WITHIN).until(() -> !waiting.isDone() && !first.isDone());
+        redis.opsForHash().put(RedisKeys.task(retried), TaskHash.ROUND.name(), "2");
+
+        assertThat(first).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
+        assertThat(waiting).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
+        assertThat(ran).as("the round-1 delivery ran none of round 2's items").doesNotExist();
+        assertThat(resultOf(retried, 0)).isNull();
+        assertThat(redis.hasKey(RedisKeys.shardsDone(retried))).isFalse();
+        assertThat(runsOf(retried)).as("only the dead worker's run is left").hasSize(1);
+    }
+
+    @Test
     void a_shard_of_an_earlier_round_is_skipped_and_writes_nothing_into_the_current_one() {
         String task = aTask(1, 2);
         TaskShard stale = aShard(task, 0, 1, "echo {{item}}", 1);
