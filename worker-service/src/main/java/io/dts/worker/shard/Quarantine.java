@@ -78,6 +78,14 @@ class Quarantine {
         renewals.scheduleAtFixedRate(this::renewLeases, interval, interval, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Whether a suspect runs alone here, or waits to: items taken from a busy worker now would wait behind it, their
+     * run's lease not yet renewed, and go back to their owner when it ran out.
+     */
+    boolean suspectHere() {
+        return alone.isWriteLocked() || alone.hasQueuedThreads();
+    }
+
     /** Whether a shard that {@code deaths} workers died running is not to run again. */
     boolean isDue(int deaths) {
         return deaths >= properties.maxShardDeliveries();

@@ -20,7 +20,8 @@ import org.springframework.stereotype.Component;
  * takes its share of the items another worker's shard has not started yet ({@link ShardSplits}), highest priority first, so
  * a task's tail does not wait on one busy worker while others idle. Only while this process's instance key is known to
  * stay in Redis for another heartbeat interval (not before its first heartbeat, nor when heartbeats fall behind): a run
- * registered by a process without one counts as a dead process's, and its items would run again.
+ * registered by a process without one counts as a dead process's, and its items would run again. Nor while a suspect
+ * runs alone here ({@link Quarantine}): what it took would wait behind it.
  */
 @Component
 class Stealer {
@@ -35,17 +36,19 @@ class Stealer {
     private final ShardExecutor executor;
     private final RunningWork running;
     private final WorkerInstance instance;
+    private final Quarantine quarantine;
     private final Clock clock;
     private final ScheduledExecutorService ticks;
 
     Stealer(WorkerProperties properties, ShardSplits splits, Slots slots, ShardExecutor executor, RunningWork running,
-            WorkerInstance instance, Clock clock) {
+            WorkerInstance instance, Quarantine quarantine, Clock clock) {
         this.properties = properties;
         this.splits = splits;
         this.slots = slots;
         this.executor = executor;
         this.running = running;
         this.instance = instance;
+        this.quarantine = quarantine;
         this.clock = clock;
         CustomizableThreadFactory threads = new CustomizableThreadFactory("stealer-");
         threads.setDaemon(true);
@@ -60,7 +63,7 @@ class Stealer {
         try {
             int idle = slots.idleSlots();
             boolean knownAlive = instance.knownAliveAt(clock.millis() + properties.heartbeatInterval().toMillis());
-            if (!knownAlive || running.draining() || idle == 0) {
+            if (!knownAlive || running.draining() || idle == 0 || quarantine.suspectHere()) {
                 return;
             }
             for (ShardSplits.OpenSplit split : splits.open(CANDIDATES)) {

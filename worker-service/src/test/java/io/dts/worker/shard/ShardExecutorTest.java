@@ -139,7 +139,7 @@ class ShardExecutorTest {
         Quarantine quarantine = new Quarantine(properties, progress, patientRedis, chunks, instance, clock);
         ShardExecutor executor = new ShardExecutor(properties, progress, patientRedis, running, shards, quarantine, runner, publisher,
                 clock);
-        Stealer stealer = new Stealer(properties, splits(instance), shards, executor, running, instance, clock);
+        Stealer stealer = new Stealer(properties, splits(instance), shards, executor, running, instance, quarantine, clock);
         HeartbeatPublisher heartbeat = new HeartbeatPublisher(redis, JSON, properties, instance, new AssignedPartitions(), running, clock);
         cleanups.add(() -> {
             stealer.stop();
@@ -425,6 +425,38 @@ class ShardExecutorTest {
         await().during(Duration.ofMillis(5 * STEAL_INTERVAL.toMillis())).atMost(WITHIN)
                 .untilAsserted(() -> assertThat(redis.opsForHash().get(RedisKeys.splits(task), "1/0/end")).isEqualTo(end));
         assertThat(pwned).doesNotExist();
+    }
+
+    @Test
+    void a_worker_takes_no_items_while_a_suspect_runs_alone_on_it() throws Exception {
+        // What it took would wait behind the suspect, its lease unrenewed, and go back to the owner once it ran out.
+        ShardExecutor worker = aStealingWorker();
+        TaskShard suspect = aShard(aTask(1, 1), 0, 1, "sleep 2", 1);
+        aWorkerDiedRunning(suspect);
+        CompletableFuture<ShardFate> alone = worker.execute(suspect);
+        await().atMost(WITHIN).until(() -> worker.busyThreads() == 1);
+        Path runs = TestItemLaunchers.itemWritable(workDir).resolve("runs");
+        TaskShard shard = aOneShardTask(4, "echo {{item}} >> " + runs);
+        String ownerProcess = "live-" + UUID.randomUUID();
+        String owner = "1/0/" + ownerProcess + "/1";
+        redis.opsForValue().set(RedisKeys.workerInstance(ownerProcess), "test-owner", Duration.ofMinutes(1));
+        redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() + 60_000));
+        ShardSplits ownerSide = splits(new WorkerInstance());
+        ShardSplits.OpenSplit listed = ownerSide.open(shard, owner, 0, 2);
+        assertThat(ownerSide.claim(shard, owner, 1)).as("the owner runs item 0").isEqualTo(1);
+        try {
+            await().during(Duration.ofSeconds(1)).atMost(WITHIN).until(() -> !alone.isDone()
+                    && "4".equals(redis.opsForHash().get(RedisKeys.splits(shard.taskId()), "1/0/end")));
+
+            assertThat(alone).succeedsWithin(WITHIN).isEqualTo(ShardFate.FINISHED);
+            await().atMost(WITHIN).untilAsserted(() -> {
+                assertThat(runs).exists();
+                assertThat(Files.readAllLines(runs)).as("taken once the suspect ended").containsExactlyInAnyOrder("item-1", "item-2", "item-3");
+            });
+        } finally {
+            ownerSide.close(shard, owner, listed);
+            redis.delete(List.of(RedisKeys.deliveries(shard.taskId()), RedisKeys.workerInstance(ownerProcess)));
+        }
     }
 
     @Test
