@@ -199,6 +199,26 @@ class ShardExecutorTest {
                 + "/1", String.valueOf(System.currentTimeMillis() + 60_000));
     }
 
+    /** A live process's run of a shard, its split open with item 0 claimed: what an idle worker finds to take. */
+    private record LiveOwner(TaskShard shard, String process, String holder, ShardSplits side, ShardSplits.OpenSplit listed) {
+
+        void leave() {
+            side.close(shard, holder, listed);
+            redis.delete(List.of(RedisKeys.deliveries(shard.taskId()), RedisKeys.workerInstance(process)));
+        }
+    }
+
+    private static LiveOwner aLiveOwnerRunningItem0(TaskShard shard) {
+        String process = "live-" + UUID.randomUUID();
+        String holder = "1/0/" + process + "/1";
+        redis.opsForValue().set(RedisKeys.workerInstance(process), "test-owner", Duration.ofMinutes(1));
+        redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), holder, String.valueOf(System.currentTimeMillis() + 60_000));
+        ShardSplits side = splits(new WorkerInstance());
+        ShardSplits.OpenSplit listed = side.open(shard, holder, 0, 2);
+        assertThat(side.claim(shard, holder, 1)).as("the owner runs item 0").isEqualTo(1);
+        return new LiveOwner(shard, process, holder, side, listed);
+    }
+
     private static ShardSplits splits(WorkerInstance instance) {
         return new ShardSplits(taskRedis, redis, JSON, SIGNATURE, Clock.systemUTC(), instance);
     }
@@ -437,13 +457,7 @@ class ShardExecutorTest {
         await().atMost(WITHIN).until(() -> worker.busyThreads() == 1);
         Path runs = TestItemLaunchers.itemWritable(workDir).resolve("runs");
         TaskShard shard = aOneShardTask(4, "echo {{item}} >> " + runs);
-        String ownerProcess = "live-" + UUID.randomUUID();
-        String owner = "1/0/" + ownerProcess + "/1";
-        redis.opsForValue().set(RedisKeys.workerInstance(ownerProcess), "test-owner", Duration.ofMinutes(1));
-        redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() + 60_000));
-        ShardSplits ownerSide = splits(new WorkerInstance());
-        ShardSplits.OpenSplit listed = ownerSide.open(shard, owner, 0, 2);
-        assertThat(ownerSide.claim(shard, owner, 1)).as("the owner runs item 0").isEqualTo(1);
+        LiveOwner owner = aLiveOwnerRunningItem0(shard);
         try {
             await().during(Duration.ofSeconds(1)).atMost(WITHIN).until(() -> !alone.isDone()
                     && "4".equals(redis.opsForHash().get(RedisKeys.splits(shard.taskId()), "1/0/end")));
@@ -454,8 +468,7 @@ class ShardExecutorTest {
                 assertThat(Files.readAllLines(runs)).as("taken once the suspect ended").containsExactlyInAnyOrder("item-1", "item-2", "item-3");
             });
         } finally {
-            ownerSide.close(shard, owner, listed);
-            redis.delete(List.of(RedisKeys.deliveries(shard.taskId()), RedisKeys.workerInstance(ownerProcess)));
+            owner.leave();
         }
     }
 
@@ -464,32 +477,25 @@ class ShardExecutorTest {
         // Until then, a run it registered would count as a dead process's, and its items would run again elsewhere.
         Path runs = TestItemLaunchers.itemWritable(workDir).resolve("runs");
         TaskShard shard = aOneShardTask(4, "echo {{item}} >> " + runs);
-        String ownerProcess = "live-" + UUID.randomUUID();
-        String owner = "1/0/" + ownerProcess + "/1";
-        redis.opsForValue().set(RedisKeys.workerInstance(ownerProcess), "test-owner", Duration.ofMinutes(1));
-        redis.opsForHash().put(RedisKeys.deliveries(shard.taskId()), owner, String.valueOf(System.currentTimeMillis() + 60_000));
-        ShardSplits ownerSide = splits(new WorkerInstance());
-        ShardSplits.OpenSplit listed = ownerSide.open(shard, owner, 0, 2);
-        assertThat(ownerSide.claim(shard, owner, 1)).as("the owner runs item 0").isEqualTo(1);
+        LiveOwner owner = aLiveOwnerRunningItem0(shard);
         try {
             Worker thief = aWorkerBeforeItsFirstHeartbeat("test-worker-" + UUID.randomUUID(), workDir, Duration.ofSeconds(5), progress,
                     STEAL_INTERVAL);
 
             await().during(Duration.ofSeconds(1)).atMost(WITHIN)
                     .until(() -> "4".equals(redis.opsForHash().get(RedisKeys.splits(shard.taskId()), "1/0/end")));
-            assertThat(runsOf(shard.taskId()).keySet()).containsExactly(owner);
+            assertThat(runsOf(shard.taskId()).keySet()).containsExactly(owner.holder());
 
             thief.heartbeat().beat();
 
             await().atMost(WITHIN).untilAsserted(() -> {
                 assertThat(runs).exists();
                 assertThat(Files.readAllLines(runs)).as("the items it took, once each").containsExactlyInAnyOrder("item-1", "item-2", "item-3");
-                assertThat(runsOf(shard.taskId()).keySet()).as("its run ended").containsExactly(owner);
+                assertThat(runsOf(shard.taskId()).keySet()).as("its run ended").containsExactly(owner.holder());
             });
             assertThat(redis.opsForHash().get(RedisKeys.splits(shard.taskId()), "1/0/end")).isEqualTo("1");
         } finally {
-            ownerSide.close(shard, owner, listed);
-            redis.delete(List.of(RedisKeys.deliveries(shard.taskId()), RedisKeys.workerInstance(ownerProcess)));
+            owner.leave();
         }
     }
 
