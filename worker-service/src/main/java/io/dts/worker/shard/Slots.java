@@ -170,7 +170,8 @@ class Slots {
                 throw new IllegalStateException("Task " + taskId + " shard " + shard.shardIndex() + ": results still missing after "
                         + properties.maxPasses() + " passes");
             }
-            log.warn("Task {} shard {}: results missing in Redis (restarted?); running those items again", taskId, shard.shardIndex());
+            log.warn("Task {} shard {}: results missing in Redis (it restarted, or a worker that took some of the items ended"
+                    + " without running them); running those items again", taskId, shard.shardIndex());
             runPass(shard, scheduling, command, held, null);
         }
         return skipped;
